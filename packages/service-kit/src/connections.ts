@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { ConfigError, type ConfigProblem } from "./config-error.ts";
+import { DEFAULT_DATABASE_URL, DEFAULT_KAFKA_BROKERS, DEFAULT_SCHEMA_REGISTRY_URL } from "./local-stack.ts";
+
+/** Where a worker finds Kafka, the schema registry and PostgreSQL. */
+export interface ConnectionSettings {
+  /** host:port pairs of the bootstrap brokers. */
+  readonly kafkaBrokers: readonly string[];
+  /** Base URL of a Confluent-compatible schema registry API. */
+  readonly schemaRegistryUrl: string;
+  /** postgres:// URL of the product's database. */
+  readonly databaseUrl: string;
+}
+
+const hostPort = /^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/;
+
+const brokersSchema = z
+  .string()
+  .trim()
+  .min(1, "is empty")
+  .transform((raw) => raw.split(",").map((b) => b.trim()))
+  .check((ctx) => {
+    for (const broker of ctx.value) {
+      if (!hostPort.test(broker)) {
+        ctx.issues.push({
+          code: "custom",
+          input: ctx.value,
+          message: `"${broker}" is not host:port; expected e.g. ${DEFAULT_KAFKA_BROKERS} (comma-separate several brokers)`,
+        });
+      }
+    }
+  });
+
+const httpUrlSchema = z.url({
+  protocol: /^https?$/,
+  error: "must be an http:// or https:// URL, e.g. " + DEFAULT_SCHEMA_REGISTRY_URL,
+});
+
+const databaseUrlSchema = z.url({
+  protocol: /^postgres(ql)?$/,
+  error: "must be a postgres:// URL, e.g. " + DEFAULT_DATABASE_URL,
+});
+
+const connectionEnvSchema = z.object({
+  KAFKA_BROKERS: brokersSchema.default(DEFAULT_KAFKA_BROKERS),
+  SCHEMA_REGISTRY_URL: httpUrlSchema.default(DEFAULT_SCHEMA_REGISTRY_URL),
+  DATABASE_URL: databaseUrlSchema.default(DEFAULT_DATABASE_URL),
+});
+
+/** Turns zod's issues into problems named after the environment variable that caused them. */
+export function toConfigProblems(error: z.ZodError): ConfigProblem[] {
+  return error.issues.map((issue) => ({
+    setting: issue.path.map(String).join(".") || "(configuration)",
+    message: issue.message,
+  }));
+}
+
+/**
+ * Reads KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_URL; each defaults to the local stack.
+ * Empty values count as unset, as a shell's `VAR= cmd` usually means "use the default".
+ * @throws ConfigError listing every invalid variable.
+ */
+export function readConnectionSettings(env: Readonly<Record<string, string | undefined>>): ConnectionSettings {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+  const parsed = connectionEnvSchema.safeParse(present);
+  if (!parsed.success) throw new ConfigError(toConfigProblems(parsed.error));
+  return Object.freeze({
+    kafkaBrokers: Object.freeze(parsed.data.KAFKA_BROKERS),
+    schemaRegistryUrl: parsed.data.SCHEMA_REGISTRY_URL.replace(/\/+$/, ""),
+    databaseUrl: parsed.data.DATABASE_URL,
+  });
+}
