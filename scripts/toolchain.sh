@@ -6,9 +6,11 @@
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_DIR="$REPO_ROOT/.tools"
 # The exact Node 24 LTS release installed when the machine's Node is older; .nvmrc names the line.
+# 22.18 is the first 22.x that runs .ts files without a flag (engines allows 22.12 for libraries
+# that only import the built packages).
 NODE_PIN="24.21.0"
 MIN_NODE_MAJOR=22
-MIN_NODE_MINOR=12
+MIN_NODE_MINOR=18
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }

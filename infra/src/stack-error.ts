@@ -3,17 +3,13 @@
  * The CLI prints its message alone, without a stack trace: the message is the diagnosis.
  */
 export class StackError extends Error {
-  constructor(
-    readonly service: string,
-    readonly cause_: string,
-    readonly logFile?: string,
-    readonly hint?: string,
-  ) {
-    super(
-      `${service}: ${cause_}` +
-        (logFile ? `\n  log: ${logFile}` : "") +
-        (hint ? `\n  hint: ${hint}` : ""),
-    );
+  readonly service: string;
+  readonly logFile: string | undefined;
+
+  constructor(service: string, cause: string, logFile?: string, hint?: string) {
+    super(`${service}: ${cause}` + (logFile ? `\n  log: ${logFile}` : "") + (hint ? `\n  hint: ${hint}` : ""));
     this.name = "StackError";
+    this.service = service;
+    this.logFile = logFile;
   }
 }

@@ -42,7 +42,7 @@ const databaseUrlSchema = z.url({
 });
 
 const connectionEnvSchema = z.object({
-  KAFKA_BROKERS: brokersSchema.default(DEFAULT_KAFKA_BROKERS),
+  KAFKA_BROKERS: brokersSchema.prefault(DEFAULT_KAFKA_BROKERS),
   SCHEMA_REGISTRY_URL: httpUrlSchema.default(DEFAULT_SCHEMA_REGISTRY_URL),
   DATABASE_URL: databaseUrlSchema.default(DEFAULT_DATABASE_URL),
 });

@@ -1,0 +1,116 @@
+/**
+ * pnpm stack up | down | status | logs — starts, stops and inspects the local stack:
+ * PostgreSQL, Apache Kafka (KRaft) and Apicurio Registry. See README.md, "The local stack".
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ConfigError } from "@weather/service-kit";
+import type { ServiceState, ServiceStatus } from "./context.ts";
+import { logFileOf } from "./context.ts";
+import { stackPaths } from "./paths.ts";
+import { SERVICES, type ServiceName, isHealthy, readStartedFile, stackContext, stackDown, stackStatus, stackUp } from "./stack.ts";
+import { StackError } from "./stack-error.ts";
+
+const USAGE = `usage: pnpm stack <command>
+
+  up [--started-file FILE]   start what is not running and wait until all services are ready
+                             (FILE receives the names of the services this call started)
+  down [--only-from FILE]    stop the services the stack started (only those FILE names)
+  status                     each service's state and address; exits 3 unless all are healthy
+  logs [SERVICE...]          follow the services' logs (${SERVICES.join(", ")})`;
+
+function describe(state: ServiceState): string {
+  switch (state.kind) {
+    case "started":
+      return `ready (started now, pid ${state.pid})`;
+    case "running":
+      return `ready (pid ${state.pid}, up since ${state.startedAt})`;
+    case "external":
+      return "ready (not started by the stack; left alone)";
+    case "stopped":
+      return "stopped";
+    case "unhealthy":
+      return `NOT READY (pid ${state.pid}: ${state.reason})`;
+  }
+}
+
+function printTable(statuses: readonly ServiceStatus[]): void {
+  const rows = statuses.map((s) => [s.name, describe(s.state), s.address]);
+  const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  for (const [name, state, address] of rows) {
+    console.log(`${name?.padEnd(widths[0] ?? 0)}  ${state?.padEnd(widths[1] ?? 0)}  ${address}`);
+  }
+}
+
+const log = (message: string) => console.error(`[stack] ${message}`);
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      "started-file": { type: "string" },
+      "only-from": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const paths = stackPaths();
+  const context = stackContext(paths, process.env, log);
+
+  switch (command) {
+    case "up": {
+      const started = Date.now();
+      const statuses = await stackUp(context, values["started-file"] ? { startedFile: values["started-file"] } : {});
+      printTable(statuses);
+      log(`all services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return 0;
+    }
+    case "down": {
+      const onlyFrom = values["only-from"];
+      const only = onlyFrom ? (existsSync(onlyFrom) ? readStartedFile(onlyFrom) : []) : undefined;
+      for (const { service, stopped } of await stackDown(context, only ? { only } : {})) {
+        console.log(`${service}: ${stopped ? "stopped" : "was not running under the stack"}`);
+      }
+      return 0;
+    }
+    case "status": {
+      const statuses = await stackStatus(context);
+      printTable(statuses);
+      return statuses.every((status) => isHealthy(status.state)) ? 0 : 3;
+    }
+    case "logs": {
+      const unknown = rest.filter((name) => !(SERVICES as readonly string[]).includes(name));
+      if (unknown.length > 0) throw new StackError("logs", `unknown service ${unknown.join(", ")}; expected ${SERVICES.join(", ")}`);
+      const names = (rest.length > 0 ? rest : SERVICES) as readonly ServiceName[];
+      const files = names.map((name) => logFileOf(paths, name)).filter((file) => existsSync(file));
+      if (files.length === 0) {
+        log(`no logs yet under ${paths.logs}; the stack writes them once it starts a service`);
+        return 1;
+      }
+      const tail = spawn("tail", ["-n", "40", "-F", ...files], { stdio: "inherit" });
+      return await new Promise<number>((resolve) => tail.on("exit", (code) => resolve(code ?? 0)));
+    }
+    default:
+      console.error(`unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // Errors of ours carry their diagnosis in the message; anything else gets its stack too.
+    if (error instanceof StackError || error instanceof ConfigError) console.error(`[stack] error: ${error.message}`);
+    else if (error instanceof AggregateError) for (const inner of error.errors) console.error(`[stack] error: ${(inner as Error).message}`);
+    else console.error("[stack] unexpected error:", error);
+    process.exitCode = 1;
+  },
+);

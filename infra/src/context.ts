@@ -1,0 +1,111 @@
+import { LOCAL_STACK } from "@weather/service-kit";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { daemonState, tailOf } from "./daemon.ts";
+import type { StackPaths } from "./paths.ts";
+import { StackError } from "./stack-error.ts";
+
+/** What every service of the stack is handed: where to write, how to report, which PostgreSQL. */
+export interface StackContext {
+  readonly paths: StackPaths;
+  /** The PostgreSQL server to use or start (its database part is ignored). */
+  readonly postgresUrl: URL;
+  readonly log: (message: string) => void;
+}
+
+/** How a service came to be answering after `up`, or why it is not. */
+export type ServiceState =
+  | { readonly kind: "started"; readonly pid: number }
+  | { readonly kind: "running"; readonly pid: number; readonly startedAt: string }
+  | { readonly kind: "external" }
+  | { readonly kind: "stopped" }
+  | { readonly kind: "unhealthy"; readonly pid: number; readonly reason: string };
+
+export interface ServiceStatus {
+  readonly name: string;
+  readonly address: string;
+  readonly state: ServiceState;
+  readonly logFile: string;
+}
+
+export function logFileOf(paths: StackPaths, service: string): string {
+  return join(paths.logs, `${service}.log`);
+}
+
+export const STACK_HOST = LOCAL_STACK.host;
+
+/**
+ * Polls `probe` until it answers or the time is up. Fails early when the process we started has
+ * died, because waiting longer cannot help then; either way the error carries the log's tail.
+ */
+export async function waitUntilReady(options: {
+  readonly service: string;
+  readonly paths: StackPaths;
+  readonly probe: () => Promise<string | true>;
+  readonly timeoutMs: number;
+  readonly log: (message: string) => void;
+}): Promise<void> {
+  const { service, paths, probe, timeoutMs, log } = options;
+  const logFile = logFileOf(paths, service);
+  const started = Date.now();
+  let lastReason = "no answer yet";
+  let nextProgress = started + 15_000;
+  while (Date.now() - started < timeoutMs) {
+    const answer = await probe();
+    if (answer === true) return;
+    lastReason = answer;
+    const daemon = daemonState(paths.run, service);
+    if (daemon.kind === "dead") {
+      throw new StackError(service, `the process (pid ${daemon.pid}) exited while starting:\n${tailOf(logFile)}`, logFile);
+    }
+    if (Date.now() >= nextProgress) {
+      log(`${service}: still waiting to be ready (${Math.round((Date.now() - started) / 1000)} s; ${lastReason})`);
+      nextProgress += 15_000;
+    }
+    await sleep(500);
+  }
+  throw new StackError(
+    service,
+    `not ready after ${Math.round(timeoutMs / 1000)} s (last probe: ${lastReason}):\n${tailOf(logFile)}`,
+    logFile,
+  );
+}
+
+/** A service's state as `status` reports it: ours (healthy or not), someone else's, or absent. */
+export async function observeService(options: {
+  readonly name: string;
+  readonly address: string;
+  readonly paths: StackPaths;
+  readonly probe: () => Promise<string | true>;
+}): Promise<ServiceStatus> {
+  const { name, address, paths, probe } = options;
+  const logFile = logFileOf(paths, name);
+  const ours = daemonState(paths.run, name);
+  const answer = await probe();
+  let state: ServiceState;
+  if (ours.kind === "running") {
+    state =
+      answer === true
+        ? { kind: "running", pid: ours.pid, startedAt: ours.startedAt }
+        : { kind: "unhealthy", pid: ours.pid, reason: answer };
+  } else {
+    state = answer === true ? { kind: "external" } : { kind: "stopped" };
+  }
+  return { name, address, state, logFile };
+}
+
+/**
+ * The decision `up` makes for every service: leave ours running, use someone else's that already
+ * answers (and never stop it), or start one.
+ */
+export async function bringUp(options: {
+  readonly name: string;
+  readonly paths: StackPaths;
+  readonly probe: () => Promise<string | true>;
+  readonly start: () => Promise<number>;
+}): Promise<ServiceState> {
+  const ours = daemonState(options.paths.run, options.name);
+  if (ours.kind === "running") return { kind: "running", pid: ours.pid, startedAt: ours.startedAt };
+  if ((await options.probe()) === true) return { kind: "external" };
+  return { kind: "started", pid: await options.start() };
+}

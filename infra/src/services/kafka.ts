@@ -1,0 +1,130 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { LOCAL_STACK } from "@weather/service-kit";
+import { Kafka, logLevel } from "kafkajs";
+import { type ServiceStatus, type StackContext, STACK_HOST, bringUp, logFileOf, observeService, waitUntilReady } from "../context.ts";
+import { startDaemon } from "../daemon.ts";
+import { findJava } from "../java.ts";
+import { DEPENDENCY_PLUGIN, downloadOnce } from "../maven.ts";
+import { INFRA_DIR } from "../paths.ts";
+import { StackError } from "../stack-error.ts";
+import { KAFKA_MIN_JAVA, KAFKA_POM, kafkaVersion } from "../versions.ts";
+
+export const KAFKA = "kafka";
+export const KAFKA_ADDRESS = `${STACK_HOST}:${LOCAL_STACK.kafkaPort}`;
+
+/** A single node that is both broker and KRaft controller, for development and tests only. */
+export function serverProperties(logDir: string): string {
+  const host = STACK_HOST;
+  return [
+    "process.roles=broker,controller",
+    "node.id=1",
+    `controller.quorum.bootstrap.servers=${host}:${LOCAL_STACK.kafkaControllerPort}`,
+    `listeners=PLAINTEXT://${host}:${LOCAL_STACK.kafkaPort},CONTROLLER://${host}:${LOCAL_STACK.kafkaControllerPort}`,
+    `advertised.listeners=PLAINTEXT://${host}:${LOCAL_STACK.kafkaPort}`,
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    `log.dirs=${logDir}`,
+    // Topics are created on purpose by the bootstrap worker, with their partitions and retention;
+    // a typo in a topic name should fail loudly, not create a second topic.
+    "auto.create.topics.enable=false",
+    "num.partitions=3",
+    "offsets.topic.replication.factor=1",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "share.coordinator.state.topic.replication.factor=1",
+    "share.coordinator.state.topic.min.isr=1",
+    "group.initial.rebalance.delay.ms=0",
+    "",
+  ].join("\n");
+}
+
+export async function probeKafka(): Promise<string | true> {
+  const kafka = new Kafka({
+    clientId: "stack-probe",
+    brokers: [KAFKA_ADDRESS],
+    connectionTimeout: 1_000,
+    requestTimeout: 3_000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 ? true : "metadata lists no brokers";
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+async function startKafka(context: StackContext): Promise<number> {
+  const java = findJava(KAFKA_MIN_JAVA, "KAFKA_JAVA_HOME");
+  if ("problem" in java) throw new StackError(KAFKA, java.problem);
+
+  const version = kafkaVersion();
+  const libDir = join(context.paths.downloads, "kafka", "lib");
+  await downloadOnce({
+    service: KAFKA,
+    targetDir: libDir,
+    version: `kafka ${version}`,
+    mavenArgs: ["-q", "-f", KAFKA_POM, `${DEPENDENCY_PLUGIN}:copy-dependencies`, `-DoutputDirectory=${libDir}`],
+    logFile: join(context.paths.logs, `${KAFKA}-download.log`),
+    log: context.log,
+  });
+
+  const kafkaDir = join(context.paths.data, "kafka");
+  const logDir = join(kafkaDir, "log-dirs");
+  const propertiesFile = join(kafkaDir, "server.properties");
+  const logFile = logFileOf(context.paths, KAFKA);
+  mkdirSync(kafkaDir, { recursive: true });
+  writeFileSync(propertiesFile, serverProperties(logDir));
+  const classpath = ["-cp", `${libDir}/*`];
+
+  if (!existsSync(join(logDir, "meta.properties"))) {
+    context.log(`kafka: formatting storage in ${logDir}`);
+    const clusterId = spawnSync(java.runtime.executable, [...classpath, "kafka.tools.StorageTool", "random-uuid"], {
+      encoding: "utf8",
+    }).stdout.trim();
+    const format = spawnSync(
+      java.runtime.executable,
+      [...classpath, "kafka.tools.StorageTool", "format", "--standalone", "-t", clusterId, "-c", propertiesFile],
+      { encoding: "utf8" },
+    );
+    if (format.status !== 0 || !clusterId) {
+      throw new StackError(KAFKA, `formatting storage failed: ${format.stderr || format.stdout}`.trim(), logFile);
+    }
+  }
+
+  return startDaemon(context.paths.run, {
+    name: KAFKA,
+    command: java.runtime.executable,
+    args: [
+      "-Xms256m",
+      "-Xmx512m",
+      "-XX:+UseG1GC",
+      "-Djava.awt.headless=true",
+      `-Dlog4j2.configurationFile=${join(INFRA_DIR, "kafka", "log4j2.properties")}`,
+      ...classpath,
+      "kafka.Kafka",
+      propertiesFile,
+    ],
+    cwd: kafkaDir,
+    logFile,
+    marker: propertiesFile,
+  });
+}
+
+export async function kafkaUp(context: StackContext): Promise<ServiceStatus> {
+  const state = await bringUp({ name: KAFKA, paths: context.paths, probe: probeKafka, start: () => startKafka(context) });
+  await waitUntilReady({ service: KAFKA, paths: context.paths, timeoutMs: 90_000, log: context.log, probe: probeKafka });
+  return { name: KAFKA, address: KAFKA_ADDRESS, state, logFile: logFileOf(context.paths, KAFKA) };
+}
+
+export function kafkaStatus(context: StackContext): Promise<ServiceStatus> {
+  return observeService({ name: KAFKA, address: KAFKA_ADDRESS, paths: context.paths, probe: probeKafka });
+}
