@@ -9,7 +9,16 @@ import { ConfigError } from "@weather/service-kit";
 import type { ServiceState, ServiceStatus } from "./context.ts";
 import { logFileOf } from "./context.ts";
 import { stackPaths } from "./paths.ts";
-import { SERVICES, type ServiceName, isHealthy, readStartedFile, stackContext, stackDown, stackStatus, stackUp } from "./stack.ts";
+import {
+  isHealthy,
+  readStartedFile,
+  SERVICES,
+  type ServiceName,
+  stackContext,
+  stackDown,
+  stackStatus,
+  stackUp,
+} from "./stack.ts";
 import { StackError } from "./stack-error.ts";
 
 const USAGE = `usage: pnpm stack <command>
@@ -66,7 +75,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "up": {
       const started = Date.now();
-      const statuses = await stackUp(context, values["started-file"] ? { startedFile: values["started-file"] } : {});
+      const statuses = await stackUp(
+        context,
+        values["started-file"] ? { startedFile: values["started-file"] } : {},
+      );
       printTable(statuses);
       log(`all services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return 0;
@@ -86,7 +98,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case "logs": {
       const unknown = rest.filter((name) => !(SERVICES as readonly string[]).includes(name));
-      if (unknown.length > 0) throw new StackError("logs", `unknown service ${unknown.join(", ")}; expected ${SERVICES.join(", ")}`);
+      if (unknown.length > 0)
+        throw new StackError(
+          "logs",
+          `unknown service ${unknown.join(", ")}; expected ${SERVICES.join(", ")}`,
+        );
       const names = (rest.length > 0 ? rest : SERVICES) as readonly ServiceName[];
       const files = names.map((name) => logFileOf(paths, name)).filter((file) => existsSync(file));
       if (files.length === 0) {
@@ -108,8 +124,10 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // Errors of ours carry their diagnosis in the message; anything else gets its stack too.
-    if (error instanceof StackError || error instanceof ConfigError) console.error(`[stack] error: ${error.message}`);
-    else if (error instanceof AggregateError) for (const inner of error.errors) console.error(`[stack] error: ${(inner as Error).message}`);
+    if (error instanceof StackError || error instanceof ConfigError)
+      console.error(`[stack] error: ${error.message}`);
+    else if (error instanceof AggregateError)
+      for (const inner of error.errors) console.error(`[stack] error: ${(inner as Error).message}`);
     else console.error("[stack] unexpected error:", error);
     process.exitCode = 1;
   },

@@ -1,6 +1,6 @@
-import { LOCAL_STACK } from "@weather/service-kit";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { LOCAL_STACK } from "@weather/service-kit";
 import { daemonState, tailOf } from "./daemon.ts";
 import type { StackPaths } from "./paths.ts";
 import { StackError } from "./stack-error.ts";
@@ -56,10 +56,16 @@ export async function waitUntilReady(options: {
     lastReason = answer;
     const daemon = daemonState(paths.run, service);
     if (daemon.kind === "dead") {
-      throw new StackError(service, `the process (pid ${daemon.pid}) exited while starting:\n${tailOf(logFile)}`, logFile);
+      throw new StackError(
+        service,
+        `the process (pid ${daemon.pid}) exited while starting:\n${tailOf(logFile)}`,
+        logFile,
+      );
     }
     if (Date.now() >= nextProgress) {
-      log(`${service}: still waiting to be ready (${Math.round((Date.now() - started) / 1000)} s; ${lastReason})`);
+      log(
+        `${service}: still waiting to be ready (${Math.round((Date.now() - started) / 1000)} s; ${lastReason})`,
+      );
       nextProgress += 15_000;
     }
     await sleep(500);

@@ -46,7 +46,9 @@ function isOurs(pid: number, marker: string): boolean {
   }
   try {
     // /proc separates arguments with NUL; a marker never spans two of them.
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").some((arg) => arg.includes(marker));
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .some((arg) => arg.includes(marker));
   } catch {
     // No /proc (macOS): the signal check above is the best we have.
     return true;

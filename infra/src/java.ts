@@ -28,7 +28,10 @@ function probe(executable: string): JavaRuntime | undefined {
  * on PATH, then every JDK installed side by side under /usr/lib/jvm (Debian's layout).
  */
 function candidates(preferredHomeVariable: string | undefined): string[] {
-  const homes = [preferredHomeVariable ? process.env[preferredHomeVariable] : undefined, process.env.JAVA_HOME]
+  const homes = [
+    preferredHomeVariable ? process.env[preferredHomeVariable] : undefined,
+    process.env.JAVA_HOME,
+  ]
     .filter((home): home is string => Boolean(home))
     .map((home) => join(home, "bin", "java"));
   const installed = existsSync("/usr/lib/jvm")

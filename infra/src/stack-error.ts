@@ -7,7 +7,7 @@ export class StackError extends Error {
   readonly logFile: string | undefined;
 
   constructor(service: string, cause: string, logFile?: string, hint?: string) {
-    super(`${service}: ${cause}` + (logFile ? `\n  log: ${logFile}` : "") + (hint ? `\n  hint: ${hint}` : ""));
+    super(`${service}: ${cause}${logFile ? `\n  log: ${logFile}` : ""}${hint ? `\n  hint: ${hint}` : ""}`);
     this.name = "StackError";
     this.service = service;
     this.logFile = logFile;

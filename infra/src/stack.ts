@@ -28,24 +28,35 @@ export function isHealthy(state: ServiceState): boolean {
  * already is left alone. With `startedFile`, records which services this call started, so that a
  * test run can stop exactly those and leave a developer's running stack as it found it.
  */
-export async function stackUp(context: StackContext, options: { startedFile?: string } = {}): Promise<ServiceStatus[]> {
+export async function stackUp(
+  context: StackContext,
+  options: { startedFile?: string } = {},
+): Promise<ServiceStatus[]> {
   const postgres = await postgresUp(context);
   // Kafka and the registry do not depend on each other: start and download them side by side.
   const rest = await Promise.allSettled([kafkaUp(context), registryUp(context)]);
-  const failures = rest.filter((result) => result.status === "rejected").map((result) => result.reason as Error);
-  const statuses = [postgres, ...rest.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []))];
+  const failures = rest
+    .filter((result) => result.status === "rejected")
+    .map((result) => result.reason as Error);
+  const statuses = [
+    postgres,
+    ...rest.flatMap((result) => (result.status === "fulfilled" ? [result.value] : [])),
+  ];
   if (options.startedFile) {
     const started = statuses.filter((status) => status.state.kind === "started").map((status) => status.name);
     writeFileSync(options.startedFile, `${started.join("\n")}\n`);
   }
   if (failures.length === 1) throw failures[0];
-  if (failures.length > 1) throw new AggregateError(failures, failures.map((error) => error.message).join("\n"));
+  if (failures.length > 1)
+    throw new AggregateError(failures, failures.map((error) => error.message).join("\n"));
   return statuses;
 }
 
 /** Reads a file `up --started-file` wrote; unknown names are ignored rather than guessed at. */
 export function readStartedFile(file: string): ServiceName[] {
-  const names = readFileSync(file, "utf8").split("\n").map((line) => line.trim());
+  const names = readFileSync(file, "utf8")
+    .split("\n")
+    .map((line) => line.trim());
   return SERVICES.filter((service) => names.includes(service));
 }
 

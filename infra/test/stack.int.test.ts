@@ -9,7 +9,11 @@ import { afterAll, describe, expect, it } from "vitest";
 // stack `pnpm stack up` starts. scripts/test-all.sh brings it up before running them.
 const settings = readConnectionSettings(process.env);
 const runId = randomUUID().slice(0, 8);
-const kafka = new Kafka({ clientId: `smoke-${runId}`, brokers: [...settings.kafkaBrokers], logLevel: logLevel.WARN });
+const kafka = new Kafka({
+  clientId: `smoke-${runId}`,
+  brokers: [...settings.kafkaBrokers],
+  logLevel: logLevel.WARN,
+});
 
 describe("the local stack is real", () => {
   const admin = kafka.admin();
@@ -102,7 +106,9 @@ describe("PostgreSQL answers queries", () => {
   it("runs a query with postgres.js", async () => {
     const sql = postgres(settings.databaseUrl.replace(/\/[^/?]*(\?|$)/, "/postgres$1"), { max: 1 });
     try {
-      const [row] = await sql<{ answer: number; version: string }[]>`select 6 * 7 as answer, version() as version`;
+      const [row] = await sql<
+        { answer: number; version: string }[]
+      >`select 6 * 7 as answer, version() as version`;
       expect(row?.answer).toBe(42);
       expect(row?.version).toMatch(/^PostgreSQL \d+/);
     } finally {

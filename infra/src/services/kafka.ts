@@ -1,9 +1,17 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
 import { LOCAL_STACK } from "@weather/service-kit";
 import { Kafka, logLevel } from "kafkajs";
-import { type ServiceStatus, type StackContext, STACK_HOST, bringUp, logFileOf, observeService, waitUntilReady } from "../context.ts";
+import {
+  bringUp,
+  logFileOf,
+  observeService,
+  type ServiceStatus,
+  STACK_HOST,
+  type StackContext,
+  waitUntilReady,
+} from "../context.ts";
 import { startDaemon } from "../daemon.ts";
 import { findJava } from "../java.ts";
 import { DEPENDENCY_PLUGIN, downloadOnce } from "../maven.ts";
@@ -72,7 +80,13 @@ async function startKafka(context: StackContext): Promise<number> {
     service: KAFKA,
     targetDir: libDir,
     version: `kafka ${version}`,
-    mavenArgs: ["-q", "-f", KAFKA_POM, `${DEPENDENCY_PLUGIN}:copy-dependencies`, `-DoutputDirectory=${libDir}`],
+    mavenArgs: [
+      "-q",
+      "-f",
+      KAFKA_POM,
+      `${DEPENDENCY_PLUGIN}:copy-dependencies`,
+      `-DoutputDirectory=${libDir}`,
+    ],
     logFile: join(context.paths.logs, `${KAFKA}-download.log`),
     log: context.log,
   });
@@ -87,16 +101,33 @@ async function startKafka(context: StackContext): Promise<number> {
 
   if (!existsSync(join(logDir, "meta.properties"))) {
     context.log(`kafka: formatting storage in ${logDir}`);
-    const clusterId = spawnSync(java.runtime.executable, [...classpath, "kafka.tools.StorageTool", "random-uuid"], {
-      encoding: "utf8",
-    }).stdout.trim();
+    const clusterId = spawnSync(
+      java.runtime.executable,
+      [...classpath, "kafka.tools.StorageTool", "random-uuid"],
+      {
+        encoding: "utf8",
+      },
+    ).stdout.trim();
     const format = spawnSync(
       java.runtime.executable,
-      [...classpath, "kafka.tools.StorageTool", "format", "--standalone", "-t", clusterId, "-c", propertiesFile],
+      [
+        ...classpath,
+        "kafka.tools.StorageTool",
+        "format",
+        "--standalone",
+        "-t",
+        clusterId,
+        "-c",
+        propertiesFile,
+      ],
       { encoding: "utf8" },
     );
     if (format.status !== 0 || !clusterId) {
-      throw new StackError(KAFKA, `formatting storage failed: ${format.stderr || format.stdout}`.trim(), logFile);
+      throw new StackError(
+        KAFKA,
+        `formatting storage failed: ${format.stderr || format.stdout}`.trim(),
+        logFile,
+      );
     }
   }
 
@@ -120,8 +151,19 @@ async function startKafka(context: StackContext): Promise<number> {
 }
 
 export async function kafkaUp(context: StackContext): Promise<ServiceStatus> {
-  const state = await bringUp({ name: KAFKA, paths: context.paths, probe: probeKafka, start: () => startKafka(context) });
-  await waitUntilReady({ service: KAFKA, paths: context.paths, timeoutMs: 90_000, log: context.log, probe: probeKafka });
+  const state = await bringUp({
+    name: KAFKA,
+    paths: context.paths,
+    probe: probeKafka,
+    start: () => startKafka(context),
+  });
+  await waitUntilReady({
+    service: KAFKA,
+    paths: context.paths,
+    timeoutMs: 90_000,
+    log: context.log,
+    probe: probeKafka,
+  });
   return { name: KAFKA, address: KAFKA_ADDRESS, state, logFile: logFileOf(context.paths, KAFKA) };
 }
 

@@ -3,7 +3,14 @@ import { chownSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LOCAL_STACK } from "@weather/service-kit";
 import postgres from "postgres";
-import { type ServiceStatus, type StackContext, bringUp, logFileOf, observeService, waitUntilReady } from "../context.ts";
+import {
+  bringUp,
+  logFileOf,
+  observeService,
+  type ServiceStatus,
+  type StackContext,
+  waitUntilReady,
+} from "../context.ts";
 import { startDaemon } from "../daemon.ts";
 import { StackError } from "../stack-error.ts";
 
@@ -22,7 +29,12 @@ export function postgresAddress(serverUrl: URL): string {
 
 /** Runs one query against the server; true when it answers, otherwise why not. */
 export async function probePostgres(serverUrl: URL): Promise<string | true> {
-  const sql = postgres(adminUrl(serverUrl), { max: 1, connect_timeout: 3, idle_timeout: 1, onnotice: () => {} });
+  const sql = postgres(adminUrl(serverUrl), {
+    max: 1,
+    connect_timeout: 3,
+    idle_timeout: 1,
+    onnotice: () => {},
+  });
   try {
     await sql`select 1`;
     return true;
@@ -78,7 +90,10 @@ async function embeddedBinaries(): Promise<EmbeddedBinaries> {
  */
 function asServiceUser(command: string, args: string[]): { command: string; args: string[] } {
   if (process.getuid?.() !== 0) return { command, args };
-  return { command: "setpriv", args: ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", command, ...args] };
+  return {
+    command: "setpriv",
+    args: ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", command, ...args],
+  };
 }
 
 function chownToServiceUser(path: string): void {
@@ -98,7 +113,13 @@ async function startEmbedded(context: StackContext): Promise<number> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     chownToServiceUser(dataDir);
     const init = asServiceUser(binaries.initdb, [
-      "-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale",
+      "-D",
+      dataDir,
+      "-U",
+      "postgres",
+      "--auth=trust",
+      "--encoding=UTF8",
+      "--no-locale",
     ]);
     const result = spawnSync(init.command, init.args, { encoding: "utf8" });
     if (result.status !== 0) {
@@ -106,12 +127,23 @@ async function startEmbedded(context: StackContext): Promise<number> {
     }
   }
   const run = asServiceUser(binaries.postgres, [
-    "-D", dataDir, "-p", port, "-c", `listen_addresses=${context.postgresUrl.hostname.replace(/^\[|\]$/g, "")}`,
+    "-D",
+    dataDir,
+    "-p",
+    port,
+    "-c",
+    `listen_addresses=${context.postgresUrl.hostname.replace(/^\[|\]$/g, "")}`,
     // No socket: the machine's own server may own the default socket directory.
-    "-c", "unix_socket_directories=",
+    "-c",
+    "unix_socket_directories=",
   ]);
   return startDaemon(context.paths.run, {
-    name: POSTGRES, command: run.command, args: run.args, cwd: context.paths.root, logFile, marker: dataDir,
+    name: POSTGRES,
+    command: run.command,
+    args: run.args,
+    cwd: context.paths.root,
+    logFile,
+    marker: dataDir,
   });
 }
 
@@ -139,7 +171,13 @@ export async function postgresUp(context: StackContext): Promise<ServiceStatus> 
       return startEmbedded(context);
     },
   });
-  await waitUntilReady({ service: POSTGRES, paths: context.paths, timeoutMs: 60_000, log: context.log, probe });
+  await waitUntilReady({
+    service: POSTGRES,
+    paths: context.paths,
+    timeoutMs: 60_000,
+    log: context.log,
+    probe,
+  });
   await ensureDatabase(context.postgresUrl, LOCAL_STACK.registryDatabase);
   return { name: POSTGRES, address, state, logFile: logFileOf(context.paths, POSTGRES) };
 }

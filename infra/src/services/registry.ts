@@ -1,6 +1,14 @@
 import { join } from "node:path";
 import { CONFLUENT_COMPAT_PATH, LOCAL_STACK } from "@weather/service-kit";
-import { type ServiceStatus, type StackContext, STACK_HOST, bringUp, logFileOf, observeService, waitUntilReady } from "../context.ts";
+import {
+  bringUp,
+  logFileOf,
+  observeService,
+  type ServiceStatus,
+  STACK_HOST,
+  type StackContext,
+  waitUntilReady,
+} from "../context.ts";
 import { startDaemon } from "../daemon.ts";
 import { findJava } from "../java.ts";
 import { DEPENDENCY_PLUGIN, downloadOnce } from "../maven.ts";
@@ -83,11 +91,27 @@ async function startRegistry(context: StackContext): Promise<number> {
 }
 
 export async function registryUp(context: StackContext): Promise<ServiceStatus> {
-  const state = await bringUp({ name: REGISTRY, paths: context.paths, probe: probeRegistry, start: () => startRegistry(context) });
-  await waitUntilReady({ service: REGISTRY, paths: context.paths, timeoutMs: 120_000, log: context.log, probe: probeRegistry });
+  const state = await bringUp({
+    name: REGISTRY,
+    paths: context.paths,
+    probe: probeRegistry,
+    start: () => startRegistry(context),
+  });
+  await waitUntilReady({
+    service: REGISTRY,
+    paths: context.paths,
+    timeoutMs: 120_000,
+    log: context.log,
+    probe: probeRegistry,
+  });
   return { name: REGISTRY, address: REGISTRY_URL, state, logFile: logFileOf(context.paths, REGISTRY) };
 }
 
 export function registryStatus(context: StackContext): Promise<ServiceStatus> {
-  return observeService({ name: REGISTRY, address: REGISTRY_URL, paths: context.paths, probe: probeRegistry });
+  return observeService({
+    name: REGISTRY,
+    address: REGISTRY_URL,
+    paths: context.paths,
+    probe: probeRegistry,
+  });
 }

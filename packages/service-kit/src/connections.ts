@@ -33,12 +33,12 @@ const brokersSchema = z
 
 const httpUrlSchema = z.url({
   protocol: /^https?$/,
-  error: "must be an http:// or https:// URL, e.g. " + DEFAULT_SCHEMA_REGISTRY_URL,
+  error: `must be an http:// or https:// URL, e.g. ${DEFAULT_SCHEMA_REGISTRY_URL}`,
 });
 
 const databaseUrlSchema = z.url({
   protocol: /^postgres(ql)?$/,
-  error: "must be a postgres:// URL, e.g. " + DEFAULT_DATABASE_URL,
+  error: `must be a postgres:// URL, e.g. ${DEFAULT_DATABASE_URL}`,
 });
 
 const connectionEnvSchema = z.object({
@@ -60,7 +60,9 @@ export function toConfigProblems(error: z.ZodError): ConfigProblem[] {
  * Empty values count as unset, as a shell's `VAR= cmd` usually means "use the default".
  * @throws ConfigError listing every invalid variable.
  */
-export function readConnectionSettings(env: Readonly<Record<string, string | undefined>>): ConnectionSettings {
+export function readConnectionSettings(
+  env: Readonly<Record<string, string | undefined>>,
+): ConnectionSettings {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
   );

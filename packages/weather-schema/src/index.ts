@@ -1,0 +1,1 @@
+export { DEFAULT_READINGS_TOPIC, deadLetterTopicOf, readingsTopicFrom, valueSubjectOf } from "./topics.ts";

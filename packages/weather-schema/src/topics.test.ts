@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_READINGS_TOPIC, deadLetterTopicOf, readingsTopicFrom, valueSubjectOf } from "./topics.ts";
+
+describe("topic naming", () => {
+  it("puts dead letters on <topic>.dlq", () => {
+    expect(deadLetterTopicOf(DEFAULT_READINGS_TOPIC)).toBe("weather.readings.dlq");
+  });
+
+  it("names the value subject after the topic, as Confluent's TopicNameStrategy does", () => {
+    expect(valueSubjectOf("weather.readings")).toBe("weather.readings-value");
+  });
+});
+
+describe("readingsTopicFrom", () => {
+  it("defaults to weather.readings and accepts a valid name", () => {
+    expect(readingsTopicFrom({})).toBe(DEFAULT_READINGS_TOPIC);
+    expect(readingsTopicFrom({ READINGS_TOPIC: "lab.readings_v2" })).toBe("lab.readings_v2");
+  });
+
+  it("rejects a name Kafka would refuse, saying which variable is wrong", () => {
+    expect(() => readingsTopicFrom({ READINGS_TOPIC: "weather readings" })).toThrow(/READINGS_TOPIC/);
+  });
+});

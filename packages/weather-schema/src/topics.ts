@@ -1,0 +1,23 @@
+/** The topic readings travel on unless READINGS_TOPIC names another. */
+export const DEFAULT_READINGS_TOPIC = "weather.readings";
+
+/** Messages the sink cannot store go here, next to the topic they came from. */
+export function deadLetterTopicOf(readingsTopic: string): string {
+  return `${readingsTopic}.dlq`;
+}
+
+/** The registry subject of a topic's message values (Confluent's TopicNameStrategy). */
+export function valueSubjectOf(topic: string): string {
+  return `${topic}-value`;
+}
+
+/** READINGS_TOPIC, or the default; Kafka's own rules for a topic name are checked here, once. */
+export function readingsTopicFrom(env: Readonly<Record<string, string | undefined>>): string {
+  const topic = env.READINGS_TOPIC?.trim() || DEFAULT_READINGS_TOPIC;
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic) || topic === "." || topic === "..") {
+    throw new Error(
+      `READINGS_TOPIC "${topic}" is not a valid Kafka topic name: use 1-249 letters, digits, '.', '_' or '-'`,
+    );
+  }
+  return topic;
+}
