@@ -61,6 +61,8 @@ ensure_toolchain() {
 
   # Lets turbo and vitest find the same Node when pnpm runs them.
   export COREPACK_ENABLE_STRICT=0
+  # turbo would otherwise try to send usage telemetry from a machine that may have no internet.
+  export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
   # CI installs exactly the lockfile; a developer's run may update it after a package.json edit.
   local lockfile_flag="--no-frozen-lockfile"
   [ "${CI:-}" = "true" ] && lockfile_flag="--frozen-lockfile"

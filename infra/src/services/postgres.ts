@@ -110,7 +110,8 @@ async function startEmbedded(context: StackContext): Promise<number> {
   const port = context.postgresUrl.port || "5432";
   if (!existsSync(join(dataDir, "PG_VERSION"))) {
     context.log(`postgres: initialising a bundled server in ${dataDir}`);
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    mkdirSync(context.paths.data, { recursive: true });
+    mkdirSync(dataDir, { mode: 0o700 });
     chownToServiceUser(dataDir);
     const init = asServiceUser(binaries.initdb, [
       "-D",
@@ -123,7 +124,14 @@ async function startEmbedded(context: StackContext): Promise<number> {
     ]);
     const result = spawnSync(init.command, init.args, { encoding: "utf8" });
     if (result.status !== 0) {
-      throw new StackError(POSTGRES, `initdb failed: ${result.stderr || result.error?.message}`, logFile);
+      throw new StackError(
+        POSTGRES,
+        `initdb failed: ${(result.stderr || result.error?.message || "").trim()}`,
+        logFile,
+        process.getuid?.() === 0
+          ? `as root the bundled server runs as "nobody": every folder above ${dataDir} must be world-executable`
+          : undefined,
+      );
     }
   }
   const run = asServiceUser(binaries.postgres, [

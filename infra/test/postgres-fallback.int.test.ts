@@ -1,0 +1,54 @@
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import { daemonState, stopDaemon } from "../src/daemon.ts";
+import { stackPaths } from "../src/paths.ts";
+import { POSTGRES, postgresUp } from "../src/services/postgres.ts";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+// A machine without PostgreSQL: nothing answers at DATABASE_URL, so the stack starts the bundled
+// server. An unused port stands in for the missing server.
+describe("the stack on a machine without PostgreSQL", () => {
+  const root = mkdtempSync(join(tmpdir(), "stack-pg-"));
+  // mkdtemp makes the folder private; as root, the server runs as nobody and must reach its data.
+  chmodSync(root, 0o755);
+  const paths = stackPaths(root);
+
+  afterAll(async () => {
+    await stopDaemon(paths.run, POSTGRES);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("starts the bundled PostgreSQL, answers queries, and stops it by pid", async () => {
+    const port = await freePort();
+    const context = { paths, postgresUrl: new URL(`postgres://postgres@127.0.0.1:${port}/weather`), log: () => {} };
+
+    const status = await postgresUp(context);
+    expect(status.state.kind).toBe("started");
+
+    const sql = postgres(`postgres://postgres@127.0.0.1:${port}/postgres`, { max: 1 });
+    try {
+      const databases = await sql<{ datname: string }[]>`select datname from pg_database`;
+      expect(databases.map((row) => row.datname)).toContain("apicurio_registry");
+    } finally {
+      await sql.end();
+    }
+
+    // A second `up` finds it running and leaves it be.
+    expect((await postgresUp(context)).state.kind).toBe("running");
+
+    expect(await stopDaemon(paths.run, POSTGRES)).toBe(true);
+    expect(daemonState(paths.run, POSTGRES).kind).toBe("absent");
+  });
+});

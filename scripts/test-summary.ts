@@ -1,0 +1,47 @@
+/**
+ * Totals the JSON reports every workspace member's vitest run writes (reports/vitest.json), so a
+ * test run ends with one line that says how many tests ran and which failed, whatever turbo printed.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+
+interface VitestReport {
+  numTotalTests: number;
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  testResults: { name: string; assertionResults: { fullName: string; status: string }[] }[];
+}
+
+const root = join(import.meta.dirname, "..");
+const members = ["apps", "packages"]
+  .flatMap((group) => (existsSync(join(root, group)) ? readdirSync(join(root, group)).map((name) => join(root, group, name)) : []))
+  .concat(join(root, "infra"));
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failures: string[] = [];
+const missing: string[] = [];
+for (const member of members) {
+  const file = join(member, "reports", "vitest.json");
+  if (!existsSync(join(member, "package.json"))) continue;
+  if (!existsSync(file)) {
+    missing.push(relative(root, member));
+    continue;
+  }
+  const report = JSON.parse(readFileSync(file, "utf8")) as VitestReport;
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests;
+  for (const result of report.testResults) {
+    for (const assertion of result.assertionResults) {
+      if (assertion.status === "failed") failures.push(`${relative(root, result.name)} > ${assertion.fullName}`);
+    }
+  }
+}
+
+for (const failure of failures) console.log(`  FAILED ${failure}`);
+if (missing.length > 0) console.log(`  no test report from: ${missing.join(", ")} (their tests did not run)`);
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped across ${members.length - missing.length} workspace members`);
+process.exitCode = failed > 0 || missing.length > 0 ? 1 : 0;
