@@ -21,7 +21,7 @@ pnpm -s stack up --started-file "$started_file"
 find apps packages infra -path '*/node_modules' -prune -o -name vitest.json -path '*/reports/*' -print0 | xargs -0 rm -f
 say "running: turbo run lint test"
 status=0
-pnpm exec turbo run lint test --output-logs=new-only --log-order=grouped || status=$?
+pnpm exec turbo run lint test --continue --output-logs=new-only --log-order=grouped || status=$?
 summary_status=0
 node scripts/test-summary.ts || summary_status=$?
 [ "$status" -eq 0 ] && status=$summary_status

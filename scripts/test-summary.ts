@@ -15,7 +15,11 @@ interface VitestReport {
 
 const root = join(import.meta.dirname, "..");
 const members = ["apps", "packages"]
-  .flatMap((group) => (existsSync(join(root, group)) ? readdirSync(join(root, group)).map((name) => join(root, group, name)) : []))
+  .flatMap((group) =>
+    existsSync(join(root, group))
+      ? readdirSync(join(root, group)).map((name) => join(root, group, name))
+      : [],
+  )
   .concat(join(root, "infra"));
 
 let passed = 0;
@@ -36,12 +40,15 @@ for (const member of members) {
   skipped += report.numPendingTests;
   for (const result of report.testResults) {
     for (const assertion of result.assertionResults) {
-      if (assertion.status === "failed") failures.push(`${relative(root, result.name)} > ${assertion.fullName}`);
+      if (assertion.status === "failed")
+        failures.push(`${relative(root, result.name)} > ${assertion.fullName}`);
     }
   }
 }
 
 for (const failure of failures) console.log(`  FAILED ${failure}`);
 if (missing.length > 0) console.log(`  no test report from: ${missing.join(", ")} (their tests did not run)`);
-console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped across ${members.length - missing.length} workspace members`);
+console.log(
+  `tests: ${passed} passed, ${failed} failed, ${skipped} skipped across ${members.length - missing.length} workspace members`,
+);
 process.exitCode = failed > 0 || missing.length > 0 ? 1 : 0;

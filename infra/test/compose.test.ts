@@ -3,11 +3,10 @@ import { join } from "node:path";
 import { LOCAL_STACK } from "@weather/service-kit";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { REPO_ROOT } from "../src/paths.ts";
-import { registrySettings } from "../src/services/registry.ts";
+import { REPO_ROOT, stackPaths } from "../src/paths.ts";
 import { serverProperties } from "../src/services/kafka.ts";
+import { registrySettings } from "../src/services/registry.ts";
 import { APICURIO_VERSION, kafkaVersion } from "../src/versions.ts";
-import { stackPaths } from "../src/paths.ts";
 
 // No Docker engine runs here, so docker-compose.yml is kept honest by reading it against the
 // local stack: same versions, same host ports, same settings.

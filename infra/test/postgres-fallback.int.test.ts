@@ -32,7 +32,11 @@ describe("the stack on a machine without PostgreSQL", () => {
 
   it("starts the bundled PostgreSQL, answers queries, and stops it by pid", async () => {
     const port = await freePort();
-    const context = { paths, postgresUrl: new URL(`postgres://postgres@127.0.0.1:${port}/weather`), log: () => {} };
+    const context = {
+      paths,
+      postgresUrl: new URL(`postgres://postgres@127.0.0.1:${port}/weather`),
+      log: () => {},
+    };
 
     const status = await postgresUp(context);
     expect(status.state.kind).toBe("started");
