@@ -1,8 +1,21 @@
-import { readingsTopicFrom } from "@weather/schema";
-import { readConnectionSettings } from "@weather/service-kit";
+import { createLogger } from "@weather/service-kit";
+import { runBootstrap } from "./bootstrap.ts";
+import { readBootstrapConfig } from "./config.ts";
+import { describeFailure, EXIT } from "./errors.ts";
+import { formatSummary, summarize } from "./summary.ts";
 
-// Skeleton: validates the configuration every worker shares; the worker itself lands in its issue.
-const settings = readConnectionSettings(process.env);
-console.log(
-  JSON.stringify({ msg: "configuration valid", ...settings, readingsTopic: readingsTopicFrom(process.env) }),
-);
+const log = createLogger("bootstrap");
+
+try {
+  const config = readBootstrapConfig(process.env);
+  const summary = summarize(await runBootstrap(config, log));
+  log.info({ summary }, "bootstrap finished");
+  console.log(formatSummary(summary));
+  process.exitCode = summary.conflicts.length > 0 ? EXIT.conflict : EXIT.ok;
+} catch (error) {
+  const { line, exitCode } = describeFailure(error);
+  // A bug deserves its stack, in the JSON log; an expected failure only the one line.
+  if (exitCode === EXIT.unexpected) log.error({ err: error }, "bootstrap failed unexpectedly");
+  console.error(line);
+  process.exitCode = exitCode;
+}

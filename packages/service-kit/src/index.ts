@@ -7,3 +7,4 @@ export {
   DEFAULT_SCHEMA_REGISTRY_URL,
   LOCAL_STACK,
 } from "./local-stack.ts";
+export { createLogger, type Logger } from "./logger.ts";

@@ -1,0 +1,71 @@
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import type { Logger } from "@weather/service-kit";
+import { Kafka, logLevel } from "kafkajs";
+import type { BootstrapConfig } from "./config.ts";
+import { prepareProductDatabase } from "./database.ts";
+import { BootstrapError } from "./errors.ts";
+import { registerSchemas } from "./schemas.ts";
+import type { BootstrapOutcome } from "./summary.ts";
+import { ensureTopics, topicSpecsOf } from "./topics.ts";
+import { kafkaProbe, postgresProbe, registryProbe, waitForServices } from "./wait-for-services.ts";
+
+/** kafkajs logs through our logger at debug level: its own retries are noise unless asked for. */
+function kafkaLogCreator(log: Logger) {
+  return () =>
+    ({
+      namespace,
+      log: entry,
+    }: {
+      namespace: string;
+      log: { message: string } & Record<string, unknown>;
+    }) => {
+      const { message, ...rest } = entry;
+      log.debug({ kafkajs: namespace, ...rest }, message);
+    };
+}
+
+/**
+ * Makes an environment ready: waits for the services, then the database, the topics and the
+ * schemas, in that order. Each step is idempotent; the outcome says what was created and found.
+ * @throws BootstrapError when a service is unreachable or refuses a step.
+ */
+export async function runBootstrap(config: BootstrapConfig, log: Logger): Promise<BootstrapOutcome> {
+  const { kafkaBrokers, schemaRegistryUrl, databaseUrl } = config.connections;
+  await waitForServices(
+    [kafkaProbe(kafkaBrokers), registryProbe(schemaRegistryUrl), postgresProbe(databaseUrl)],
+    { waitMs: config.waitMs, log },
+  );
+
+  const database = await prepareProductDatabase(databaseUrl, config.cities);
+  log.info({ step: "database", ...database }, "database ready");
+
+  const kafka = new Kafka({
+    clientId: "bootstrap",
+    brokers: [...kafkaBrokers],
+    logLevel: logLevel.INFO,
+    logCreator: kafkaLogCreator(log),
+  });
+  const admin = kafka.admin();
+  let topics: BootstrapOutcome["topics"];
+  try {
+    await admin.connect();
+    topics = await ensureTopics(admin, topicSpecsOf(config));
+  } catch (error) {
+    if (error instanceof BootstrapError) throw error;
+    throw new BootstrapError(
+      "cannot create topics",
+      kafkaBrokers.join(","),
+      error,
+      "check KAFKA_BROKERS and the broker log",
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  log.info({ step: "topics", topics }, "topics ready");
+
+  const registry = new SchemaRegistry({ host: schemaRegistryUrl });
+  const schemas = await registerSchemas(registry, schemaRegistryUrl, config.readingsTopic);
+  log.info({ step: "schemas", ...schemas }, "schemas ready");
+
+  return { database, topics, schemas };
+}

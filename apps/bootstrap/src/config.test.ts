@@ -1,0 +1,90 @@
+import { ConfigError } from "@weather/service-kit";
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_DEAD_LETTER_RETENTION_MS,
+  DEFAULT_READINGS_PARTITIONS,
+  DEFAULT_READINGS_RETENTION_MS,
+  readBootstrapConfig,
+} from "./config.ts";
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    readBootstrapConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.setting}: ${p.message}`);
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("readBootstrapConfig", () => {
+  it("defaults to the local stack, weather.readings and the built-in cities", () => {
+    const config = readBootstrapConfig({});
+    expect(config.readingsTopic).toBe("weather.readings");
+    expect(config.deadLetterTopic).toBe("weather.readings.dlq");
+    expect(config.readingsPartitions).toBe(DEFAULT_READINGS_PARTITIONS);
+    expect(config.readingsRetentionMs).toBe(DEFAULT_READINGS_RETENTION_MS);
+    expect(config.deadLetterRetentionMs).toBe(DEFAULT_DEAD_LETTER_RETENTION_MS);
+    expect(config.deadLetterRetentionMs).toBeGreaterThan(config.readingsRetentionMs);
+    expect(config.cities).toEqual(expect.arrayContaining(["winnipeg", "vancouver"]));
+    expect(config.connections.databaseUrl).toBe("postgres://postgres@127.0.0.1:5432/weather");
+  });
+
+  it("is frozen, so no module can change what another one sees", () => {
+    const config = readBootstrapConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.cities)).toBe(true);
+  });
+
+  it("reads topic, partitions, retention and the wait bound", () => {
+    const config = readBootstrapConfig({
+      READINGS_TOPIC: "lab.readings",
+      READINGS_PARTITIONS: "12",
+      READINGS_RETENTION_MS: "-1",
+      DLQ_RETENTION_MS: "86400000",
+      BOOTSTRAP_WAIT_MS: "5000",
+    });
+    expect(config).toMatchObject({
+      readingsTopic: "lab.readings",
+      deadLetterTopic: "lab.readings.dlq",
+      readingsPartitions: 12,
+      readingsRetentionMs: -1,
+      deadLetterRetentionMs: 86_400_000,
+      waitMs: 5000,
+    });
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(readBootstrapConfig({ READINGS_PARTITIONS: " ", READINGS_TOPIC: "" })).toMatchObject({
+      readingsPartitions: DEFAULT_READINGS_PARTITIONS,
+      readingsTopic: "weather.readings",
+    });
+  });
+
+  it("reports every bad variable at once, by name", () => {
+    const problems = problemsOf({
+      DATABASE_URL: "postgres//no-scheme",
+      READINGS_TOPIC: "bad topic",
+      READINGS_PARTITIONS: "zero",
+      READINGS_RETENTION_MS: "10",
+      BOOTSTRAP_WAIT_MS: "-5",
+      STATIONS_FILE: "/nonexistent/stations.json",
+    });
+    const settings = problems.map((p) => p.split(":")[0]).sort();
+    expect(settings).toEqual([
+      "BOOTSTRAP_WAIT_MS",
+      "DATABASE_URL",
+      "READINGS_PARTITIONS",
+      "READINGS_RETENTION_MS",
+      "READINGS_TOPIC",
+      "STATIONS_FILE",
+    ]);
+  });
+
+  it("refuses a partition count Kafka would not take", () => {
+    expect(problemsOf({ READINGS_PARTITIONS: "0" })).toEqual(["READINGS_PARTITIONS: must be at least 1"]);
+    expect(problemsOf({ READINGS_PARTITIONS: "2.5" })).toEqual([
+      "READINGS_PARTITIONS: must be a whole number",
+    ]);
+  });
+});

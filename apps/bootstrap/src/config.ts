@@ -1,0 +1,94 @@
+import { deadLetterTopicOf, loadStationCatalog, readingsTopicFrom } from "@weather/schema";
+import {
+  ConfigError,
+  type ConfigProblem,
+  type ConnectionSettings,
+  readConnectionSettings,
+  toConfigProblems,
+} from "@weather/service-kit";
+import { z } from "zod";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_READINGS_PARTITIONS = 6;
+export const DEFAULT_READINGS_RETENTION_MS = 7 * DAY_MS;
+/** Dead letters wait for a human, who may be on holiday: keep them longer than the readings. */
+export const DEFAULT_DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
+export const DEFAULT_WAIT_MS = 60_000;
+
+export interface BootstrapConfig {
+  readonly connections: ConnectionSettings;
+  readonly readingsTopic: string;
+  readonly deadLetterTopic: string;
+  readonly readingsPartitions: number;
+  /** retention.ms of the readings topic; -1 keeps messages forever. */
+  readonly readingsRetentionMs: number;
+  readonly deadLetterRetentionMs: number;
+  /** How long to wait for Kafka, the registry and PostgreSQL to answer before giving up. */
+  readonly waitMs: number;
+  /** Every city of the station catalog: each gets its partition of weather_readings. */
+  readonly cities: readonly string[];
+}
+
+const retentionMs = z.coerce
+  .number()
+  .int("must be a whole number of milliseconds")
+  .refine((n) => n === -1 || n >= 60_000, "must be at least 60000 (one minute), or -1 to keep forever");
+
+const bootstrapEnvSchema = z.object({
+  READINGS_PARTITIONS: z.coerce
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(1000, "must be at most 1000")
+    .default(DEFAULT_READINGS_PARTITIONS),
+  READINGS_RETENTION_MS: retentionMs.default(DEFAULT_READINGS_RETENTION_MS),
+  DLQ_RETENTION_MS: retentionMs.default(DEFAULT_DEAD_LETTER_RETENTION_MS),
+  BOOTSTRAP_WAIT_MS: z.coerce
+    .number()
+    .int("must be a whole number of milliseconds")
+    .min(0, "must not be negative")
+    .default(DEFAULT_WAIT_MS),
+});
+
+/** Runs one reader, turning its failure into problems so every reader gets its say. */
+function collect<T>(problems: ConfigProblem[], setting: string, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ConfigError) problems.push(...error.problems);
+    else problems.push({ setting, message: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+}
+
+/**
+ * Reads and validates bootstrap's whole configuration once, reporting every problem together.
+ * Empty variables count as unset, as in readConnectionSettings.
+ * @throws ConfigError
+ */
+export function readBootstrapConfig(env: Env): BootstrapConfig {
+  const problems: ConfigProblem[] = [];
+  const connections = collect(problems, "connections", () => readConnectionSettings(env));
+  const readingsTopic = collect(problems, "READINGS_TOPIC", () => readingsTopicFrom(env));
+  const catalog = collect(problems, "STATIONS_FILE", () => loadStationCatalog(env));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+  const parsed = bootstrapEnvSchema.safeParse(present);
+  if (!parsed.success) problems.push(...toConfigProblems(parsed.error));
+  if (problems.length > 0 || !connections || !readingsTopic || !catalog || !parsed.success) {
+    throw new ConfigError(problems);
+  }
+  return Object.freeze({
+    connections,
+    readingsTopic,
+    deadLetterTopic: deadLetterTopicOf(readingsTopic),
+    readingsPartitions: parsed.data.READINGS_PARTITIONS,
+    readingsRetentionMs: parsed.data.READINGS_RETENTION_MS,
+    deadLetterRetentionMs: parsed.data.DLQ_RETENTION_MS,
+    waitMs: parsed.data.BOOTSTRAP_WAIT_MS,
+    cities: Object.freeze([...catalog.cities]),
+  });
+}

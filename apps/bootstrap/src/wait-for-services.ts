@@ -1,0 +1,160 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { maintenanceUrlOf } from "@weather/db";
+import type { Logger } from "@weather/service-kit";
+import { Kafka, logLevel } from "kafkajs";
+import postgres from "postgres";
+import { BootstrapError, reasonOf, redactUrl } from "./errors.ts";
+
+/** A failure that waiting will not fix (wrong password, wrong URL path): give up at once. */
+export class PermanentFailure extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PermanentFailure";
+  }
+}
+
+/** One service to wait for: its name and address for the messages, and a check that throws until it answers. */
+export interface ServiceProbe {
+  readonly service: string;
+  readonly address: string;
+  /** What the operator should try when the service never answers. */
+  readonly hint: string;
+  check(): Promise<void>;
+}
+
+const STACK_HINT = "is the stack up? run: pnpm stack up";
+
+export function kafkaProbe(brokers: readonly string[]): ServiceProbe {
+  return {
+    service: "Kafka",
+    address: brokers.join(","),
+    hint: `${STACK_HINT}; or fix KAFKA_BROKERS`,
+    async check() {
+      // No retries inside kafkajs: the loop below owns retrying and reports every attempt.
+      const kafka = new Kafka({
+        clientId: "bootstrap-probe",
+        brokers: [...brokers],
+        connectionTimeout: 2_000,
+        requestTimeout: 5_000,
+        retry: { retries: 0 },
+        logLevel: logLevel.NOTHING,
+      });
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        await admin.describeCluster();
+      } catch (error) {
+        if ((error as Error).name === "KafkaJSSASLAuthenticationError") {
+          throw new PermanentFailure(reasonOf(error), { cause: error });
+        }
+        throw error;
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+    },
+  };
+}
+
+export function registryProbe(registryUrl: string): ServiceProbe {
+  return {
+    service: "the schema registry",
+    address: registryUrl,
+    hint: `${STACK_HINT}; or fix SCHEMA_REGISTRY_URL (Apicurio serves the Confluent API under /apis/ccompat/v7)`,
+    async check() {
+      const response = await fetch(`${registryUrl}/subjects`, { signal: AbortSignal.timeout(3_000) });
+      await response.body?.cancel();
+      if (response.ok) return;
+      const reason = `HTTP ${response.status} ${response.statusText} from GET /subjects`;
+      // 5xx: still starting (Apicurio answers 503 while it migrates its storage); 4xx: wrong URL or credentials.
+      if (response.status >= 500) throw new Error(reason);
+      throw new PermanentFailure(reason);
+    },
+  };
+}
+
+/** PostgreSQL's answers that mean "you are not welcome", not "not yet". */
+const POSTGRES_PERMANENT = new Set(["28P01", "28000", "3D000", "42501"]);
+
+export function postgresProbe(databaseUrl: string): ServiceProbe {
+  const url = new URL(databaseUrl);
+  return {
+    service: "PostgreSQL",
+    address: `${url.hostname}:${url.port || "5432"}`,
+    hint: `${STACK_HINT}; or fix DATABASE_URL (${redactUrl(databaseUrl)})`,
+    async check() {
+      const sql = postgres(maintenanceUrlOf(databaseUrl), {
+        max: 1,
+        connect_timeout: 3,
+        onnotice: () => {},
+      });
+      try {
+        await sql`select 1`;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (typeof code === "string" && POSTGRES_PERMANENT.has(code)) {
+          throw new PermanentFailure(reasonOf(error), { cause: error });
+        }
+        throw error;
+      } finally {
+        await sql.end({ timeout: 1 });
+      }
+    },
+  };
+}
+
+export interface WaitOptions {
+  /** Give up after this long. */
+  readonly waitMs: number;
+  readonly log: Logger;
+  /** First pause between attempts; doubles up to maxIntervalMs. */
+  readonly intervalMs?: number;
+  readonly maxIntervalMs?: number;
+  /** Stops waiting (rejects with the abort reason) when aborted. */
+  readonly signal?: AbortSignal;
+}
+
+/** Retries one probe until it answers, a permanent failure, or the deadline. */
+export async function waitFor(probe: ServiceProbe, options: WaitOptions): Promise<void> {
+  const deadline = Date.now() + options.waitMs;
+  let interval = options.intervalMs ?? 250;
+  for (let attempt = 1; ; attempt++) {
+    options.signal?.throwIfAborted();
+    try {
+      await probe.check();
+      if (attempt > 1) options.log.info({ service: probe.service, attempt }, `${probe.service} answers`);
+      return;
+    } catch (error) {
+      if (error instanceof PermanentFailure) {
+        throw new BootstrapError(`${probe.service} refused bootstrap`, probe.address, error, probe.hint);
+      }
+      if (Date.now() + interval > deadline) {
+        throw new BootstrapError(
+          `cannot reach ${probe.service}`,
+          probe.address,
+          error,
+          probe.hint,
+          `gave up after ${attempt} attempts in ${Math.round(options.waitMs / 1000)} s; BOOTSTRAP_WAIT_MS sets how long to wait`,
+        );
+      }
+      options.log.info(
+        { service: probe.service, address: probe.address, attempt, reason: reasonOf(error) },
+        `waiting for ${probe.service} at ${probe.address}`,
+      );
+      await sleep(interval, undefined, options.signal ? { signal: options.signal } : {});
+      interval = Math.min(interval * 2, options.maxIntervalMs ?? 2_000);
+    }
+  }
+}
+
+/** Waits for every probe at once; the first to give up decides the failure and stops the others. */
+export async function waitForServices(probes: readonly ServiceProbe[], options: WaitOptions): Promise<void> {
+  const stop = new AbortController();
+  await Promise.all(
+    probes.map((probe) =>
+      waitFor(probe, { ...options, signal: stop.signal }).catch((error: unknown) => {
+        stop.abort(error);
+        throw error;
+      }),
+    ),
+  );
+}

@@ -1,0 +1,196 @@
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import { connectOnce } from "@weather/db";
+import { jsonValueSubjectOf, valueSubjectOf } from "@weather/schema";
+import { createLogger } from "@weather/service-kit";
+import { Kafka, logLevel } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBootstrap } from "../src/bootstrap.ts";
+import { readBootstrapConfig } from "../src/config.ts";
+import { summarize } from "../src/summary.ts";
+import { runBootstrapProcess, summaryFromLog, testEnvironment, torontoStationsFile } from "./harness.ts";
+
+const log = createLogger("bootstrap-test", { LOG_LEVEL: "silent" });
+
+/** Runs bootstrap's logic in this process: the same code main.ts runs, minus the exit. */
+async function bootstrapInProcess(env: Record<string, string>) {
+  return summarize(await runBootstrap(readBootstrapConfig(env), log));
+}
+
+async function partitionsOf(databaseUrl: string): Promise<string[]> {
+  const sql = connectOnce(databaseUrl);
+  try {
+    const rows = await sql<{ name: string }[]>`
+      select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'weather_readings'::regclass order by 1`;
+    return rows.map((r) => r.name);
+  } finally {
+    await sql.end();
+  }
+}
+
+async function topicPartitions(
+  brokers: readonly string[],
+  topics: string[],
+): Promise<Record<string, number>> {
+  const admin = new Kafka({
+    clientId: "bootstrap-test",
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    const metadata = await admin.fetchTopicMetadata({ topics });
+    return Object.fromEntries(metadata.topics.map((t) => [t.name, t.partitions.length]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe("bootstrap on a fresh environment", () => {
+  const environment = testEnvironment("fresh");
+  const { env, topic, databaseUrl, settings } = environment;
+  afterAll(() => environment.cleanup());
+
+  it("creates the database, tables, partitions, offsets table, topics and subject", async () => {
+    const summary = await bootstrapInProcess(env);
+    expect(summary.conflicts).toEqual([]);
+    expect(summary.found).toEqual([]);
+    expect(summary.created).toEqual(
+      expect.arrayContaining([
+        `database ${new URL(databaseUrl).pathname.slice(1)}`,
+        "table weather_readings_winnipeg",
+        "table weather_readings_vancouver",
+        `topic ${topic} (3 partitions, replication 1)`,
+        `topic ${topic}.dlq (3 partitions, replication 1)`,
+      ]),
+    );
+
+    expect(await partitionsOf(databaseUrl)).toEqual([
+      "weather_readings_vancouver",
+      "weather_readings_winnipeg",
+    ]);
+    const sql = connectOnce(databaseUrl);
+    try {
+      const [tables] = await sql`
+        select to_regclass('consumer_offsets')::text as offsets, to_regclass('weather_readings')::text as readings`;
+      expect(tables).toEqual({ offsets: "consumer_offsets", readings: "weather_readings" });
+    } finally {
+      await sql.end();
+    }
+    expect(await topicPartitions(settings.kafkaBrokers, [topic, `${topic}.dlq`])).toEqual({
+      [topic]: 3,
+      [`${topic}.dlq`]: 3,
+    });
+    const registry = new SchemaRegistry({ host: settings.schemaRegistryUrl });
+    for (const subject of [valueSubjectOf(topic), jsonValueSubjectOf(topic)]) {
+      expect(await registry.getLatestSchemaId(subject)).toBeGreaterThan(0);
+      const config = await fetch(`${settings.schemaRegistryUrl}/config/${subject}`);
+      expect(await config.json()).toMatchObject({ compatibilityLevel: "BACKWARD" });
+    }
+  });
+
+  it("changes nothing when run again", async () => {
+    const summary = await bootstrapInProcess(env);
+    expect(summary.created).toEqual([]);
+    expect(summary.conflicts).toEqual([]);
+    expect(summary.found).toEqual(expect.arrayContaining(["table weather_readings_winnipeg"]));
+  });
+
+  it("gives a station's new city its table, and only that", async () => {
+    const summary = await bootstrapInProcess({ ...env, STATIONS_FILE: torontoStationsFile() });
+    expect(summary.created).toEqual(["table weather_readings_toronto"]);
+    expect(await partitionsOf(databaseUrl)).toContain("weather_readings_toronto");
+  });
+
+  it("reports a topic whose partition count differs from the configuration", async () => {
+    const summary = await bootstrapInProcess({ ...env, READINGS_PARTITIONS: "4" });
+    expect(summary.conflicts).toEqual([
+      expect.stringContaining(`topic ${topic} has 3 partitions but READINGS_PARTITIONS is 4`),
+      expect.stringContaining(`topic ${topic}.dlq has 3 partitions but READINGS_PARTITIONS is 4`),
+    ]);
+    // Reported, not "fixed": the topic keeps its partitions.
+    expect((await topicPartitions(settings.kafkaBrokers, [topic]))[topic]).toBe(3);
+  });
+
+  it("exits non-zero on that conflict when run as a process", async () => {
+    const result = await runBootstrapProcess({ ...env, READINGS_PARTITIONS: "4" });
+    expect(result.code).toBe(4);
+    expect(result.stdout).toContain("bootstrap: NOT READY, 2 conflicts");
+  });
+});
+
+describe("two bootstraps at the same time", () => {
+  const environment = testEnvironment("twice");
+  beforeAll(() => environment.cleanup());
+  afterAll(() => environment.cleanup());
+
+  it("both exit 0 and create one set of objects between them", async () => {
+    const [a, b] = await Promise.all([
+      runBootstrapProcess(environment.env),
+      runBootstrapProcess(environment.env),
+    ]);
+    expect([a?.code, b?.code], `${a?.errorLines}\n${b?.errorLines}`).toEqual([0, 0]);
+    const both = [summaryFromLog(a?.stdout ?? ""), summaryFromLog(b?.stdout ?? "")];
+    const createdBoth = both.flatMap((s) => s.created);
+    // Each object was created by exactly one of the two.
+    for (const item of [
+      `database ${new URL(environment.databaseUrl).pathname.slice(1)}`,
+      "1 migration applied",
+      "table weather_readings_winnipeg",
+      "table weather_readings_vancouver",
+      `topic ${environment.topic} (3 partitions, replication 1)`,
+    ]) {
+      expect(
+        createdBoth.filter((c) => c === item),
+        item,
+      ).toHaveLength(1);
+    }
+    expect(await partitionsOf(environment.databaseUrl)).toHaveLength(2);
+    expect(a?.stdout).toMatch(/^bootstrap: ready/m);
+  });
+});
+
+describe("bad configuration", () => {
+  it("exits 2 with one line naming the variable when DATABASE_URL is malformed", async () => {
+    const result = await runBootstrapProcess({ DATABASE_URL: "postgres//127.0.0.1/weather" });
+    expect(result.code).toBe(2);
+    expect(result.errorLines).toHaveLength(1);
+    expect(result.errorLines[0]).toMatch(
+      /^bootstrap: invalid configuration: DATABASE_URL: must be a postgres:\/\/ URL/,
+    );
+  });
+
+  it("exits 3 with one line naming the broker when Kafka is unreachable", async () => {
+    const result = await runBootstrapProcess({ KAFKA_BROKERS: "127.0.0.1:1", BOOTSTRAP_WAIT_MS: "1500" });
+    expect(result.code).toBe(3);
+    expect(result.errorLines).toHaveLength(1);
+    expect(result.errorLines[0]).toMatch(
+      /^bootstrap: cannot reach Kafka at 127\.0\.0\.1:1: .*ECONNREFUSED.*\(gave up after .*\); hint: .*pnpm stack up/,
+    );
+  });
+
+  it("exits 3 at once when PostgreSQL refuses the user", async () => {
+    const url = new URL(testEnvironment("refused").databaseUrl);
+    url.username = "no_such_role";
+    const started = Date.now();
+    const result = await runBootstrapProcess({ DATABASE_URL: url.toString(), BOOTSTRAP_WAIT_MS: "30000" });
+    expect(result.code).toBe(3);
+    expect(result.errorLines).toEqual([
+      expect.stringMatching(/^bootstrap: PostgreSQL refused bootstrap at .*no_such_role/),
+    ]);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it("exits 3 with one line when the registry is down", async () => {
+    const result = await runBootstrapProcess({
+      SCHEMA_REGISTRY_URL: "http://127.0.0.1:1/apis/ccompat/v7",
+      BOOTSTRAP_WAIT_MS: "1500",
+    });
+    expect(result.code).toBe(3);
+    expect(result.errorLines).toEqual([
+      expect.stringMatching(
+        /^bootstrap: cannot reach the schema registry at http:\/\/127\.0\.0\.1:1\/apis\/ccompat\/v7: /,
+      ),
+    ]);
+  });
+});

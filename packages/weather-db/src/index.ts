@@ -1,0 +1,24 @@
+export { connectOnce, databaseNameOf, maintenanceUrlOf } from "./connect.ts";
+export {
+  type CreateDatabaseResult,
+  createDatabaseIfMissing,
+  dropDatabaseIfExists,
+} from "./create-database.ts";
+export {
+  applyCommittedMigrations,
+  MIGRATIONS_FOLDER,
+  type MigrationsResult,
+  migrate,
+  type PrepareResult,
+  prepareDatabase,
+  SCHEMA_LOCK_KEY,
+  withSchemaLock,
+} from "./migrate.ts";
+export { ensureCityPartitions, type PartitionsResult } from "./partitions.ts";
+export {
+  type ConsumerOffsetRow,
+  consumerOffsets,
+  type NewWeatherReadingRow,
+  type WeatherReadingRow,
+  weatherReadings,
+} from "./tables.ts";
