@@ -1,1 +1,58 @@
-export { DEFAULT_READINGS_TOPIC, deadLetterTopicOf, readingsTopicFrom, valueSubjectOf } from "./topics.ts";
+export {
+  AVRO_NAMESPACE,
+  AVRO_RECORD_NAME,
+  type AvroField,
+  type AvroRecordSchema,
+  readingAvroSchema,
+} from "./avro.ts";
+export {
+  CITY_SLUG_PATTERN,
+  cityTableName,
+  createStationCatalog,
+  loadStationCatalog,
+  type StationCatalog,
+} from "./catalog.ts";
+export {
+  createReadingDecoder,
+  createReadingEncoder,
+  type ReadingDecoder,
+  type ReadingDecoderOptions,
+  type ReadingEncoder,
+  type ReadingEncoderOptions,
+} from "./codec.ts";
+export {
+  READING_DECODE_ERROR_KINDS,
+  ReadingDecodeError,
+  type ReadingDecodeErrorKind,
+} from "./decode-error.ts";
+export { type ReadingField, type ReadingFieldKind, readingFields } from "./fields.ts";
+export { ISO_UTC_TIMESTAMP_PATTERN, type ReadingJsonSchema, readingJsonSchema } from "./json-schema.ts";
+export {
+  LATEST_READING_SCHEMA_VERSION,
+  MAX_FUTURE_SKEW_MS,
+  READING_SCHEMA_VERSIONS,
+  type ReadingFieldName,
+  type ReadingSchemaVersion,
+  readingSchema,
+  type WeatherReading,
+} from "./reading.ts";
+export {
+  type CompatibilityLevel,
+  confluentReadingSchema,
+  type RegisteredReadingSchema,
+  type RegisterReadingSchemasOptions,
+  registerReadingSchemas,
+  SchemaRegistrationError,
+  setSubjectCompatibility,
+  subjectOf,
+} from "./register.ts";
+export { type ClimateNormals, DEFAULT_STATIONS, type Station } from "./stations.ts";
+export {
+  DEFAULT_READINGS_TOPIC,
+  deadLetterTopicOf,
+  jsonValueSubjectOf,
+  readingsTopicFrom,
+  valueSubjectOf,
+} from "./topics.ts";
+export { type ReadingValidation, validateReading } from "./validate.ts";
+export { WIRE_FORMATS, type WireFormat } from "./wire-record.ts";

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_READINGS_TOPIC, deadLetterTopicOf, readingsTopicFrom, valueSubjectOf } from "./topics.ts";
+import {
+  DEFAULT_READINGS_TOPIC,
+  deadLetterTopicOf,
+  jsonValueSubjectOf,
+  readingsTopicFrom,
+  valueSubjectOf,
+} from "./topics.ts";
 
 describe("topic naming", () => {
   it("puts dead letters on <topic>.dlq", () => {
@@ -19,5 +25,12 @@ describe("readingsTopicFrom", () => {
 
   it("rejects a name Kafka would refuse, saying which variable is wrong", () => {
     expect(() => readingsTopicFrom({ READINGS_TOPIC: "weather readings" })).toThrow(/READINGS_TOPIC/);
+  });
+});
+
+describe("jsonValueSubjectOf", () => {
+  it("keeps JSON Schema out of the Avro subject", () => {
+    expect(jsonValueSubjectOf("weather.readings")).toBe("weather.readings-json-value");
+    expect(jsonValueSubjectOf("weather.readings")).not.toBe(valueSubjectOf("weather.readings"));
   });
 });

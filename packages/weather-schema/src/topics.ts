@@ -21,3 +21,14 @@ export function readingsTopicFrom(env: Readonly<Record<string, string | undefine
   }
   return topic;
 }
+
+/**
+ * The registry subject of a topic's JSON-encoded values. JSON Schema cannot share `${topic}-value`
+ * with the Avro schema: a subject's versions are checked for compatibility against each other, and
+ * the registry cannot compare a JSON Schema with an Avro schema (Apicurio answers 500 "unknown type
+ * [record]"). A JSON producer therefore registers under its own subject; consumers do not care,
+ * since they find the writer schema by the id in each message.
+ */
+export function jsonValueSubjectOf(topic: string): string {
+  return `${topic}-json-value`;
+}

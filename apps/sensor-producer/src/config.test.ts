@@ -1,0 +1,143 @@
+import { ConfigError } from "@weather/service-kit";
+import { describe, expect, it } from "vitest";
+import { helpText, type ParsedCommandLine, parseCommandLine, parseDurationMs } from "./config.ts";
+
+const STATIONS = ["CYWG", "CYVR"];
+const NOW = Date.parse("2024-05-01T12:00:00Z");
+
+function run(argv: string[], env: Record<string, string> = {}) {
+  const parsed: ParsedCommandLine = parseCommandLine(argv, env, STATIONS, NOW);
+  if (parsed.kind !== "run") throw new Error("expected a run configuration");
+  return parsed.config;
+}
+
+function problemsOf(argv: string[], env: Record<string, string> = {}) {
+  try {
+    parseCommandLine(argv, env, STATIONS, NOW);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("parseCommandLine", () => {
+  it("defaults to real time, every second, all stations, Avro, the default topic", () => {
+    const config = run([]);
+    expect(config.schedule).toEqual({ kind: "realtime", intervalMs: 1000 });
+    expect(config.stationIds).toEqual(STATIONS);
+    expect(config.format).toBe("avro");
+    expect(config.topic).toBe("weather.readings");
+    expect(config.compression).toBe("none");
+    expect(config.ratePerSecond).toBeNull();
+    expect(config.seed).toMatch(/^\d+$/);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("makes --count the last N intervals up to now", () => {
+    expect(run(["--count", "134"]).schedule).toEqual({
+      kind: "simulated",
+      fromMs: NOW - 133_000,
+      stepMs: 1000,
+      ticks: 134,
+    });
+  });
+
+  it("makes --from/--to/--step a backfill over [from, to)", () => {
+    const config = run(["--from", "2024-01-01T00:00:00Z", "--to", "2024-01-02T00:00:00Z", "--step", "1h"]);
+    expect(config.schedule).toEqual({
+      kind: "simulated",
+      fromMs: Date.UTC(2024, 0, 1),
+      stepMs: 3_600_000,
+      ticks: 24,
+    });
+  });
+
+  it("reads every setting from its environment variable, and lets a flag win", () => {
+    const env = {
+      PRODUCER_COUNT: "5",
+      PRODUCER_INTERVAL: "2s",
+      PRODUCER_STATIONS: "CYVR",
+      PRODUCER_FORMAT: "json",
+      PRODUCER_SEED: "abc",
+      PRODUCER_RATE: "50",
+      PRODUCER_COMPRESSION: "gzip",
+      PRODUCER_BATCH_SIZE: "10",
+      PRODUCER_METRICS_PORT: "9464",
+      READINGS_TOPIC: "t.env",
+    };
+    const config = run(["--format", "avro", "--topic", "t.flag"], env);
+    expect(config).toMatchObject({
+      schedule: { kind: "simulated", stepMs: 2000, ticks: 5 },
+      stationIds: ["CYVR"],
+      format: "avro",
+      seed: "abc",
+      ratePerSecond: 50,
+      compression: "gzip",
+      batchSize: 10,
+      metricsPort: 9464,
+      topic: "t.flag",
+    });
+  });
+
+  it("names the flag or variable, the value and what is allowed, for every problem at once", () => {
+    const problems = problemsOf(["--count", "0", "--format", "xml", "--stations", "CYWG,XXXX"], {
+      PRODUCER_INTERVAL: "soon",
+      PRODUCER_COMPRESSION: "snappy",
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { setting: "--count", message: '"0": expected a whole number >= 1' },
+        { setting: "--format", message: '"xml": expected avro or json' },
+        {
+          setting: "PRODUCER_INTERVAL",
+          message: '"soon": expected a duration such as 500ms, 1s, 10m, 1h or 1d',
+        },
+        expect.objectContaining({
+          setting: "PRODUCER_COMPRESSION",
+          message: expect.stringContaining("gzip"),
+        }),
+        expect.objectContaining({ setting: "--stations", message: expect.stringContaining('"XXXX"') }),
+      ]),
+    );
+    expect(problems).toHaveLength(5);
+  });
+
+  it("rejects unknown flags, an empty backfill, and --to without --from", () => {
+    expect(problemsOf(["--cuont", "3"])[0]?.message).toMatch(/Unknown option '--cuont'.*--help/);
+    expect(problemsOf(["--from", "2024-01-02", "--to", "2024-01-01"])[0]?.setting).toBe("--to");
+    expect(problemsOf(["--to", "2024-01-01"])[0]).toEqual({
+      setting: "--to",
+      message: "needs --from (a backfill)",
+    });
+    expect(problemsOf(["--topic", "bad topic!"])[0]?.setting).toBe("--topic");
+    expect(problemsOf([], { KAFKA_BROKERS: "nope" })[0]?.setting).toBe("KAFKA_BROKERS");
+  });
+
+  it("answers --help with every flag, its variable and its default", () => {
+    const parsed = parseCommandLine(["--help"], {}, STATIONS, NOW);
+    expect(parsed.kind).toBe("help");
+    const text = helpText();
+    for (const name of [
+      "--count",
+      "PRODUCER_COUNT",
+      "--interval",
+      "--rate",
+      "READINGS_TOPIC",
+      "(default: 1s)",
+    ]) {
+      expect(text).toContain(name);
+    }
+  });
+});
+
+describe("parseDurationMs", () => {
+  it("reads units and takes a bare number as milliseconds", () => {
+    expect(parseDurationMs("250ms")).toBe(250);
+    expect(parseDurationMs("1.5s")).toBe(1500);
+    expect(parseDurationMs("10m")).toBe(600_000);
+    expect(parseDurationMs("2d")).toBe(172_800_000);
+    expect(parseDurationMs("40")).toBe(40);
+    expect(parseDurationMs("1 week")).toBeUndefined();
+  });
+});

@@ -1,0 +1,77 @@
+import type { WeatherReading } from "@weather/schema";
+import {
+  type Clock,
+  chunkSizeOf,
+  createRateLimiter,
+  type Schedule,
+  systemClock,
+  ticksOf,
+} from "./schedule.ts";
+import type { Simulation } from "./simulate.ts";
+
+/** Where readings go; `send` resolves once every reading of the batch is acknowledged. */
+export interface ReadingSink {
+  send(readings: readonly WeatherReading[]): Promise<void>;
+}
+
+export interface ProduceOptions {
+  readonly schedule: Schedule;
+  readonly simulation: Simulation;
+  readonly sink: ReadingSink;
+  readonly batchSize: number;
+  readonly ratePerSecond: number | null;
+  /** Aborting stops generating; what was generated is still sent before produceReadings resolves. */
+  readonly signal: AbortSignal;
+  /** Called after each acknowledged batch, for progress and metrics. */
+  readonly onSent?: (batch: readonly WeatherReading[], sendMs: number) => void;
+  readonly clock?: Clock;
+}
+
+/**
+ * Runs the simulation on the schedule and sends its readings in batches. One batch is in flight
+ * while the next is generated, which keeps the broker busy without reordering anything: sends stay
+ * strictly sequential. Resolves with the number of readings acknowledged; rejects on the first
+ * failed send, since a reading that cannot be sent must not vanish silently.
+ */
+export async function produceReadings(options: ProduceOptions): Promise<number> {
+  const { schedule, simulation, sink, signal, onSent } = options;
+  const clock = options.clock ?? systemClock;
+  const chunkSize = chunkSizeOf(options.batchSize, options.ratePerSecond);
+  const limiter = createRateLimiter(options.ratePerSecond, clock);
+  let acknowledged = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const sendChunk = async (chunk: WeatherReading[]): Promise<void> => {
+    // Once stopping, the cap no longer matters: what was generated goes out at once.
+    await limiter.acquire(chunk.length, signal);
+    const previous = inFlight;
+    const current = previous.then(async () => {
+      const startedAt = performance.now();
+      await sink.send(chunk);
+      acknowledged += chunk.length;
+      onSent?.(chunk, performance.now() - startedAt);
+    });
+    // Mark the rejection handled now (it is awaited below or at the end), so a failure while the
+    // next batch is being generated is not reported as an unhandled rejection.
+    current.catch(() => {});
+    inFlight = current;
+    await previous;
+  };
+
+  let buffer: WeatherReading[] = [];
+  const flush = async (all: boolean): Promise<void> => {
+    while (buffer.length >= chunkSize || (all && buffer.length > 0)) {
+      await sendChunk(buffer.slice(0, chunkSize));
+      buffer = buffer.slice(chunkSize);
+    }
+  };
+
+  for await (const at of ticksOf(schedule, signal, clock)) {
+    buffer.push(...simulation.readingsAt(at));
+    // Real-time readings go out on their tick; simulated ones once a full batch has gathered.
+    await flush(schedule.kind === "realtime");
+  }
+  await flush(true);
+  await inFlight;
+  return acknowledged;
+}

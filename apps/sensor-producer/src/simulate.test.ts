@@ -1,0 +1,167 @@
+import { DEFAULT_STATIONS } from "@weather/schema";
+import { describe, expect, it } from "vitest";
+import {
+  climatologyC,
+  createSimulation,
+  createStationSimulator,
+  diurnalShape,
+  VALID_RANGES,
+} from "./simulate.ts";
+
+const HOUR_MS = 3_600_000;
+
+function stationById(id: string) {
+  const station = DEFAULT_STATIONS.find((s) => s.id === id);
+  if (station === undefined) throw new Error(`fixture lacks ${id}`);
+  return station;
+}
+const winnipeg = stationById("CYWG");
+const vancouver = stationById("CYVR");
+
+/** Readings of one station every `stepMs` from `fromIso`. */
+function series(station: typeof winnipeg, seed: string, fromIso: string, stepMs: number, count: number) {
+  const simulator = createStationSimulator(station, seed);
+  const start = Date.parse(fromIso);
+  return Array.from({ length: count }, (_, i) => simulator.next(new Date(start + i * stepMs)));
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+describe("simulation", () => {
+  it("gives the same readings, ids included, for the same seed", () => {
+    const a = series(winnipeg, "42", "2024-03-01T00:00:00Z", 60_000, 500);
+    const b = series(winnipeg, "42", "2024-03-01T00:00:00Z", 60_000, 500);
+    const c = series(winnipeg, "43", "2024-03-01T00:00:00Z", 60_000, 500);
+    expect(b).toEqual(a);
+    expect(c.map((r) => r.readingId)).not.toEqual(a.map((r) => r.readingId));
+    expect(new Set(a.map((r) => r.readingId)).size).toBe(a.length);
+    expect(a[0]?.readingId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it("gives a station the same readings whichever other stations run with it", () => {
+    const at = [0, 1, 2].map((i) => new Date(Date.UTC(2024, 0, 1) + i * HOUR_MS));
+    const both = createSimulation([vancouver, winnipeg], "s");
+    const alone = createSimulation([winnipeg], "s");
+    for (const instant of at) expect(both.readingsAt(instant)[1]).toEqual(alone.readingsAt(instant)[0]);
+  });
+
+  it("keeps every value inside the schema's ranges over 100,000 readings", () => {
+    // Extreme stations push the clamps: a polar one and a desert one, besides the real two.
+    const polar = {
+      ...winnipeg,
+      id: "XPOL",
+      normals: {
+        ...winnipeg.normals,
+        monthlyMeanTempC: Array(12).fill(-58),
+        meanHumidityPct: 99,
+        meanWindKmh: 120,
+      },
+    };
+    const desert = {
+      ...vancouver,
+      id: "XDES",
+      normals: {
+        ...vancouver.normals,
+        monthlyMeanTempC: Array(12).fill(47),
+        diurnalRangeC: 20,
+        meanHumidityPct: 3,
+        meanWindKmh: 1,
+      },
+    };
+    const simulation = createSimulation([winnipeg, vancouver, polar, desert], "ranges");
+    const start = Date.UTC(2023, 0, 1);
+    let checked = 0;
+    for (let i = 0; i < 25_000; i++) {
+      for (const reading of simulation.readingsAt(new Date(start + i * 20 * 60_000))) {
+        expect(reading.temperatureC).toBeGreaterThanOrEqual(VALID_RANGES.temperatureC.min);
+        expect(reading.temperatureC).toBeLessThanOrEqual(VALID_RANGES.temperatureC.max);
+        expect(reading.windSpeedKmh).toBeGreaterThanOrEqual(VALID_RANGES.windSpeedKmh.min);
+        expect(reading.windSpeedKmh).toBeLessThanOrEqual(VALID_RANGES.windSpeedKmh.max);
+        expect(reading.humidityPct).toBeGreaterThanOrEqual(VALID_RANGES.humidityPct.min);
+        expect(reading.humidityPct).toBeLessThanOrEqual(VALID_RANGES.humidityPct.max);
+        expect(Number.isFinite(reading.temperatureC + reading.windSpeedKmh + reading.humidityPct)).toBe(true);
+        expect(reading.observedAt.getTime() % 1).toBe(0);
+        checked++;
+      }
+    }
+    expect(checked).toBe(100_000);
+  });
+
+  it("makes Winnipeg's January far colder than Vancouver's", () => {
+    const january = (station: typeof winnipeg) =>
+      mean(series(station, "jan", "2024-01-01T00:00:00Z", HOUR_MS, 31 * 24).map((r) => r.temperatureC));
+    const winnipegMean = january(winnipeg);
+    const vancouverMean = january(vancouver);
+    expect(vancouverMean - winnipegMean).toBeGreaterThan(10);
+    expect(winnipegMean).toBeLessThan(-8);
+    expect(vancouverMean).toBeGreaterThan(0);
+  });
+
+  it("is warmest in the local afternoon", () => {
+    // Average over 60 days the temperature at each local hour; Winnipeg is UTC-6 in winter.
+    const readings = series(winnipeg, "diurnal", "2024-01-10T06:00:00Z", 15 * 60_000, 60 * 96);
+    const byLocalHour = Array.from({ length: 24 }, () => [] as number[]);
+    for (const reading of readings) {
+      const hour = Number(
+        new Intl.DateTimeFormat("en-US", {
+          timeZone: winnipeg.timeZone,
+          hour: "numeric",
+          hourCycle: "h23",
+        }).format(reading.observedAt),
+      );
+      byLocalHour[hour]?.push(reading.temperatureC);
+    }
+    const means = byLocalHour.map((values) => mean(values));
+    const warmest = means.indexOf(Math.max(...means));
+    const coolest = means.indexOf(Math.min(...means));
+    expect(warmest).toBeGreaterThanOrEqual(12);
+    expect(warmest).toBeLessThanOrEqual(18);
+    expect(coolest).toBeGreaterThanOrEqual(3);
+    expect(coolest).toBeLessThanOrEqual(8);
+  });
+
+  it("makes humidity move against the daily temperature cycle", () => {
+    const readings = series(vancouver, "humid", "2024-06-01T00:00:00Z", HOUR_MS, 90 * 24);
+    const afternoon = readings.filter(
+      (r) => diurnalShape(localHourOf(r.observedAt, vancouver.timeZone)) > 0.8,
+    );
+    const night = readings.filter((r) => diurnalShape(localHourOf(r.observedAt, vancouver.timeZone)) < -0.8);
+    expect(mean(afternoon.map((r) => r.humidityPct))).toBeLessThan(mean(night.map((r) => r.humidityPct)) - 5);
+  });
+
+  it("carries temperature anomalies from one reading to the next", () => {
+    const readings = series(winnipeg, "ar", "2024-02-01T00:00:00Z", HOUR_MS, 2_000);
+    const anomalies = readings.map((r) => r.temperatureC - climatologyC(winnipeg, r.observedAt));
+    expect(lag1Autocorrelation(anomalies)).toBeGreaterThan(0.5);
+  });
+
+  it("makes wind skewed and gusty: non-negative, mean near normal, a long upper tail", () => {
+    const readings = series(vancouver, "wind", "2024-01-01T00:00:00Z", 10 * 60_000, 50_000);
+    const winds = readings.map((r) => r.windSpeedKmh).sort((a, b) => a - b);
+    const median = winds[Math.floor(winds.length / 2)] ?? 0;
+    const p99 = winds[Math.floor(winds.length * 0.99)] ?? 0;
+    expect(winds[0]).toBeGreaterThanOrEqual(0);
+    expect(mean(winds)).toBeGreaterThan(median); // right-skewed
+    expect(mean(winds)).toBeGreaterThan(vancouver.normals.meanWindKmh * 0.8);
+    expect(mean(winds)).toBeLessThan(vancouver.normals.meanWindKmh * 1.3);
+    expect(p99).toBeGreaterThan(2.5 * median);
+  });
+});
+
+function localHourOf(at: Date, timeZone: string): number {
+  return Number(new Intl.DateTimeFormat("en-US", { timeZone, hour: "numeric", hourCycle: "h23" }).format(at));
+}
+
+function lag1Autocorrelation(values: readonly number[]): number {
+  const m = mean(values);
+  let numerator = 0;
+  let denominator = 0;
+  for (let i = 0; i < values.length; i++) {
+    const d = (values[i] ?? m) - m;
+    denominator += d * d;
+    if (i > 0) numerator += d * ((values[i - 1] ?? m) - m);
+  }
+  return numerator / denominator;
+}

@@ -1,0 +1,240 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import {
+  createReadingDecoder,
+  jsonValueSubjectOf,
+  loadStationCatalog,
+  registerReadingSchemas,
+  validateReading,
+  valueSubjectOf,
+  type WeatherReading,
+} from "@weather/schema";
+import { readConnectionSettings } from "@weather/service-kit";
+import { Kafka, logLevel } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSimulation } from "../src/simulate.ts";
+
+// Runs the real producer process against the real stack (`pnpm stack up`), on topics of its own:
+// the tests of every package share one broker and registry.
+const settings = readConnectionSettings(process.env);
+const catalog = loadStationCatalog(process.env);
+const stationIds = catalog.stations.map((station) => station.id);
+const runId = randomUUID().slice(0, 8);
+const appDir = fileURLToPath(new URL("..", import.meta.url));
+const kafka = new Kafka({
+  clientId: `sensor-producer-test-${runId}`,
+  brokers: [...settings.kafkaBrokers],
+  logLevel: logLevel.NOTHING,
+});
+const admin = kafka.admin();
+const registry = new SchemaRegistry({ host: settings.schemaRegistryUrl });
+const topics = {
+  avro: `test.sensor-producer.avro.${runId}`,
+  json: `test.sensor-producer.json.${runId}`,
+  sigterm: `test.sensor-producer.sigterm.${runId}`,
+};
+
+interface ProducerRun {
+  readonly code: number | null;
+  readonly logs: readonly Record<string, unknown>[];
+  readonly stderr: string;
+}
+
+function startProducer(
+  topic: string,
+  args: readonly string[],
+): { child: ChildProcess; done: Promise<ProducerRun> } {
+  const child = spawn(process.execPath, ["--conditions=@weather/source", "src/main.ts", ...args], {
+    cwd: appDir,
+    env: { ...process.env, READINGS_TOPIC: topic, LOG_LEVEL: "info", NODE_ENV: "production" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const done = once(child, "exit").then(([code]) => ({
+    code: code as number | null,
+    logs: stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>),
+    stderr,
+  }));
+  return { child, done };
+}
+
+function finalSummary(run: ProducerRun): { sent: number; sentByStation: Record<string, number> } {
+  const stopped = run.logs.find((entry) => entry.msg === "stopped");
+  if (stopped === undefined) throw new Error(`the producer logged no summary; stderr: ${run.stderr}`);
+  return stopped as unknown as { sent: number; sentByStation: Record<string, number> };
+}
+
+interface Consumed {
+  readonly key: string;
+  readonly partition: number;
+  readonly reading: WeatherReading;
+  readonly headers: Record<string, string>;
+}
+
+/** Reads the topic from the beginning up to its current end, decoding every value. */
+async function consumeAll(topic: string): Promise<Consumed[]> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const remaining = new Map(ends.filter((p) => p.high !== p.low).map((p) => [p.partition, Number(p.high)]));
+  const expected = ends.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  const decoder = createReadingDecoder(registry, { catalog });
+  const consumed: Consumed[] = [];
+  if (expected === 0) return consumed;
+  const consumer = kafka.consumer({ groupId: `sensor-producer-test-${runId}-${topic}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`consumed ${consumed.length} of ${expected} within 60 s`)),
+        60_000,
+      );
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            const value = message.value;
+            if (value === null) throw new Error("a message without a value");
+            consumed.push({
+              key: message.key?.toString() ?? "",
+              partition,
+              reading: await decoder.decode(value),
+              headers: Object.fromEntries(
+                Object.entries(message.headers ?? {}).map(([name, header]) => [name, String(header)]),
+              ),
+            });
+            if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
+            if (remaining.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return consumed;
+}
+
+function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[keyOf(item)] = (counts[keyOf(item)] ?? 0) + 1;
+  return counts;
+}
+
+function expectKeyedAndValid(consumed: readonly Consumed[]): void {
+  const partitionsOf = new Map<string, Set<number>>();
+  for (const { key, partition, reading } of consumed) {
+    expect(key).toBe(reading.stationId);
+    expect(validateReading(reading, catalog)).toMatchObject({ ok: true });
+    partitionsOf.set(key, (partitionsOf.get(key) ?? new Set()).add(partition));
+  }
+  // Keyed by station: each station's readings sit in one partition, in order.
+  for (const partitions of partitionsOf.values()) expect(partitions.size).toBe(1);
+  expect(new Set(consumed.map((c) => c.reading.readingId)).size).toBe(consumed.length);
+}
+
+beforeAll(async () => {
+  await admin.connect();
+  await admin.createTopics({
+    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 6 })),
+    waitForLeaders: true,
+  });
+  // The Avro topic's schemas are registered up front, as bootstrap does; the JSON topic relies on
+  // the encoder registering on demand.
+  await registerReadingSchemas(registry, topics.avro, { registryUrl: settings.schemaRegistryUrl });
+});
+
+afterAll(async () => {
+  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+  await admin.disconnect();
+  for (const topic of Object.values(topics)) {
+    for (const subject of [valueSubjectOf(topic), jsonValueSubjectOf(topic)]) {
+      const url = `${settings.schemaRegistryUrl}/subjects/${encodeURIComponent(subject)}`;
+      await fetch(url, { method: "DELETE" }).catch(() => {});
+      await fetch(`${url}?permanent=true`, { method: "DELETE" }).catch(() => {});
+    }
+  }
+});
+
+describe("sensor-producer against the real stack", () => {
+  it("puts exactly 134 Avro readings per station on the topic with --count 134, keyed by station", async () => {
+    const run = await startProducer(topics.avro, ["--count", "134"]).done;
+    expect(run.code, run.stderr).toBe(0);
+    expect(finalSummary(run).sent).toBe(134 * stationIds.length);
+
+    const consumed = await consumeAll(topics.avro);
+    expect(countBy(consumed, (c) => c.key)).toEqual(Object.fromEntries(stationIds.map((id) => [id, 134])));
+    expectKeyedAndValid(consumed);
+    expect(consumed[0]?.headers.format).toBe("avro");
+  });
+
+  it("does the same in JSON, with exactly the readings the seeded simulation gives", async () => {
+    const from = "2024-01-15T00:00:00.000Z";
+    const run = await startProducer(topics.json, [
+      "--count",
+      "134",
+      "--format",
+      "json",
+      "--from",
+      from,
+      "--step",
+      "1h",
+      "--seed",
+      "42",
+    ]).done;
+    expect(run.code, run.stderr).toBe(0);
+
+    const consumed = await consumeAll(topics.json);
+    expect(countBy(consumed, (c) => c.key)).toEqual(Object.fromEntries(stationIds.map((id) => [id, 134])));
+    expectKeyedAndValid(consumed);
+    expect(consumed[0]?.headers.format).toBe("json");
+
+    const simulation = createSimulation(catalog.stations, "42");
+    const expected = Array.from({ length: 134 }, (_, i) =>
+      simulation.readingsAt(new Date(Date.parse(from) + i * 3_600_000)),
+    ).flat();
+    const onTheWire = consumed.map(({ reading: { pressureHpa: _pressure, ...reading } }) => reading);
+    const byId = (a: { readingId: string }, b: { readingId: string }) =>
+      a.readingId.localeCompare(b.readingId);
+    expect(onTheWire.sort(byId)).toEqual(expected.sort(byId));
+  });
+
+  it("exits 0 on SIGTERM in real time, with every reading it reported sent on the topic", async () => {
+    const { child, done } = startProducer(topics.sigterm, [
+      "--interval",
+      "20ms",
+      "--progress-interval",
+      "200ms",
+    ]);
+    const progressed = new Promise<void>((resolve) => {
+      child.stdout?.on("data", (chunk: string) => {
+        if (chunk.includes('"msg":"progress"') && !chunk.includes('"sent":0,')) resolve();
+      });
+    });
+    await progressed;
+    child.kill("SIGTERM");
+    const run = await done;
+    expect(run.code, run.stderr).toBe(0);
+    const summary = finalSummary(run);
+    expect(summary.sent).toBeGreaterThan(0);
+
+    const consumed = await consumeAll(topics.sigterm);
+    expect(consumed).toHaveLength(summary.sent);
+    expect(countBy(consumed, (c) => c.key)).toEqual(summary.sentByStation);
+    expectKeyedAndValid(consumed);
+  });
+});
