@@ -1,0 +1,120 @@
+import { parseArgs } from "node:util";
+import { readingsTopicFrom } from "@weather/schema";
+import {
+  ConfigError,
+  type ConfigProblem,
+  type ConnectionSettings,
+  readConnectionSettings,
+  toConfigProblems,
+} from "@weather/service-kit";
+import { z } from "zod";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Everything the sink needs to run, parsed once at the edge. */
+export interface SinkConfig extends ConnectionSettings {
+  readonly readingsTopic: string;
+  readonly groupId: string;
+  /** Most messages written in one PostgreSQL transaction. */
+  readonly batchSize: number;
+  /** How long a fetch may wait on the broker for data (kafkajs maxWaitTimeInMs). */
+  readonly batchMaxWaitMs: number;
+  /** 0 picks a free port (tests). */
+  readonly httpPort: number;
+  /** How long the group waits for a silent member (a SIGKILLed sink) before reassigning its partitions. */
+  readonly sessionTimeoutMs: number;
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+  /** Exit 0 once every partition of the topic is stored up to its high watermark. */
+  readonly untilCaughtUp: boolean;
+}
+
+export const DEFAULT_GROUP_ID = "pg-sink";
+export const DEFAULT_HTTP_PORT = 9464;
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: "must be a whole number" })
+    .int("must be a whole number")
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+const sinkEnvSchema = z.object({
+  SINK_GROUP_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, "must be 1-249 letters, digits, '.', '_' or '-'")
+    .default(DEFAULT_GROUP_ID),
+  SINK_BATCH_SIZE: int(1, 100_000).default(500),
+  SINK_BATCH_MAX_WAIT_MS: int(0, 60_000).default(500),
+  SINK_HTTP_PORT: int(0, 65_535).default(DEFAULT_HTTP_PORT),
+  // The broker's group.min.session.timeout.ms is 6 s by default.
+  SINK_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
+  SINK_BACKOFF_INITIAL_MS: int(1, 60_000).default(200),
+  SINK_BACKOFF_MAX_MS: int(1, 600_000).default(10_000),
+});
+
+/**
+ * Reads the sink's configuration from the environment and its command line, reporting every
+ * problem at once. Empty variables count as unset, as `VAR= cmd` usually means "use the default".
+ * @throws ConfigError
+ */
+export function readSinkConfig(env: Env, argv: readonly string[] = []): SinkConfig {
+  const problems: ConfigProblem[] = [];
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+
+  let connections: ConnectionSettings | undefined;
+  try {
+    connections = readConnectionSettings(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+
+  let readingsTopic: string | undefined;
+  try {
+    readingsTopic = readingsTopicFrom(env);
+  } catch (error) {
+    problems.push({ setting: "READINGS_TOPIC", message: (error as Error).message });
+  }
+
+  const parsed = sinkEnvSchema.safeParse(present);
+  if (!parsed.success) problems.push(...toConfigProblems(parsed.error));
+
+  let untilCaughtUp = false;
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: { "until-caught-up": { type: "boolean", default: false } },
+      strict: true,
+      allowPositionals: false,
+    });
+    untilCaughtUp = values["until-caught-up"];
+  } catch (error) {
+    problems.push({
+      setting: "command line",
+      message: `${(error as Error).message}; known: --until-caught-up`,
+    });
+  }
+
+  if (parsed.success && parsed.data.SINK_BACKOFF_MAX_MS < parsed.data.SINK_BACKOFF_INITIAL_MS) {
+    problems.push({ setting: "SINK_BACKOFF_MAX_MS", message: "must not be below SINK_BACKOFF_INITIAL_MS" });
+  }
+  if (problems.length > 0 || !parsed.success || !connections || !readingsTopic) {
+    throw new ConfigError(problems);
+  }
+  return Object.freeze({
+    ...connections,
+    readingsTopic,
+    groupId: parsed.data.SINK_GROUP_ID,
+    batchSize: parsed.data.SINK_BATCH_SIZE,
+    batchMaxWaitMs: parsed.data.SINK_BATCH_MAX_WAIT_MS,
+    httpPort: parsed.data.SINK_HTTP_PORT,
+    sessionTimeoutMs: parsed.data.SINK_SESSION_TIMEOUT_MS,
+    backoffInitialMs: parsed.data.SINK_BACKOFF_INITIAL_MS,
+    backoffMaxMs: parsed.data.SINK_BACKOFF_MAX_MS,
+    untilCaughtUp,
+  });
+}

@@ -1,0 +1,193 @@
+import { performance } from "node:perf_hooks";
+import type { Logger } from "@weather/service-kit";
+import type { EachBatchPayload, KafkaMessage } from "kafkajs";
+import { type BackoffPolicy, type RetryOptions, retryWithBackoff } from "./backoff.ts";
+import type { ClassifiedMessage } from "./classify.ts";
+import type { DatabasePool } from "./database.ts";
+import type { SinkMetrics } from "./metrics.ts";
+import { nextOffsetAfter, type PartitionKey } from "./offsets.ts";
+import { type Dependency, DependencyUnavailableError, isTransientDatabaseError } from "./outage.ts";
+import { type ChunkWritten, type DeadLetterSink, writeChunk } from "./write-batch.ts";
+
+/** What /readyz reports; the consumer's event handlers and the batch handler keep it current. */
+export interface SinkStatus {
+  connected: boolean;
+  assignedPartitions: number[];
+  waitingFor: Dependency | undefined;
+}
+
+export interface BatchHandlerDeps {
+  readonly database: DatabasePool;
+  readonly group: string;
+  readonly batchSize: number;
+  readonly backoff: BackoffPolicy;
+  /** Decodes and validates; throws DependencyUnavailableError while the registry is down. */
+  readonly classify: (messages: readonly KafkaMessage[]) => Promise<ClassifiedMessage[]>;
+  /** Dead-letters poison of one partition; throws DependencyUnavailableError while Kafka refuses. */
+  readonly deadLetterFor: (key: PartitionKey) => DeadLetterSink;
+  readonly seek: (topic: string, partition: number, offset: bigint) => void;
+  readonly metrics: SinkMetrics;
+  readonly logger: Logger;
+  readonly status: SinkStatus;
+  /** Aborted on shutdown: stops waiting for an outage to end. */
+  readonly signal: AbortSignal;
+}
+
+/** Splits a fetched batch into transactions of at most `size` messages, in offset order. */
+export function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+function asOutage(error: unknown): unknown {
+  if (error instanceof DependencyUnavailableError) return error;
+  return isTransientDatabaseError(error) ? new DependencyUnavailableError("PostgreSQL", error) : error;
+}
+
+/**
+ * kafkajs's eachBatch for the sink. Each chunk of a fetched batch is stored by writeChunk in one
+ * transaction; only then is its last offset resolved and committed to Kafka (for lag tools; the
+ * offset stored in PostgreSQL stays the truth). An outage holds the chunk, heartbeating while it
+ * waits, and retries it unchanged; a chunk that is never stored is never resolved, so kafkajs
+ * fetches it again.
+ */
+export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchPayload) => Promise<void> {
+  const { logger, metrics, status } = deps;
+  // Offset each partition was last sought to, so a hole in the log triggers one seek, not a loop.
+  const soughtTo = new Map<string, bigint>();
+
+  return async function handleBatch(payload) {
+    const { batch } = payload;
+    const key: PartitionKey = { group: deps.group, topic: batch.topic, partition: batch.partition };
+    const partitionId = `${batch.topic}[${batch.partition}]`;
+    const retry: RetryOptions = {
+      policy: deps.backoff,
+      signal: deps.signal,
+      isTransient: (error) => error instanceof DependencyUnavailableError,
+      onRetry: async (error, attempt, delayMs) => {
+        const outage = error as DependencyUnavailableError;
+        // A broken connection may be unusable for good (see database.ts): retry on fresh ones.
+        if (outage.dependency === "PostgreSQL") deps.database.renew();
+        if (status.waitingFor !== outage.dependency) metrics.waitingFor.reset();
+        status.waitingFor = outage.dependency;
+        metrics.waitingFor.set({ dependency: outage.dependency }, 1);
+        logger.warn(
+          {
+            waitingFor: outage.dependency,
+            partition: partitionId,
+            attempt: attempt + 1,
+            retryInMs: delayMs,
+            err: outage.cause,
+          },
+          `waiting for ${outage.dependency}; holding ${partitionId} from offset ${batch.messages[0]?.offset}, nothing is skipped`,
+        );
+        // Keeps the group membership alive while waiting; throws if a rebalance took the partition.
+        await payload.heartbeat();
+        if (!payload.isRunning()) throw error;
+      },
+      onRecovered: (attempts) => {
+        if (status.waitingFor !== undefined)
+          logger.info({ after: attempts }, `${status.waitingFor} is back; resuming`);
+        status.waitingFor = undefined;
+        metrics.waitingFor.reset();
+      },
+    };
+
+    const chunks = chunksOf(batch.messages, deps.batchSize);
+    for (const [index, messages] of chunks.entries()) {
+      const last = messages.at(-1);
+      if (last === undefined || !payload.isRunning() || payload.isStale()) return;
+      const started = performance.now();
+      const nextOffset = nextOffsetAfter(
+        last.offset,
+        index === chunks.length - 1 ? batch.lastOffset() : undefined,
+      );
+
+      let written: ChunkWritten;
+      try {
+        const classified = await retryWithBackoff(() => deps.classify(messages), retry);
+        written = await retryWithBackoff(
+          () =>
+            writeChunk(
+              deps.database.current(),
+              { key, messages: classified, nextOffset, soughtTo: soughtTo.get(partitionId) },
+              deps.deadLetterFor(key),
+            ).catch((error: unknown) => {
+              throw asOutage(error);
+            }),
+          retry,
+        );
+      } catch (error) {
+        // Shutting down during an outage: abandon the chunk unresolved; whoever owns the partition
+        // next starts from the stored offset.
+        if (deps.signal.aborted || !payload.isRunning()) return;
+        throw error;
+      }
+
+      if (written.kind === "seek") {
+        soughtTo.set(partitionId, written.offset);
+        logger.warn(
+          {
+            partition: partitionId,
+            firstOffset: messages[0]?.offset,
+            storedOffset: written.offset.toString(),
+          },
+          `${partitionId} fetched past the offset stored in PostgreSQL; seeking back to ${written.offset}`,
+        );
+        deps.seek(batch.topic, batch.partition, written.offset);
+        return;
+      }
+
+      payload.resolveOffset(last.offset);
+      try {
+        await payload.commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [{ partition: batch.partition, offset: written.nextOffset.toString() }],
+            },
+          ],
+        });
+      } catch (error) {
+        // Kafka's committed offset only feeds lag tools; the next commit or PostgreSQL covers it.
+        logger.warn(
+          { partition: partitionId, err: error },
+          "could not commit the offset to Kafka; PostgreSQL has it",
+        );
+      }
+
+      metrics.messagesConsumed.inc(
+        { topic: batch.topic, partition: String(batch.partition) },
+        messages.length,
+      );
+      metrics.rowsWritten.inc({ topic: batch.topic }, written.rowsWritten);
+      if (written.duplicates > 0) metrics.duplicatesSkipped.inc({ topic: batch.topic }, written.duplicates);
+      for (const { poison, message } of written.deadLettered) {
+        metrics.deadLettered.inc({ topic: batch.topic, reason: poison.kind });
+        logger.warn(
+          { partition: partitionId, offset: message.offset, reason: poison.kind, error: poison.message },
+          `dead-lettered ${partitionId}@${message.offset}: ${poison.kind}`,
+        );
+      }
+      metrics.batchSize.observe(messages.length);
+      metrics.batchDuration.observe((performance.now() - started) / 1000);
+      const lag = BigInt(batch.highWatermark) - written.nextOffset;
+      metrics.partitionLag.set(
+        { topic: batch.topic, partition: String(batch.partition) },
+        Number(lag > 0n ? lag : 0n),
+      );
+      logger.debug(
+        {
+          partition: partitionId,
+          messages: messages.length,
+          rows: written.rowsWritten,
+          alreadyStored: written.alreadyStored,
+          nextOffset: written.nextOffset.toString(),
+        },
+        "chunk stored",
+      );
+      await payload.heartbeat();
+    }
+  };
+}

@@ -1,0 +1,65 @@
+import type { IHeaders, KafkaMessage, Message, Producer } from "kafkajs";
+
+/** Why a message cannot be stored; its `kind` is the metric label and the header operators filter on. */
+export interface Poison {
+  /** The error's class, e.g. ReadingDecodeError. */
+  readonly errorClass: string;
+  /** A stable, short reason: bad-magic-byte, unknown-schema, undecodable, invalid-reading, no-table... */
+  readonly kind: string;
+  readonly message: string;
+}
+
+/** Headers the sink adds to a dead letter; the original message's headers are kept beside them. */
+export const DEAD_LETTER_HEADERS = Object.freeze({
+  errorClass: "dlq.error.class",
+  errorKind: "dlq.error.kind",
+  errorMessage: "dlq.error.message",
+  sourceTopic: "dlq.source.topic",
+  sourcePartition: "dlq.source.partition",
+  sourceOffset: "dlq.source.offset",
+  sourceTimestamp: "dlq.source.timestamp",
+  failedAt: "dlq.failed.at",
+});
+
+export interface DeadLetterSource {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/**
+ * The dead letter of `original`: its key, value and headers untouched, so it can be replayed
+ * as-is once fixed, plus headers saying what was wrong and where it came from.
+ */
+export function buildDeadLetter(
+  original: Pick<KafkaMessage, "key" | "value" | "headers" | "offset" | "timestamp">,
+  source: DeadLetterSource,
+  poison: Poison,
+  now: Date,
+): Message {
+  const headers: IHeaders = {
+    ...original.headers,
+    [DEAD_LETTER_HEADERS.errorClass]: poison.errorClass,
+    [DEAD_LETTER_HEADERS.errorKind]: poison.kind,
+    [DEAD_LETTER_HEADERS.errorMessage]: poison.message,
+    [DEAD_LETTER_HEADERS.sourceTopic]: source.topic,
+    [DEAD_LETTER_HEADERS.sourcePartition]: String(source.partition),
+    [DEAD_LETTER_HEADERS.sourceOffset]: original.offset,
+    [DEAD_LETTER_HEADERS.sourceTimestamp]: original.timestamp,
+    [DEAD_LETTER_HEADERS.failedAt]: now.toISOString(),
+  };
+  return { key: original.key, value: original.value, headers };
+}
+
+/**
+ * Sends dead letters and resolves once every in-sync replica has them (acks -1), so the caller may
+ * then move the stored offset past them. The producer must be idempotent: a retried send after a
+ * lost acknowledgement then does not write the letter twice.
+ */
+export async function sendDeadLetters(
+  producer: Producer,
+  deadLetterTopic: string,
+  letters: readonly Message[],
+): Promise<void> {
+  if (letters.length === 0) return;
+  await producer.send({ topic: deadLetterTopic, messages: [...letters], acks: -1 });
+}

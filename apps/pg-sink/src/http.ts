@@ -1,0 +1,80 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly [detail: string]: unknown;
+}
+
+export interface OpsServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface OpsServerOptions {
+  readonly port: number;
+  readonly host?: string;
+  readonly registry: Registry;
+  readonly readiness: () => Readiness;
+}
+
+/**
+ * /healthz: the process is alive. /readyz: it is connected and owns partitions (503 otherwise,
+ * with the reason). /metrics: Prometheus text format.
+ */
+export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
+  const server: Server = createServer((request, response) => {
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const json = (status: number, body: unknown) => {
+      response.writeHead(status, { "content-type": "application/json" });
+      response.end(JSON.stringify(body));
+    };
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      response.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    if (path === "/healthz") return json(200, { status: "ok" });
+    if (path === "/readyz") {
+      const readiness = options.readiness();
+      return json(readiness.ready ? 200 : 503, readiness);
+    }
+    if (path === "/metrics") {
+      options.registry.metrics().then(
+        (text) => {
+          response.writeHead(200, { "content-type": options.registry.contentType });
+          response.end(text);
+        },
+        (error: unknown) => {
+          response.writeHead(500, { "content-type": "text/plain" });
+          response.end(`metrics failed: ${(error as Error).message}`);
+        },
+      );
+      return;
+    }
+    json(404, { error: `no route ${path}; try /healthz, /readyz or /metrics` });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "0.0.0.0", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  }).catch((error: unknown) => {
+    throw new Error(
+      `cannot listen on port ${options.port} (${(error as NodeJS.ErrnoException).code ?? error}); set SINK_HTTP_PORT to a free port`,
+      { cause: error },
+    );
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    port: (server.address() as AddressInfo).port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

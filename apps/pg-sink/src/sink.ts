@@ -1,0 +1,247 @@
+import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import { createReadingDecoder, deadLetterTopicOf, type StationCatalog } from "@weather/schema";
+import type { Logger } from "@weather/service-kit";
+import {
+  type Admin,
+  type Consumer,
+  Kafka,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
+import { isCaughtUp } from "./caught-up.ts";
+import { classifyMessages } from "./classify.ts";
+import type { SinkConfig } from "./config.ts";
+import { createBatchHandler, type SinkStatus } from "./consume.ts";
+import { createDatabasePool, type DatabasePool } from "./database.ts";
+import { buildDeadLetter, sendDeadLetters } from "./dead-letter.ts";
+import { startOpsServer } from "./http.ts";
+import { createSinkMetrics } from "./metrics.ts";
+import { readStoredOffsets } from "./offsets.ts";
+import { DependencyUnavailableError } from "./outage.ts";
+
+export interface Sink {
+  /** The port /healthz, /readyz and /metrics listen on (useful with SINK_HTTP_PORT=0). */
+  readonly httpPort: number;
+  /** With untilCaughtUp: resolves once every partition is stored up to its high watermark. */
+  readonly caughtUp: Promise<void>;
+  /** Rejects when the consumer crashed and kafkajs gave up restarting it. */
+  readonly failed: Promise<never>;
+  /** Starts a fresh PostgreSQL pool (see database.ts). */
+  renewDatabasePool(): void;
+  /** Finishes the chunk in flight, commits, leaves the group, closes everything. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface SinkOptions {
+  readonly logger: Logger;
+  readonly catalog: StationCatalog;
+  /** Identifies this instance in Kafka and PostgreSQL (client id, application_name). */
+  readonly instanceId?: string;
+}
+
+const CAUGHT_UP_POLL_MS = 1_000;
+
+/** kafkajs logs through pino, at WARN and above: its INFO lines are per-connection chatter. */
+function kafkaLogCreator(logger: Logger) {
+  const kafkaLogger = logger.child({ component: "kafkajs" });
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      // A heartbeat answered "rebalancing" is routine; kafkajs logs it as an error anyway.
+      const routine = /rebalanc/i.test(String(extra.error ?? ""));
+      if (routine) kafkaLogger.info(extra, message);
+      else if (level === logLevel.ERROR || level === logLevel.NOTHING) kafkaLogger.error(extra, message);
+      else if (level === logLevel.WARN) kafkaLogger.warn(extra, message);
+      else kafkaLogger.debug(extra, message);
+    };
+}
+
+/**
+ * Opens every connection the sink owns, starts consuming and serving /metrics, and returns the
+ * handle that closes them again in reverse order. If a step fails, what was opened is closed.
+ */
+export async function startSink(config: SinkConfig, options: SinkOptions): Promise<Sink> {
+  const { logger, catalog } = options;
+  const instanceId = options.instanceId ?? `${hostname()}-${process.pid}`;
+  const deadLetterTopic = deadLetterTopicOf(config.readingsTopic);
+  const metrics = createSinkMetrics();
+  const status: SinkStatus = { connected: false, assignedPartitions: [], waitingFor: undefined };
+  const shutdown = new AbortController();
+  const closers: { name: string; close: () => Promise<unknown> }[] = [];
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      shutdown.abort();
+      for (const { name, close } of closers.reverse()) {
+        await close().catch((error: unknown) => logger.warn({ err: error }, `closing ${name} failed`));
+      }
+      logger.info("pg-sink stopped");
+    })();
+    return stopping;
+  };
+
+  let rejectFailed: (error: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    rejectFailed = reject;
+  });
+  // Nobody may be listening (e.g. during stop); the rejection is still reported through `failed`.
+  failed.catch(() => {});
+
+  try {
+    const http = await startOpsServer({
+      port: config.httpPort,
+      registry: metrics.registry,
+      readiness: () => ({
+        ready: status.connected && status.assignedPartitions.length > 0 && status.waitingFor === undefined,
+        connected: status.connected,
+        assignedPartitions: status.assignedPartitions,
+        waitingFor: status.waitingFor ?? null,
+      }),
+    });
+    closers.push({ name: "HTTP server", close: () => http.close() });
+
+    const database = createDatabasePool(config.databaseUrl, `pg-sink ${instanceId}`);
+    closers.push({ name: "PostgreSQL pool", close: () => database.end() });
+
+    const kafka = new Kafka({
+      clientId: `pg-sink-${instanceId}`,
+      brokers: [...config.kafkaBrokers],
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator(logger),
+    });
+
+    // Idempotent, so a send retried after a lost acknowledgement does not write a dead letter twice.
+    const producer: Producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Dead letters keep their original key; which DLQ partition it hashes to does not matter.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    closers.push({ name: "Kafka producer", close: () => producer.disconnect() });
+
+    const admin: Admin = kafka.admin();
+    await admin.connect();
+    closers.push({ name: "Kafka admin", close: () => admin.disconnect() });
+
+    // With the catalog, the decoder also validates (validateReading): implausible values and unknown
+    // stations come back as ReadingDecodeError kind "invalid" and are dead-lettered.
+    const decoder = createReadingDecoder(new SchemaRegistry({ host: config.schemaRegistryUrl }), { catalog });
+    const consumer: Consumer = kafka.consumer({
+      groupId: config.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: config.batchMaxWaitMs,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
+    });
+    consumer.on(consumer.events.CONNECT, () => {
+      status.connected = true;
+    });
+    consumer.on(consumer.events.DISCONNECT, () => {
+      status.connected = false;
+      status.assignedPartitions = [];
+    });
+    consumer.on(consumer.events.REBALANCING, () => {
+      status.assignedPartitions = [];
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      status.assignedPartitions = [...(payload.memberAssignment[config.readingsTopic] ?? [])].sort(
+        (a, b) => a - b,
+      );
+      logger.info(
+        { partitions: status.assignedPartitions, memberId: payload.memberId },
+        "joined the consumer group",
+      );
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      status.connected = false;
+      if (!payload.restart) rejectFailed(payload.error);
+      else logger.warn({ err: payload.error }, "consumer crashed; kafkajs restarts it");
+    });
+
+    await consumer.connect();
+    closers.push({ name: "Kafka consumer", close: () => consumer.disconnect() });
+    // Where a new group starts in Kafka does not matter much: each batch is checked against, and if
+    // need be sought back to, the offset stored in PostgreSQL.
+    await consumer.subscribe({ topic: config.readingsTopic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: createBatchHandler({
+        database,
+        group: config.groupId,
+        batchSize: config.batchSize,
+        backoff: { initialMs: config.backoffInitialMs, maxMs: config.backoffMaxMs },
+        classify: (messages) => classifyMessages(messages, decoder),
+        deadLetterFor: (key) => async (poison) => {
+          const now = new Date();
+          const letters = poison.map((p) =>
+            buildDeadLetter(p.message, { topic: key.topic, partition: key.partition }, p.poison, now),
+          );
+          try {
+            await sendDeadLetters(producer, deadLetterTopic, letters);
+          } catch (error) {
+            throw new DependencyUnavailableError("Kafka", error);
+          }
+        },
+        seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset: offset.toString() }),
+        metrics,
+        logger,
+        status,
+        signal: shutdown.signal,
+      }),
+    });
+    logger.info(
+      {
+        topic: config.readingsTopic,
+        deadLetterTopic,
+        group: config.groupId,
+        batchSize: config.batchSize,
+        httpPort: http.port,
+        untilCaughtUp: config.untilCaughtUp,
+      },
+      "pg-sink started",
+    );
+
+    const caughtUp = config.untilCaughtUp
+      ? pollUntilCaughtUp(admin, database, config, logger, shutdown.signal)
+      : new Promise<void>(() => {});
+    return { httpPort: http.port, caughtUp, failed, stop, renewDatabasePool: () => database.renew() };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Resolves once PostgreSQL holds every partition of the topic up to Kafka's high watermark. */
+async function pollUntilCaughtUp(
+  admin: Admin,
+  database: DatabasePool,
+  config: SinkConfig,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const [watermarks, stored] = await Promise.all([
+        admin.fetchTopicOffsets(config.readingsTopic),
+        readStoredOffsets(database.current(), config.groupId, config.readingsTopic),
+      ]);
+      if (isCaughtUp(watermarks, stored)) {
+        logger.info({ topic: config.readingsTopic }, "caught up: every partition is stored to its end");
+        return;
+      }
+    } catch (error) {
+      logger.debug({ err: error }, "caught-up check failed; trying again");
+    }
+    await sleep(CAUGHT_UP_POLL_MS, undefined, { signal }).catch(() => {});
+  }
+  // Stopped before catching up: never resolve, the caller is already shutting down.
+  await new Promise<void>(() => {});
+}
