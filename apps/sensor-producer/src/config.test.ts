@@ -31,7 +31,17 @@ describe("parseCommandLine", () => {
     expect(config.compression).toBe("none");
     expect(config.ratePerSecond).toBeNull();
     expect(config.seed).toMatch(/^\d+$/);
+    expect(config.schemaVersion).toBe(1);
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("writes reading schema v2 with --schema-version 2 or PRODUCER_SCHEMA_VERSION=2, and only 1 or 2", () => {
+    expect(run(["--schema-version", "2"]).schemaVersion).toBe(2);
+    expect(run([], { PRODUCER_SCHEMA_VERSION: "2" }).schemaVersion).toBe(2);
+    expect(run(["--schema-version", "1"], { PRODUCER_SCHEMA_VERSION: "2" }).schemaVersion).toBe(1);
+    expect(problemsOf(["--schema-version", "3"])).toEqual([
+      { setting: "--schema-version", message: '"3": expected 1 or 2' },
+    ]);
   });
 
   it("makes --count the last N intervals up to now", () => {

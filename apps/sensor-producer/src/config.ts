@@ -1,6 +1,11 @@
 import { randomInt } from "node:crypto";
 import { parseArgs } from "node:util";
-import { DEFAULT_READINGS_TOPIC, readingsTopicFrom, type WireFormat } from "@weather/schema";
+import {
+  DEFAULT_READINGS_TOPIC,
+  type ReadingSchemaVersion,
+  readingsTopicFrom,
+  type WireFormat,
+} from "@weather/schema";
 import { ConfigError, type ConfigProblem, readConnectionSettings } from "@weather/service-kit";
 import { z } from "zod";
 import type { Schedule } from "./schedule.ts";
@@ -15,6 +20,8 @@ export interface ProducerConfig {
   /** Station ids to simulate, in catalog order. */
   readonly stationIds: readonly string[];
   readonly format: WireFormat;
+  /** The reading schema version written; 2 adds pressureHpa. */
+  readonly schemaVersion: ReadingSchemaVersion;
   readonly seed: string;
   readonly topic: string;
   readonly compression: Compression;
@@ -84,6 +91,12 @@ const OPTIONS = {
     value: "avro|json",
     help: "registry wire format of the values",
     default: "avro",
+  },
+  "schema-version": {
+    env: "PRODUCER_SCHEMA_VERSION",
+    value: "1|2",
+    help: "reading schema version to write; 2 adds pressureHpa (registered on first use)",
+    default: "1",
   },
   seed: {
     env: "PRODUCER_SEED",
@@ -174,6 +187,9 @@ const FIELD_SCHEMAS = {
     .transform((text) => text.split(",").map((id) => id.trim()))
     .refine((ids) => ids.every((id) => id !== ""), "expected comma-separated station ids, e.g. CYWG,CYVR"),
   format: z.enum(["avro", "json"], { error: "expected avro or json" }),
+  "schema-version": z
+    .enum(["1", "2"], { error: "expected 1 or 2" })
+    .transform((text): ReadingSchemaVersion => (text === "2" ? 2 : 1)),
   seed: z.string().min(1, "must not be empty"),
   topic: z.string(),
   compression: z.enum(["none", "gzip"], { error: "expected none or gzip (kafkajs has only gzip built in)" }),
@@ -286,6 +302,7 @@ export function parseCommandLine(
       ratePerSecond: values.rate ?? null,
       stationIds: Object.freeze(knownStationIds.filter((id) => stationIds.includes(id))),
       format: values.format ?? "avro",
+      schemaVersion: values["schema-version"] ?? 1,
       seed: values.seed ?? String(randomInt(2 ** 31)),
       topic,
       compression: values.compression ?? "none",

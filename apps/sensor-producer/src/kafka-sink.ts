@@ -1,5 +1,10 @@
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { createReadingEncoder, type WeatherReading, type WireFormat } from "@weather/schema";
+import {
+  createReadingEncoder,
+  type ReadingSchemaVersion,
+  type WeatherReading,
+  type WireFormat,
+} from "@weather/schema";
 import type { Logger } from "@weather/service-kit";
 import {
   CompressionTypes,
@@ -18,6 +23,8 @@ export interface KafkaSinkOptions {
   readonly schemaRegistryUrl: string;
   readonly topic: string;
   readonly format: WireFormat;
+  /** The reading schema version to write; 1 unless given. */
+  readonly schemaVersion?: ReadingSchemaVersion;
   readonly compression: Compression;
   readonly logger: Logger;
   readonly clientId?: string;
@@ -93,6 +100,7 @@ export async function openKafkaSink(options: KafkaSinkOptions): Promise<KafkaSin
     new SchemaRegistry({ host: options.schemaRegistryUrl }),
     topic,
     format,
+    { version: options.schemaVersion ?? 1 },
   );
 
   const producer: Producer = kafka.producer({

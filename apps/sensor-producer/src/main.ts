@@ -50,6 +50,7 @@ async function main(): Promise<number> {
       schemaRegistryUrl: config.schemaRegistryUrl,
       topic: config.topic,
       format: config.format,
+      schemaVersion: config.schemaVersion,
       compression: config.compression,
       logger,
     });
@@ -64,6 +65,7 @@ async function main(): Promise<number> {
       {
         topic: config.topic,
         format: config.format,
+        schemaVersion: config.schemaVersion,
         schemaId: sink.schemaId,
         stations: config.stationIds,
         schedule: config.schedule,
@@ -76,7 +78,7 @@ async function main(): Promise<number> {
     try {
       await produceReadings({
         schedule: config.schedule,
-        simulation: createSimulation(stations, config.seed),
+        simulation: createSimulation(stations, config.seed, { pressure: config.schemaVersion >= 2 }),
         sink,
         batchSize: config.batchSize,
         ratePerSecond: config.ratePerSecond,

@@ -89,6 +89,30 @@ describe("simulation", () => {
     expect(checked).toBe(100_000);
   });
 
+  it("adds a plausible, persistent pressureHpa for schema v2 and leaves every other value as in v1", () => {
+    const at = Array.from({ length: 2_000 }, (_, i) => new Date(Date.UTC(2024, 0, 1) + i * HOUR_MS));
+    const v1 = createSimulation([winnipeg, vancouver], "evolve");
+    const v2 = createSimulation([winnipeg, vancouver], "evolve", { pressure: true });
+    const pressures: number[] = [];
+    for (const instant of at) {
+      const [plain, withPressure] = [v1.readingsAt(instant), v2.readingsAt(instant)];
+      for (const [i, reading] of withPressure.entries()) {
+        const { pressureHpa, ...rest } = reading;
+        expect(rest).toEqual(plain[i]);
+        expect(plain[i]).not.toHaveProperty("pressureHpa");
+        expect(pressureHpa).toBeGreaterThanOrEqual(VALID_RANGES.pressureHpa.min);
+        expect(pressureHpa).toBeLessThanOrEqual(VALID_RANGES.pressureHpa.max);
+        if (i === 0 && typeof pressureHpa === "number") pressures.push(pressureHpa);
+      }
+    }
+    expect(mean(pressures)).toBeGreaterThan(995);
+    expect(mean(pressures)).toBeLessThan(1030);
+    // Hour to hour, pressure drifts by a little, not by its whole spread: weather systems persist.
+    const steps = pressures.slice(1).map((p, i) => Math.abs(p - (pressures[i] ?? p)));
+    expect(mean(steps)).toBeLessThan(2);
+    expect(Math.max(...pressures) - Math.min(...pressures)).toBeGreaterThan(10);
+  });
+
   it("makes Winnipeg's January far colder than Vancouver's", () => {
     const january = (station: typeof winnipeg) =>
       mean(series(station, "jan", "2024-01-01T00:00:00Z", HOUR_MS, 31 * 24).map((r) => r.temperatureC));

@@ -1,5 +1,6 @@
 import {
   type ClimateNormals,
+  LATEST_READING_SCHEMA_VERSION,
   type ReadingFieldName,
   readingFields,
   type Station,
@@ -15,7 +16,8 @@ import { createPrng, type Prng } from "./prng.ts";
 
 /** A numeric field's valid range, read off the schema so the two can never disagree. */
 function rangeOf(name: ReadingFieldName): { readonly min: number; readonly max: number } {
-  const field = readingFields(1).find((candidate) => candidate.name === name);
+  // The newest version has every field; older versions only lack some.
+  const field = readingFields(LATEST_READING_SCHEMA_VERSION).find((candidate) => candidate.name === name);
   if (field?.min === undefined || field.max === undefined) {
     throw new Error(`the reading schema gives no range for ${name}; the simulation needs one to clamp to`);
   }
@@ -27,6 +29,7 @@ export const VALID_RANGES = Object.freeze({
   temperatureC: rangeOf("temperatureC"),
   windSpeedKmh: rangeOf("windSpeedKmh"),
   humidityPct: rangeOf("humidityPct"),
+  pressureHpa: rangeOf("pressureHpa"),
 });
 
 const HOUR_MS = 3_600_000;
@@ -44,6 +47,10 @@ const WIND_TAU_MS = 8 * HOUR_MS;
 const WIND_LOG_SIGMA = 0.45;
 const WIND_TURBULENCE_LOG_SIGMA = 0.12;
 const GUST_PROBABILITY = 0.06;
+// Sea-level pressure wanders with the same synoptic systems that carry the temperature anomalies.
+const MEAN_SEA_LEVEL_PRESSURE_HPA = 1013.25;
+const PRESSURE_SIGMA_HPA = 8;
+const PRESSURE_NOISE_HPA = 0.2;
 
 /** The local calendar position of an instant in a time zone. */
 export interface LocalTime {
@@ -159,12 +166,23 @@ export interface StationSimulator {
   next(at: Date): WeatherReading;
 }
 
+export interface SimulationOptions {
+  /** Also simulate sea-level pressure (reading schema v2's pressureHpa). */
+  readonly pressure?: boolean;
+}
+
 /**
  * Each station draws from its own generator, seeded by the run's seed and the station id, so a
- * station's readings do not depend on which other stations run alongside it.
+ * station's readings do not depend on which other stations run alongside it. Pressure draws from
+ * a generator of its own, so turning it on leaves every other value of a seed exactly as it was.
  */
-export function createStationSimulator(station: Station, seed: string): StationSimulator {
+export function createStationSimulator(
+  station: Station,
+  seed: string,
+  options: SimulationOptions = {},
+): StationSimulator {
   const prng = createPrng(`${seed}/${station.id}`);
+  const pressurePrng = options.pressure === true ? createPrng(`${seed}/${station.id}/pressure`) : undefined;
   const { normals } = station;
   // Continental climates (a large daily range) also swing more from day to day.
   const synopticSigmaC = 1.5 + 0.25 * normals.diurnalRangeC;
@@ -177,6 +195,7 @@ export function createStationSimulator(station: Station, seed: string): StationS
   let mesoscaleC = MESOSCALE_SIGMA_C * prng.normal();
   let humidityAnomalyPct = HUMIDITY_SIGMA_PCT * prng.normal();
   let windLogAnomaly = WIND_LOG_SIGMA * prng.normal();
+  let pressureAnomalyHpa = PRESSURE_SIGMA_HPA * (pressurePrng?.normal() ?? 0);
   let previousMs: number | undefined;
 
   return {
@@ -189,6 +208,15 @@ export function createStationSimulator(station: Station, seed: string): StationS
         mesoscaleC = ouStep(mesoscaleC, elapsedMs, MESOSCALE_TAU_MS, MESOSCALE_SIGMA_C, prng);
         humidityAnomalyPct = ouStep(humidityAnomalyPct, elapsedMs, HUMIDITY_TAU_MS, HUMIDITY_SIGMA_PCT, prng);
         windLogAnomaly = ouStep(windLogAnomaly, elapsedMs, WIND_TAU_MS, WIND_LOG_SIGMA, prng);
+        if (pressurePrng !== undefined) {
+          pressureAnomalyHpa = ouStep(
+            pressureAnomalyHpa,
+            elapsedMs,
+            SYNOPTIC_TAU_MS,
+            PRESSURE_SIGMA_HPA,
+            pressurePrng,
+          );
+        }
       }
       previousMs = atMs;
 
@@ -212,7 +240,7 @@ export function createStationSimulator(station: Station, seed: string): StationS
         (1 + 0.2 * shape) *
         gust;
 
-      return {
+      const reading: WeatherReading = {
         readingId: prng.uuid(),
         stationId: station.id,
         city: station.city,
@@ -221,6 +249,10 @@ export function createStationSimulator(station: Station, seed: string): StationS
         windSpeedKmh: round(clamp(windSpeedKmh, VALID_RANGES.windSpeedKmh), 1),
         humidityPct: round(clamp(humidityPct, VALID_RANGES.humidityPct), 0),
       };
+      if (pressurePrng === undefined) return reading;
+      const pressureHpa =
+        MEAN_SEA_LEVEL_PRESSURE_HPA + pressureAnomalyHpa + PRESSURE_NOISE_HPA * pressurePrng.normal();
+      return { ...reading, pressureHpa: round(clamp(pressureHpa, VALID_RANGES.pressureHpa), 1) };
     },
   };
 }
@@ -231,8 +263,12 @@ export interface Simulation {
   readingsAt(at: Date): WeatherReading[];
 }
 
-export function createSimulation(stations: readonly Station[], seed: string): Simulation {
-  const simulators = stations.map((station) => createStationSimulator(station, seed));
+export function createSimulation(
+  stations: readonly Station[],
+  seed: string,
+  options: SimulationOptions = {},
+): Simulation {
+  const simulators = stations.map((station) => createStationSimulator(station, seed, options));
   return {
     stations,
     readingsAt: (at) => simulators.map((simulator) => simulator.next(at)),

@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./config-error.ts";
 import { DEFAULT_DATABASE_URL, DEFAULT_KAFKA_BROKERS, DEFAULT_SCHEMA_REGISTRY_URL } from "./local-stack.ts";
+import {
+  type DatabaseSecurity,
+  type KafkaSecurity,
+  readDatabaseSecurity,
+  readKafkaSecurity,
+} from "./security.ts";
 
 /** Where a worker finds Kafka, the schema registry and PostgreSQL. */
 export interface ConnectionSettings {
@@ -8,8 +14,16 @@ export interface ConnectionSettings {
   readonly kafkaBrokers: readonly string[];
   /** Base URL of a Confluent-compatible schema registry API. */
   readonly schemaRegistryUrl: string;
-  /** postgres:// URL of the product's database. */
+  /**
+   * postgres:// URL of the product's database, without libpq's certificate-file parameters
+   * (sslrootcert and friends: they live in databaseSecurity). May hold a password: log it only
+   * through redactUrl.
+   */
   readonly databaseUrl: string;
+  /** TLS and SASL towards Kafka; secrets inside, never log it. Use with createKafka. */
+  readonly kafkaSecurity: KafkaSecurity;
+  /** TLS mode, root certificate and password towards PostgreSQL; use with postgresOptions. */
+  readonly databaseSecurity: DatabaseSecurity;
 }
 
 const hostPort = /^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/;
@@ -56,7 +70,9 @@ export function toConfigProblems(error: z.ZodError): ConfigProblem[] {
 }
 
 /**
- * Reads KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_URL; each defaults to the local stack.
+ * Reads KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_URL, each defaulting to the local stack,
+ * and the security settings (readKafkaSecurity, readDatabaseSecurity): TLS and SASL for Kafka,
+ * sslmode, root certificate and password for PostgreSQL, secrets from variables or files.
  * Empty values count as unset, as a shell's `VAR= cmd` usually means "use the default".
  * @throws ConfigError listing every invalid variable.
  */
@@ -67,10 +83,19 @@ export function readConnectionSettings(
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
   );
   const parsed = connectionEnvSchema.safeParse(present);
-  if (!parsed.success) throw new ConfigError(toConfigProblems(parsed.error));
+  const problems = parsed.success ? [] : toConfigProblems(parsed.error);
+  const kafkaSecurity = readKafkaSecurity(env, problems);
+  const database = readDatabaseSecurity(
+    parsed.success ? parsed.data.DATABASE_URL : DEFAULT_DATABASE_URL,
+    env,
+    problems,
+  );
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     kafkaBrokers: Object.freeze(parsed.data.KAFKA_BROKERS),
     schemaRegistryUrl: parsed.data.SCHEMA_REGISTRY_URL.replace(/\/+$/, ""),
-    databaseUrl: parsed.data.DATABASE_URL,
+    databaseUrl: database.url,
+    kafkaSecurity,
+    databaseSecurity: database.security,
   });
 }
