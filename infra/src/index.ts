@@ -1,0 +1,18 @@
+/**
+ * What other workspace members may use of the local stack's manager: the reliability suite stops
+ * and restarts the services the stack owns, through the same code `pnpm stack` runs, so a pid is
+ * only ever signalled when the stack recorded it as its own.
+ */
+export type { ServiceState, ServiceStatus, StackContext } from "./context.ts";
+export { type DaemonState, daemonState, stopDaemon } from "./daemon.ts";
+export { type StackPaths, stackPaths } from "./paths.ts";
+export { KAFKA, kafkaUp, probeKafka } from "./services/kafka.ts";
+export {
+  KAFKA_SECURE_ADDRESS,
+  type KafkaTlsFiles,
+  kafkaTlsFiles,
+  secureKafkaClientEnv,
+} from "./services/kafka-secure.ts";
+export { POSTGRES, postgresUp, probePostgres } from "./services/postgres.ts";
+export { probeRegistry, REGISTRY, registryUp } from "./services/registry.ts";
+export { isHealthy, SERVICES, type ServiceName, stackContext, stackStatus } from "./stack.ts";

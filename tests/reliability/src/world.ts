@@ -1,0 +1,143 @@
+import { randomUUID } from "node:crypto";
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import { dropDatabaseIfExists } from "@weather/db";
+import { deadLetterTopicOf, subjectOf, WIRE_FORMATS } from "@weather/schema";
+import { readConnectionSettings } from "@weather/service-kit";
+import { type Admin, Kafka, logLevel } from "kafkajs";
+import postgres, { type Sql } from "postgres";
+import { runWorker, tail } from "./workers.ts";
+
+export const settings = readConnectionSettings(process.env);
+
+/** How the test's own connections name themselves, so terminating "everyone else" spares them. */
+export const SUITE_APPLICATION_NAME = "reliability-suite";
+
+/** The names of one test's objects: a database, a topic and its dead-letter topic, a group. */
+export interface WorldNames {
+  readonly runId: string;
+  readonly database: string;
+  readonly databaseUrl: string;
+  readonly topic: string;
+  readonly deadLetterTopic: string;
+  readonly groupId: string;
+}
+
+/** Fresh, unique names, so a run never meets another run's (or another suite's) objects. */
+export function worldNames(label: string): WorldNames {
+  const runId = `${label}_${randomUUID().slice(0, 8)}`;
+  const database = `weather_test_${runId}`;
+  const url = new URL(settings.databaseUrl);
+  url.pathname = `/${database}`;
+  const topic = `reliability.${runId}`;
+  return {
+    runId,
+    database,
+    databaseUrl: url.toString(),
+    topic,
+    deadLetterTopic: deadLetterTopicOf(topic),
+    groupId: `reliability-${runId}`,
+  };
+}
+
+/** One test's isolated environment, made by bootstrap exactly as operators make theirs. */
+export interface World extends WorldNames {
+  readonly partitions: number;
+  /** The test's own pool on the world's database. */
+  readonly sql: Sql;
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly registry: SchemaRegistry;
+  /** Environment of a sink on this world; quick to notice a dead member and to retry. */
+  sinkEnv(overrides?: Readonly<Record<string, string>>): Record<string, string>;
+  /** Environment of a producer on this world. */
+  producerEnv(overrides?: Readonly<Record<string, string>>): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export function bootstrapEnv(names: WorldNames, partitions: number): Record<string, string> {
+  return {
+    DATABASE_URL: names.databaseUrl,
+    READINGS_TOPIC: names.topic,
+    READINGS_PARTITIONS: String(partitions),
+    LOG_LEVEL: "info",
+  };
+}
+
+export function suiteKafka(clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: [...settings.kafkaBrokers], logLevel: logLevel.NOTHING });
+}
+
+/** Runs bootstrap as a process for these names and opens the test's connections to the result. */
+export async function createWorld(label: string, options: { partitions?: number } = {}): Promise<World> {
+  const names = worldNames(label);
+  const partitions = options.partitions ?? 6;
+  const { exit, output } = await runWorker("bootstrap", [], bootstrapEnv(names, partitions), 120_000);
+  if (exit.code !== 0) {
+    await removeWorld(names).catch(() => {});
+    throw new Error(`bootstrap for ${names.runId} exited ${exit.code}:\n${tail(output)}`);
+  }
+  const kafka = suiteKafka(`reliability-${names.runId}`);
+  const admin = kafka.admin();
+  await admin.connect();
+  const sql = postgres(names.databaseUrl, {
+    max: 2,
+    onnotice: () => {},
+    connection: { application_name: SUITE_APPLICATION_NAME },
+  });
+  let closed = false;
+  return {
+    ...names,
+    partitions,
+    sql,
+    kafka,
+    admin,
+    registry: new SchemaRegistry({ host: settings.schemaRegistryUrl }),
+    sinkEnv: (overrides = {}) => ({
+      DATABASE_URL: names.databaseUrl,
+      READINGS_TOPIC: names.topic,
+      SINK_GROUP_ID: names.groupId,
+      SINK_HTTP_PORT: "0",
+      // The broker's minimum: a SIGKILLed member's partitions move on after 6 s.
+      SINK_SESSION_TIMEOUT_MS: "6000",
+      SINK_BACKOFF_INITIAL_MS: "100",
+      SINK_BACKOFF_MAX_MS: "1000",
+      LOG_LEVEL: "warn",
+      ...overrides,
+    }),
+    producerEnv: (overrides = {}) => ({
+      READINGS_TOPIC: names.topic,
+      LOG_LEVEL: "warn",
+      ...overrides,
+    }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await sql.end({ timeout: 5 }).catch(() => {});
+      await admin.disconnect().catch(() => {});
+      await removeWorld(names);
+    },
+  };
+}
+
+/**
+ * Deletes whatever a world may have left: its topics, its registry subjects (soft, then for
+ * good, as the Confluent API wants), its consumer groups and its database.
+ */
+export async function removeWorld(names: WorldNames): Promise<void> {
+  const admin = suiteKafka(`reliability-cleanup-${names.runId}`).admin();
+  try {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const topics = [names.topic, names.deadLetterTopic].filter((topic) => existing.has(topic));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    await admin.deleteGroups([names.groupId]).catch(() => {});
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+  for (const format of WIRE_FORMATS) {
+    const subject = `${settings.schemaRegistryUrl}/subjects/${encodeURIComponent(subjectOf(names.topic, format))}`;
+    await fetch(subject, { method: "DELETE" }).catch(() => {});
+    await fetch(`${subject}?permanent=true`, { method: "DELETE" }).catch(() => {});
+  }
+  await dropDatabaseIfExists(names.databaseUrl);
+}
