@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from nothing: Node 24 and pnpm where missing, dependencies, the local
-# stack (downloaded once), then `turbo run lint test` against it. Stops only the services this
-# run started, so a developer's running stack is left as it was. Exits non-zero on any failure.
+# stack (downloaded once), then `turbo run lint test` against it, then the reliability suite
+# (`turbo run test:reliability`). Stops only the services this run started, so a developer's
+# running stack is left as it was. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/toolchain.sh
@@ -18,10 +19,14 @@ trap cleanup EXIT
 say "bringing the local stack up"
 pnpm -s stack up --started-file "$started_file"
 
-find apps packages infra -path '*/node_modules' -prune -o -name vitest.json -path '*/reports/*' -print0 | xargs -0 rm -f
+find apps packages infra tests -path '*/node_modules' -prune -o -name vitest.json -path '*/reports/*' -print0 | xargs -0 rm -f
 say "running: turbo run lint test"
 status=0
 pnpm exec turbo run lint test --continue --output-logs=new-only --log-order=grouped || status=$?
+# Only after the fast tests, never beside them: the reliability suite stops and restarts the
+# stack's Kafka and registry, which would break any test running at the same moment.
+say "running: turbo run test:reliability"
+pnpm exec turbo run test:reliability --output-logs=new-only --log-order=grouped || status=$?
 summary_status=0
 node scripts/test-summary.ts || summary_status=$?
 [ "$status" -eq 0 ] && status=$summary_status

@@ -14,7 +14,9 @@ interface VitestReport {
 }
 
 const root = join(import.meta.dirname, "..");
-const members = ["apps", "packages"]
+// tests/* holds the suites: tests/deploy runs in `turbo run test`, tests/reliability in its own
+// `turbo run test:reliability`; test-all.sh runs both before this totals them.
+const members = ["apps", "packages", "tests"]
   .flatMap((group) =>
     existsSync(join(root, group))
       ? readdirSync(join(root, group)).map((name) => join(root, group, name))

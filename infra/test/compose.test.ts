@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LOCAL_STACK } from "@weather/service-kit";
 import { describe, expect, it } from "vitest";
@@ -15,6 +15,10 @@ interface ComposeService {
   environment: Record<string, string | number>;
   ports: string[];
   healthcheck?: unknown;
+  build?: { context: string; dockerfile: string };
+  depends_on?: Record<string, { condition: string }>;
+  command?: string[];
+  profiles?: string[];
 }
 const compose = parse(readFileSync(join(REPO_ROOT, "docker-compose.yml"), "utf8")) as {
   services: Record<string, ComposeService>;
@@ -76,5 +80,81 @@ describe("docker-compose.yml matches the local stack", () => {
       if (key.startsWith("quarkus.") || key === "apicurio.datasource.url") continue;
       expect(String(env[key.toUpperCase().replaceAll(/[.-]/g, "_")]), key).toBe(value);
     }
+  });
+});
+
+describe("docker-compose.yml runs the pipeline on those services", () => {
+  const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report"] as const;
+  const dockerfileOf = (worker: string) => {
+    const build = service(worker).build;
+    if (!build) throw new Error(`${worker} has no build section`);
+    return join(REPO_ROOT, build.context, build.dockerfile);
+  };
+
+  it("builds every worker from its own Dockerfile with the repository root as context", () => {
+    for (const worker of WORKERS) {
+      expect(service(worker).build, worker).toEqual({
+        context: ".",
+        dockerfile: `apps/${worker}/Dockerfile`,
+      });
+      expect(existsSync(dockerfileOf(worker)), worker).toBe(true);
+    }
+    expect(existsSync(join(REPO_ROOT, ".dockerignore"))).toBe(true);
+  });
+
+  it("builds multi-stage images on the deploy output, run by an unprivileged user", () => {
+    const packageManager = (
+      JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { packageManager: string }
+    ).packageManager;
+    for (const worker of WORKERS) {
+      const dockerfile = readFileSync(dockerfileOf(worker), "utf8");
+      expect(dockerfile.match(/^FROM /gm)?.length, worker).toBeGreaterThanOrEqual(2);
+      expect(dockerfile, worker).toMatch(/ARG NODE_IMAGE=node:24-(slim|alpine)/);
+      expect(dockerfile, worker).toContain(`npm install --global --no-fund --no-audit ${packageManager}`);
+      expect(dockerfile, worker).toContain(`pnpm --filter ${worker} --prod deploy /deploy`);
+      expect(dockerfile, worker).toContain("COPY --from=build /deploy /app");
+      expect(dockerfile, worker).toMatch(/^USER node$/m);
+      expect(dockerfile, worker).toContain('CMD ["node", "dist/main.js"]');
+    }
+    const sink = readFileSync(dockerfileOf("pg-sink"), "utf8");
+    expect(sink).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
+    expect(sink).toContain("process.env.SINK_HTTP_PORT");
+  });
+
+  it("points the workers at the services by name, Kafka through its INTERNAL listener", () => {
+    const kafkaEnv = service("kafka").environment;
+    expect(String(kafkaEnv.KAFKA_ADVERTISED_LISTENERS)).toContain("INTERNAL://kafka:29092");
+    for (const worker of ["bootstrap", "sensor-producer", "pg-sink"]) {
+      const env = service(worker).environment;
+      expect(env.KAFKA_BROKERS, worker).toBe("kafka:29092");
+      expect(env.SCHEMA_REGISTRY_URL, worker).toBe("http://registry:8080/apis/ccompat/v7");
+    }
+    for (const worker of ["bootstrap", "pg-sink", "report"]) {
+      const url = new URL(String(service(worker).environment.DATABASE_URL));
+      expect(`${url.hostname}:${url.port}${url.pathname}`, worker).toBe("postgres:5432/weather");
+    }
+  });
+
+  it("runs the sink as the role bootstrap creates, with the password bootstrap sets", () => {
+    const bootstrap = service("bootstrap").environment;
+    const sink = service("pg-sink").environment;
+    expect(new URL(String(sink.DATABASE_URL)).username).toBe(bootstrap.SINK_DB_ROLE);
+    expect(sink.DATABASE_PASSWORD).toBe(bootstrap.SINK_DB_PASSWORD);
+    expect(String(sink.SINK_HTTP_PORT)).toBe("9464");
+  });
+
+  it("starts bootstrap once the services are healthy, and the workers once bootstrap succeeded", () => {
+    expect(service("bootstrap").depends_on).toEqual({
+      postgres: { condition: "service_healthy" },
+      kafka: { condition: "service_healthy" },
+      registry: { condition: "service_healthy" },
+    });
+    for (const worker of ["sensor-producer", "pg-sink", "report"]) {
+      expect(service(worker).depends_on?.bootstrap, worker).toEqual({
+        condition: "service_completed_successfully",
+      });
+    }
+    expect(service("sensor-producer").command).toEqual(["node", "dist/main.js", "--count", "134"]);
+    expect(service("report").profiles).toEqual(["report"]);
   });
 });

@@ -1,6 +1,6 @@
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import type { Logger } from "@weather/service-kit";
-import { Kafka, logLevel } from "kafkajs";
+import { createKafka, type Logger, postgresOptions } from "@weather/service-kit";
+import { logLevel } from "kafkajs";
 import type { BootstrapConfig } from "./config.ts";
 import { prepareProductDatabase } from "./database.ts";
 import { BootstrapError } from "./errors.ts";
@@ -31,17 +31,17 @@ function kafkaLogCreator(log: Logger) {
  */
 export async function runBootstrap(config: BootstrapConfig, log: Logger): Promise<BootstrapOutcome> {
   const { kafkaBrokers, schemaRegistryUrl, databaseUrl } = config.connections;
+  const pg = postgresOptions(config.connections);
   await waitForServices(
-    [kafkaProbe(kafkaBrokers), registryProbe(schemaRegistryUrl), postgresProbe(databaseUrl)],
+    [kafkaProbe(config.connections), registryProbe(schemaRegistryUrl), postgresProbe(databaseUrl, pg)],
     { waitMs: config.waitMs, log },
   );
 
-  const database = await prepareProductDatabase(databaseUrl, config.cities);
+  const database = await prepareProductDatabase(databaseUrl, config.cities, config.sinkRole, pg);
   log.info({ step: "database", ...database }, "database ready");
 
-  const kafka = new Kafka({
+  const kafka = createKafka(config.connections, {
     clientId: "bootstrap",
-    brokers: [...kafkaBrokers],
     logLevel: logLevel.INFO,
     logCreator: kafkaLogCreator(log),
   });

@@ -4,6 +4,7 @@ import {
   type ConfigProblem,
   type ConnectionSettings,
   readConnectionSettings,
+  secretFrom,
   toConfigProblems,
 } from "@weather/service-kit";
 import { z } from "zod";
@@ -16,6 +17,8 @@ export const DEFAULT_READINGS_RETENTION_MS = 7 * DAY_MS;
 /** Dead letters wait for a human, who may be on holiday: keep them longer than the readings. */
 export const DEFAULT_DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
 export const DEFAULT_WAIT_MS = 60_000;
+/** The PostgreSQL role the sink runs as: insert and select readings, read and write its offsets. */
+export const DEFAULT_SINK_DB_ROLE = "weather_sink";
 
 export interface BootstrapConfig {
   readonly connections: ConnectionSettings;
@@ -29,6 +32,8 @@ export interface BootstrapConfig {
   readonly waitMs: number;
   /** Every city of the station catalog: each gets its partition of weather_readings. */
   readonly cities: readonly string[];
+  /** The sink's least-privilege role; null: create none (SINK_DB_ROLE=none). */
+  readonly sinkRole: { readonly name: string; readonly password?: string } | null;
 }
 
 const retentionMs = z.coerce
@@ -50,6 +55,14 @@ const bootstrapEnvSchema = z.object({
     .int("must be a whole number of milliseconds")
     .min(0, "must not be negative")
     .default(DEFAULT_WAIT_MS),
+  SINK_DB_ROLE: z
+    .string()
+    .trim()
+    .regex(
+      /^[a-z_][a-z0-9_]{0,62}$/,
+      "must be a lower-case PostgreSQL role name (letters, digits, _), or none",
+    )
+    .default(DEFAULT_SINK_DB_ROLE),
 });
 
 /** Runs one reader, turning its failure into problems so every reader gets its say. */
@@ -78,6 +91,7 @@ export function readBootstrapConfig(env: Env): BootstrapConfig {
   );
   const parsed = bootstrapEnvSchema.safeParse(present);
   if (!parsed.success) problems.push(...toConfigProblems(parsed.error));
+  const sinkPassword = secretFrom(env, "SINK_DB_PASSWORD", problems);
   if (problems.length > 0 || !connections || !readingsTopic || !catalog || !parsed.success) {
     throw new ConfigError(problems);
   }
@@ -90,5 +104,12 @@ export function readBootstrapConfig(env: Env): BootstrapConfig {
     deadLetterRetentionMs: parsed.data.DLQ_RETENTION_MS,
     waitMs: parsed.data.BOOTSTRAP_WAIT_MS,
     cities: Object.freeze([...catalog.cities]),
+    sinkRole:
+      parsed.data.SINK_DB_ROLE === "none"
+        ? null
+        : Object.freeze({
+            name: parsed.data.SINK_DB_ROLE,
+            ...(sinkPassword !== undefined ? { password: sinkPassword } : {}),
+          }),
   });
 }

@@ -1,9 +1,12 @@
 import {
+  type ConnectOptions,
   createDatabaseIfMissing,
   databaseNameOf,
+  ensureSinkRole,
   type MigrationsResult,
   type PartitionsResult,
   prepareDatabase,
+  type SinkRoleResult,
 } from "@weather/db";
 import { BootstrapError } from "./errors.ts";
 
@@ -12,12 +15,14 @@ export interface DatabaseOutcome {
   readonly databaseCreated: boolean;
   readonly migrations: MigrationsResult;
   readonly partitions: PartitionsResult;
+  /** The sink's role and the tables it may use; null when SINK_DB_ROLE=none. */
+  readonly sinkRole?: SinkRoleResult | null;
 }
 
 function hintFor(error: unknown): string {
   switch ((error as { code?: unknown }).code) {
     case "42501":
-      return "the role in DATABASE_URL lacks a privilege: grant CREATEDB, or create the database and its owner by hand";
+      return "the role in DATABASE_URL lacks a privilege: grant CREATEDB and CREATEROLE, or create the database, its owner and the sink's role by hand (SINK_DB_ROLE=none skips the role)";
     case "42P17":
       return "two cities map to overlapping partitions; check the station catalog (STATIONS_FILE)";
     default:
@@ -32,15 +37,28 @@ function hintFor(error: unknown): string {
 export async function prepareProductDatabase(
   databaseUrl: string,
   cities: readonly string[],
+  sinkRole: { readonly name: string; readonly password?: string } | null = null,
+  connect: ConnectOptions = {},
 ): Promise<DatabaseOutcome> {
   const url = new URL(databaseUrl);
   const where = `${url.hostname}:${url.port || "5432"}/${databaseNameOf(databaseUrl)}`;
   let step = "cannot create database";
   try {
-    const { database, created } = await createDatabaseIfMissing(databaseUrl);
+    const { database, created } = await createDatabaseIfMissing(databaseUrl, connect);
     step = "cannot migrate database";
-    const { migrations, partitions } = await prepareDatabase(databaseUrl, cities);
-    return { database, databaseCreated: created, migrations, partitions };
+    const { migrations, partitions } = await prepareDatabase(databaseUrl, cities, connect);
+    step = `cannot prepare the sink's role ${sinkRole?.name}`;
+    const role = sinkRole
+      ? await ensureSinkRole(
+          databaseUrl,
+          {
+            role: sinkRole.name,
+            ...(sinkRole.password !== undefined ? { password: sinkRole.password } : {}),
+          },
+          connect,
+        )
+      : null;
+    return { database, databaseCreated: created, migrations, partitions, sinkRole: role };
   } catch (error) {
     throw new BootstrapError(step, where, error, hintFor(error));
   }

@@ -33,6 +33,13 @@ export function summarize(outcome: BootstrapOutcome): Summary {
   else found.push(`schema up to date (${plural(database.migrations.total, "migration")})`);
   for (const table of database.partitions.created) created.push(`table ${table}`);
   for (const table of database.partitions.existing) found.push(`table ${table}`);
+  if (database.sinkRole) {
+    // Roles belong to the server, grants to this database: new here if either is new.
+    const { role, tables, newlyGranted } = database.sinkRole;
+    (database.sinkRole.created || newlyGranted.length > 0 ? created : found).push(
+      `role ${role} (select/insert on the readings, select/insert/update on offsets; ${plural(tables.length, "table")})`,
+    );
+  }
 
   for (const topic of topics) {
     const described = `topic ${topic.topic} (${plural(topic.partitions, "partition")}, replication ${topic.replicationFactor})`;

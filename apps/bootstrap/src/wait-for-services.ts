@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { maintenanceUrlOf } from "@weather/db";
-import type { Logger } from "@weather/service-kit";
-import { Kafka, logLevel } from "kafkajs";
+import {
+  type ConnectionSettings,
+  createKafka,
+  type Logger,
+  type PostgresSecurityOptions,
+} from "@weather/service-kit";
+import { logLevel } from "kafkajs";
 import postgres from "postgres";
 import { BootstrapError, reasonOf, redactUrl } from "./errors.ts";
 
@@ -24,16 +29,17 @@ export interface ServiceProbe {
 
 const STACK_HINT = "is the stack up? run: pnpm stack up";
 
-export function kafkaProbe(brokers: readonly string[]): ServiceProbe {
+export function kafkaProbe(
+  settings: Pick<ConnectionSettings, "kafkaBrokers" | "kafkaSecurity">,
+): ServiceProbe {
   return {
     service: "Kafka",
-    address: brokers.join(","),
+    address: settings.kafkaBrokers.join(","),
     hint: `${STACK_HINT}; or fix KAFKA_BROKERS`,
     async check() {
       // No retries inside kafkajs: the loop below owns retrying and reports every attempt.
-      const kafka = new Kafka({
+      const kafka = createKafka(settings, {
         clientId: "bootstrap-probe",
-        brokers: [...brokers],
         connectionTimeout: 2_000,
         requestTimeout: 5_000,
         retry: { retries: 0 },
@@ -75,7 +81,10 @@ export function registryProbe(registryUrl: string): ServiceProbe {
 /** PostgreSQL's answers that mean "you are not welcome", not "not yet". */
 const POSTGRES_PERMANENT = new Set(["28P01", "28000", "3D000", "42501"]);
 
-export function postgresProbe(databaseUrl: string): ServiceProbe {
+export function postgresProbe(
+  databaseUrl: string,
+  security: PostgresSecurityOptions = { ssl: false },
+): ServiceProbe {
   const url = new URL(databaseUrl);
   return {
     service: "PostgreSQL",
@@ -83,6 +92,7 @@ export function postgresProbe(databaseUrl: string): ServiceProbe {
     hint: `${STACK_HINT}; or fix DATABASE_URL (${redactUrl(databaseUrl)})`,
     async check() {
       const sql = postgres(maintenanceUrlOf(databaseUrl), {
+        ...security,
         max: 1,
         connect_timeout: 3,
         onnotice: () => {},

@@ -9,7 +9,8 @@ describe("readSinkConfig", () => {
       readingsTopic: "weather.readings",
       groupId: DEFAULT_GROUP_ID,
       httpPort: DEFAULT_HTTP_PORT,
-      batchSize: 500,
+      batchSize: 5_000,
+      partitionsConcurrently: 3,
       untilCaughtUp: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -21,6 +22,7 @@ describe("readSinkConfig", () => {
         READINGS_TOPIC: "lab.readings",
         SINK_GROUP_ID: "sink-a",
         SINK_BATCH_SIZE: "50",
+        SINK_PARTITIONS_CONCURRENTLY: "1",
         SINK_BATCH_MAX_WAIT_MS: "100",
         SINK_HTTP_PORT: "0",
         SINK_SESSION_TIMEOUT_MS: "10000",
@@ -33,6 +35,7 @@ describe("readSinkConfig", () => {
       readingsTopic: "lab.readings",
       groupId: "sink-a",
       batchSize: 50,
+      partitionsConcurrently: 1,
       batchMaxWaitMs: 100,
       httpPort: 0,
       sessionTimeoutMs: 10_000,

@@ -1,4 +1,4 @@
-import type { Logger } from "@weather/service-kit";
+import type { Logger, PostgresSecurityOptions } from "@weather/service-kit";
 import postgres, { type Sql } from "postgres";
 import { isTransientDatabaseError } from "./outage.ts";
 
@@ -17,9 +17,14 @@ export interface DatabasePool {
   end(): Promise<void>;
 }
 
-export function createDatabasePool(databaseUrl: string, applicationName: string): DatabasePool {
+export function createDatabasePool(
+  databaseUrl: string,
+  applicationName: string,
+  security: PostgresSecurityOptions = { ssl: false },
+): DatabasePool {
   const open = () =>
     postgres(databaseUrl, {
+      ...security,
       max: 4,
       connect_timeout: 10,
       idle_timeout: 60,

@@ -2,16 +2,8 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { createReadingDecoder, deadLetterTopicOf, type StationCatalog } from "@weather/schema";
-import type { Logger } from "@weather/service-kit";
-import {
-  type Admin,
-  type Consumer,
-  Kafka,
-  type LogEntry,
-  logLevel,
-  Partitioners,
-  type Producer,
-} from "kafkajs";
+import { createKafka, type Logger, postgresOptions } from "@weather/service-kit";
+import { type Admin, type Consumer, type LogEntry, logLevel, Partitioners, type Producer } from "kafkajs";
 import { isCaughtUp } from "./caught-up.ts";
 import { classifyMessages } from "./classify.ts";
 import type { SinkConfig } from "./config.ts";
@@ -105,12 +97,11 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     });
     closers.push({ name: "HTTP server", close: () => http.close() });
 
-    const database = createDatabasePool(config.databaseUrl, `pg-sink ${instanceId}`);
+    const database = createDatabasePool(config.databaseUrl, `pg-sink ${instanceId}`, postgresOptions(config));
     closers.push({ name: "PostgreSQL pool", close: () => database.end() });
 
-    const kafka = new Kafka({
+    const kafka = createKafka(config, {
       clientId: `pg-sink-${instanceId}`,
-      brokers: [...config.kafkaBrokers],
       logLevel: logLevel.WARN,
       logCreator: kafkaLogCreator(logger),
     });
@@ -172,6 +163,9 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     await consumer.subscribe({ topic: config.readingsTopic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
+      // Each partition's chunk is its own transaction with its own offsets row, so partitions may be
+      // stored side by side: one waits on PostgreSQL while another decodes (see config.ts).
+      partitionsConsumedConcurrently: config.partitionsConcurrently,
       eachBatchAutoResolve: false,
       eachBatch: createBatchHandler({
         database,

@@ -3,15 +3,20 @@
  * min/avg/max of temperature, wind and humidity, and a temperature sparkline.
  */
 import { parseArgs } from "node:util";
-import { ConfigError, readConnectionSettings } from "@weather/service-kit";
+import { ConfigError, postgresOptions, readConnectionSettings } from "@weather/service-kit";
 import postgres from "postgres";
 import { renderSummary } from "./render.ts";
 import { summarizeCities } from "./summary.ts";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { json: { type: "boolean", default: false } } });
-  const { databaseUrl } = readConnectionSettings(process.env);
-  const sql = postgres(databaseUrl, { max: 1, connect_timeout: 10, onnotice: () => {} });
+  const settings = readConnectionSettings(process.env);
+  const sql = postgres(settings.databaseUrl, {
+    ...postgresOptions(settings),
+    max: 1,
+    connect_timeout: 10,
+    onnotice: () => {},
+  });
   try {
     const cities = await summarizeCities(sql);
     console.log(values.json ? JSON.stringify(cities, null, 2) : renderSummary(cities));

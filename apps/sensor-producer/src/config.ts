@@ -6,7 +6,12 @@ import {
   readingsTopicFrom,
   type WireFormat,
 } from "@weather/schema";
-import { ConfigError, type ConfigProblem, readConnectionSettings } from "@weather/service-kit";
+import {
+  ConfigError,
+  type ConfigProblem,
+  type KafkaSecurity,
+  readConnectionSettings,
+} from "@weather/service-kit";
 import { z } from "zod";
 import type { Schedule } from "./schedule.ts";
 
@@ -31,6 +36,8 @@ export interface ProducerConfig {
   /** Port of the Prometheus /metrics endpoint; null: none. */
   readonly metricsPort: number | null;
   readonly kafkaBrokers: readonly string[];
+  /** TLS and SASL towards Kafka; holds the SASL password: never log it. */
+  readonly kafkaSecurity: KafkaSecurity;
   readonly schemaRegistryUrl: string;
 }
 
@@ -310,6 +317,7 @@ export function parseCommandLine(
       progressIntervalMs: values["progress-interval"] ?? 5000,
       metricsPort: values["metrics-port"] ?? null,
       kafkaBrokers: connections.kafkaBrokers,
+      kafkaSecurity: connections.kafkaSecurity,
       schemaRegistryUrl: connections.schemaRegistryUrl,
     }),
   };

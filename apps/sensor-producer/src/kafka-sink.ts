@@ -5,10 +5,10 @@ import {
   type WeatherReading,
   type WireFormat,
 } from "@weather/schema";
-import type { Logger } from "@weather/service-kit";
+import { createKafka, type KafkaSecurity, type Logger } from "@weather/service-kit";
 import {
   CompressionTypes,
-  Kafka,
+  type Kafka,
   type LogEntry,
   logLevel,
   type Message,
@@ -20,6 +20,8 @@ import type { ReadingSink } from "./produce.ts";
 
 export interface KafkaSinkOptions {
   readonly brokers: readonly string[];
+  /** TLS and SASL; absent: PLAINTEXT. */
+  readonly security?: KafkaSecurity;
   readonly schemaRegistryUrl: string;
   readonly topic: string;
   readonly format: WireFormat;
@@ -85,14 +87,16 @@ export async function openKafkaSink(options: KafkaSinkOptions): Promise<KafkaSin
   const { topic, format, logger } = options;
   const brokers = options.brokers.join(",");
 
-  const kafka = new Kafka({
-    clientId: options.clientId ?? "sensor-producer",
-    brokers: [...options.brokers],
-    retry: RETRY,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    logLevel: logLevel.WARN,
-    logCreator: kafkaLogCreator(logger),
-  });
+  const kafka = createKafka(
+    { kafkaBrokers: options.brokers, kafkaSecurity: options.security ?? { tls: null, sasl: null } },
+    {
+      clientId: options.clientId ?? "sensor-producer",
+      retry: RETRY,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator(logger),
+    },
+  );
 
   await assertTopicExists(kafka, topic, brokers);
   // After the topic check, so a mistyped topic does not leave a registry subject behind.

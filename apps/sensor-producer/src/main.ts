@@ -47,6 +47,7 @@ async function main(): Promise<number> {
     logger.info({ brokers: config.kafkaBrokers, registry: config.schemaRegistryUrl }, "connecting");
     const opening = openKafkaSink({
       brokers: config.kafkaBrokers,
+      security: config.kafkaSecurity,
       schemaRegistryUrl: config.schemaRegistryUrl,
       topic: config.topic,
       format: config.format,

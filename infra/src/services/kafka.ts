@@ -18,22 +18,37 @@ import { DEPENDENCY_PLUGIN, downloadOnce } from "../maven.ts";
 import { INFRA_DIR } from "../paths.ts";
 import { StackError } from "../stack-error.ts";
 import { KAFKA_MIN_JAVA, KAFKA_POM, kafkaVersion } from "../versions.ts";
+import {
+  ensureKafkaTls,
+  ensureScramUser,
+  KAFKA_SECURE_ADDRESS,
+  type KafkaTlsFiles,
+  kafkaTlsFiles,
+  SCRAM_MECHANISM,
+  secureListenerEnabled,
+  secureListenerProperties,
+} from "./kafka-secure.ts";
 
 export const KAFKA = "kafka";
 export const KAFKA_ADDRESS = `${STACK_HOST}:${LOCAL_STACK.kafkaPort}`;
 
-/** A single node that is both broker and KRaft controller, for development and tests only. */
-export function serverProperties(logDir: string): string {
+/**
+ * A single node that is both broker and KRaft controller, for development and tests only. With
+ * `secure`, a SASL_SSL listener (SCRAM over TLS) joins PLAINTEXT; see kafka-secure.ts.
+ */
+export function serverProperties(logDir: string, secure: KafkaTlsFiles | null = null): string {
   const host = STACK_HOST;
+  const saslSsl = secure ? `,SASL_SSL://${KAFKA_SECURE_ADDRESS}` : "";
   return [
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.bootstrap.servers=${host}:${LOCAL_STACK.kafkaControllerPort}`,
-    `listeners=PLAINTEXT://${host}:${LOCAL_STACK.kafkaPort},CONTROLLER://${host}:${LOCAL_STACK.kafkaControllerPort}`,
-    `advertised.listeners=PLAINTEXT://${host}:${LOCAL_STACK.kafkaPort}`,
+    `listeners=PLAINTEXT://${host}:${LOCAL_STACK.kafkaPort},CONTROLLER://${host}:${LOCAL_STACK.kafkaControllerPort}${saslSsl}`,
+    `advertised.listeners=PLAINTEXT://${host}:${LOCAL_STACK.kafkaPort}${saslSsl}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${secure ? ",SASL_SSL:SASL_SSL" : ""}`,
+    ...(secure ? secureListenerProperties(secure) : []),
     `log.dirs=${logDir}`,
     // Topics are created on purpose by the bootstrap worker, with their partitions and retention;
     // a typo in a topic name should fail loudly, not create a second topic.
@@ -96,7 +111,10 @@ async function startKafka(context: StackContext): Promise<number> {
   const propertiesFile = join(kafkaDir, "server.properties");
   const logFile = logFileOf(context.paths, KAFKA);
   mkdirSync(kafkaDir, { recursive: true });
-  writeFileSync(propertiesFile, serverProperties(logDir));
+  const secure = secureListenerEnabled()
+    ? ensureKafkaTls(KAFKA, context.paths, java.runtime.executable)
+    : null;
+  writeFileSync(propertiesFile, serverProperties(logDir, secure));
   const classpath = ["-cp", `${libDir}/*`];
 
   if (!existsSync(join(logDir, "meta.properties"))) {
@@ -150,6 +168,31 @@ async function startKafka(context: StackContext): Promise<number> {
   });
 }
 
+/**
+ * Once the broker answers: make sure the SCRAM user of the SASL_SSL listener exists (a no-op after
+ * the first time, see ensureScramUser). Skipped for a broker the stack does not own.
+ */
+function prepareSecureListener(context: StackContext): void {
+  const files = kafkaTlsFiles(context.paths);
+  if (!secureListenerEnabled() || !existsSync(files.scramPasswordFile)) return;
+  const java = findJava(KAFKA_MIN_JAVA, "KAFKA_JAVA_HOME");
+  if ("problem" in java) throw new StackError(KAFKA, java.problem);
+  const created = ensureScramUser({
+    service: KAFKA,
+    files,
+    javaExecutable: java.runtime.executable,
+    libDir: join(context.paths.downloads, "kafka", "lib"),
+    logDir: join(context.paths.data, "kafka", "log-dirs"),
+    bootstrapServer: KAFKA_ADDRESS,
+  });
+  if (created) {
+    context.log(
+      `kafka: SASL_SSL listener on ${KAFKA_SECURE_ADDRESS}: ${SCRAM_MECHANISM} user ${files.scramUser}, ` +
+        `password in ${files.scramPasswordFile}, CA certificate ${files.caFile}`,
+    );
+  }
+}
+
 export async function kafkaUp(context: StackContext): Promise<ServiceStatus> {
   const state = await bringUp({
     name: KAFKA,
@@ -164,9 +207,21 @@ export async function kafkaUp(context: StackContext): Promise<ServiceStatus> {
     log: context.log,
     probe: probeKafka,
   });
-  return { name: KAFKA, address: KAFKA_ADDRESS, state, logFile: logFileOf(context.paths, KAFKA) };
+  if (state.kind !== "external") prepareSecureListener(context);
+  return { name: KAFKA, address: kafkaAddresses(context), state, logFile: logFileOf(context.paths, KAFKA) };
+}
+
+/** PLAINTEXT, and the SASL_SSL listener once the stack has given the broker one. */
+function kafkaAddresses(context: StackContext): string {
+  const secure = secureListenerEnabled() && existsSync(kafkaTlsFiles(context.paths).caFile);
+  return secure ? `${KAFKA_ADDRESS} (SASL_SSL ${KAFKA_SECURE_ADDRESS})` : KAFKA_ADDRESS;
 }
 
 export function kafkaStatus(context: StackContext): Promise<ServiceStatus> {
-  return observeService({ name: KAFKA, address: KAFKA_ADDRESS, paths: context.paths, probe: probeKafka });
+  return observeService({
+    name: KAFKA,
+    address: kafkaAddresses(context),
+    paths: context.paths,
+    probe: probeKafka,
+  });
 }

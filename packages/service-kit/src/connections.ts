@@ -86,7 +86,7 @@ export function readConnectionSettings(
   const problems = parsed.success ? [] : toConfigProblems(parsed.error);
   const kafkaSecurity = readKafkaSecurity(env, problems);
   const database = readDatabaseSecurity(
-    parsed.success ? parsed.data.DATABASE_URL : DEFAULT_DATABASE_URL,
+    parsed.success ? parsed.data.DATABASE_URL : (present.DATABASE_URL ?? DEFAULT_DATABASE_URL),
     env,
     problems,
   );

@@ -1,3 +1,11 @@
+export {
+  createKafka,
+  type KafkaClientOptions,
+  kafkaClientConfig,
+  type PostgresSecurityOptions,
+  postgresOptions,
+  redactUrl,
+} from "./clients.ts";
 export { ConfigError, type ConfigProblem } from "./config-error.ts";
 export { type ConnectionSettings, readConnectionSettings, toConfigProblems } from "./connections.ts";
 export {
@@ -7,4 +15,17 @@ export {
   DEFAULT_SCHEMA_REGISTRY_URL,
   LOCAL_STACK,
 } from "./local-stack.ts";
-export { createLogger, type Logger } from "./logger.ts";
+export { createLogger, type Logger, maskUrlPasswords, redactSecrets } from "./logger.ts";
+export {
+  DATABASE_SSL_MODES,
+  type DatabaseSecurity,
+  type DatabaseSslMode,
+  KAFKA_SASL_MECHANISMS,
+  type KafkaSasl,
+  type KafkaSaslMechanism,
+  type KafkaSecurity,
+  type KafkaTls,
+  readDatabaseSecurity,
+  readKafkaSecurity,
+  secretFrom,
+} from "./security.ts";

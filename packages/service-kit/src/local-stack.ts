@@ -7,6 +7,10 @@ export const LOCAL_STACK = Object.freeze({
   host: "127.0.0.1",
   kafkaPort: 9092,
   kafkaControllerPort: 9093,
+  /** The broker's SASL_SSL listener (SCRAM-SHA-512 over TLS, self-signed certificate). */
+  kafkaSecurePort: 9094,
+  /** The SCRAM user the stack creates for the SASL_SSL listener; its password is in a file. */
+  kafkaScramUser: "weather",
   registryPort: 8081,
   registryManagementPort: 9081,
   postgresPort: 5432,

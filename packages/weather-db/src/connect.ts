@@ -1,11 +1,18 @@
-import postgres, { type Sql } from "postgres";
+import postgres, { type Options, type Sql } from "postgres";
+
+/**
+ * How to connect beyond the URL: TLS and the password, as @weather/service-kit's postgresOptions
+ * builds them from the validated configuration. Every function here takes them last.
+ */
+export type ConnectOptions = Pick<Options<Record<string, never>>, "ssl" | "pass">;
 
 /**
  * One connection, not a pool: callers here run short administrative sequences, and the advisory
  * lock in migrate.ts is held by a session, so every statement must travel on the same connection.
  */
-export function connectOnce(databaseUrl: string): Sql {
+export function connectOnce(databaseUrl: string, options: ConnectOptions = {}): Sql {
   return postgres(databaseUrl, {
+    ...options,
     max: 1,
     connect_timeout: 10,
     // "schema already exists, skipping" and friends: expected on every idempotent run.

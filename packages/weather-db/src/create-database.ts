@@ -1,4 +1,4 @@
-import { connectOnce, databaseNameOf, maintenanceUrlOf } from "./connect.ts";
+import { type ConnectOptions, connectOnce, databaseNameOf, maintenanceUrlOf } from "./connect.ts";
 
 export interface CreateDatabaseResult {
   readonly database: string;
@@ -17,9 +17,12 @@ const UNIQUE_VIOLATION = "23505";
  * the two race inside the catalog insert, a unique violation on pg_database (23505, observed in
  * this package's race test); either means "it exists now", which is all we want.
  */
-export async function createDatabaseIfMissing(databaseUrl: string): Promise<CreateDatabaseResult> {
+export async function createDatabaseIfMissing(
+  databaseUrl: string,
+  options: ConnectOptions = {},
+): Promise<CreateDatabaseResult> {
   const database = databaseNameOf(databaseUrl);
-  const sql = connectOnce(maintenanceUrlOf(databaseUrl));
+  const sql = connectOnce(maintenanceUrlOf(databaseUrl), options);
   try {
     const [existing] = await sql`select 1 from pg_database where datname = ${database}`;
     if (existing) return { database, created: false };
@@ -41,9 +44,9 @@ export async function createDatabaseIfMissing(databaseUrl: string): Promise<Crea
 }
 
 /** Drops a database, for tests and throwaway environments; kicks out its remaining sessions. */
-export async function dropDatabaseIfExists(databaseUrl: string): Promise<void> {
+export async function dropDatabaseIfExists(databaseUrl: string, options: ConnectOptions = {}): Promise<void> {
   const database = databaseNameOf(databaseUrl);
-  const sql = connectOnce(maintenanceUrlOf(databaseUrl));
+  const sql = connectOnce(maintenanceUrlOf(databaseUrl), options);
   try {
     await sql`drop database if exists ${sql(database)} with (force)`;
   } finally {

@@ -1,4 +1,4 @@
-export { connectOnce, databaseNameOf, maintenanceUrlOf } from "./connect.ts";
+export { type ConnectOptions, connectOnce, databaseNameOf, maintenanceUrlOf } from "./connect.ts";
 export {
   type CreateDatabaseResult,
   createDatabaseIfMissing,
@@ -15,6 +15,7 @@ export {
   withSchemaLock,
 } from "./migrate.ts";
 export { ensureCityPartitions, type PartitionsResult } from "./partitions.ts";
+export { ensureSinkRole, type SinkRoleOptions, type SinkRoleResult } from "./roles.ts";
 export {
   type ConsumerOffsetRow,
   consumerOffsets,

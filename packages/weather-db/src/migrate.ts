@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate as applyMigrations } from "drizzle-orm/postgres-js/migrator";
 import type { Sql } from "postgres";
-import { connectOnce } from "./connect.ts";
+import { type ConnectOptions, connectOnce } from "./connect.ts";
 import { ensureCityPartitions, type PartitionsResult } from "./partitions.ts";
 
 /** The committed migrations; `../drizzle` from both src/ and dist/. */
@@ -68,8 +68,12 @@ export async function applyCommittedMigrations(sql: Sql): Promise<MigrationsResu
  * Brings the database DATABASE_URL names up to date and gives every city its partition, under
  * the schema lock. The database must exist (createDatabaseIfMissing).
  */
-export async function prepareDatabase(databaseUrl: string, cities: Iterable<string>): Promise<PrepareResult> {
-  const sql = connectOnce(databaseUrl);
+export async function prepareDatabase(
+  databaseUrl: string,
+  cities: Iterable<string>,
+  options: ConnectOptions = {},
+): Promise<PrepareResult> {
+  const sql = connectOnce(databaseUrl, options);
   try {
     return await withSchemaLock(sql, async () => {
       const migrations = await applyCommittedMigrations(sql);
@@ -82,6 +86,6 @@ export async function prepareDatabase(databaseUrl: string, cities: Iterable<stri
 }
 
 /** Applies the committed migrations, under the schema lock. */
-export async function migrate(databaseUrl: string): Promise<MigrationsResult> {
-  return (await prepareDatabase(databaseUrl, [])).migrations;
+export async function migrate(databaseUrl: string, options: ConnectOptions = {}): Promise<MigrationsResult> {
+  return (await prepareDatabase(databaseUrl, [], options)).migrations;
 }

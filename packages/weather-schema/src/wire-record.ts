@@ -10,6 +10,8 @@ export const WIRE_FORMATS: readonly WireFormat[] = ["avro", "json"];
 export type WireRecord = Record<string, string | number | null>;
 
 const ISO_UTC = new RegExp(ISO_UTC_TIMESTAMP_PATTERN);
+/** Computed once: fromWireRecord runs for every message the sink decodes. */
+const LATEST_FIELDS = readingFields(LATEST_READING_SCHEMA_VERSION);
 
 /**
  * The record of a reading for one schema version. Fields the version does not have are left out
@@ -34,15 +36,16 @@ export function toWireRecord(
 
 function fromWireValue(field: ReadingField, value: unknown): { value: unknown } | { problem: string } {
   if (field.optional && (value === undefined || value === null)) return { value: null };
-  const problem = { problem: `${field.name}: got ${formatValue(value)}; expected ` };
+  // Built only for a bad value, not for every field of every reading the sink decodes.
+  const got = () => `${field.name}: got ${formatValue(value)}; expected `;
   switch (field.kind) {
     case "uuid":
     case "string":
-      return typeof value === "string" ? { value } : { problem: `${problem.problem}a string` };
+      return typeof value === "string" ? { value } : { problem: `${got()}a string` };
     case "number":
       return typeof value === "number" && Number.isFinite(value)
         ? { value }
-        : { problem: `${problem.problem}a finite number` };
+        : { problem: `${got()}a finite number` };
     case "timestamp": {
       // Millis from Avro's long; an ISO-8601 UTC string from JSON (millis accepted there too).
       const date =
@@ -53,7 +56,7 @@ function fromWireValue(field: ReadingField, value: unknown): { value: unknown } 
             : undefined;
       return date !== undefined && !Number.isNaN(date.getTime())
         ? { value: date }
-        : { problem: `${problem.problem}epoch milliseconds or an ISO-8601 UTC timestamp` };
+        : { problem: `${got()}epoch milliseconds or an ISO-8601 UTC timestamp` };
     }
   }
 }
@@ -71,7 +74,7 @@ export function fromWireRecord(
   const source = record as Record<string, unknown>;
   const reading: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const field of readingFields(LATEST_READING_SCHEMA_VERSION)) {
+  for (const field of LATEST_FIELDS) {
     const result = fromWireValue(field, source[field.name]);
     if ("problem" in result) problems.push(result.problem);
     else reading[field.name] = result.value;

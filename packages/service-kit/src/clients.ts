@@ -1,0 +1,103 @@
+import type { ConnectionOptions } from "node:tls";
+import { Kafka, type KafkaConfig, type SASLOptions } from "kafkajs";
+import type { ConnectionSettings } from "./connections.ts";
+import type { DatabaseSecurity, KafkaSecurity } from "./security.ts";
+
+/** Everything of a kafkajs client's configuration but where and how securely it connects. */
+export type KafkaClientOptions = Omit<KafkaConfig, "brokers" | "ssl" | "sasl">;
+
+/**
+ * The one place a kafkajs configuration is built: brokers, TLS and SASL from the validated
+ * settings, the rest (client id, timeouts, retries, logging) from the caller.
+ */
+export function kafkaClientConfig(
+  settings: Pick<ConnectionSettings, "kafkaBrokers" | "kafkaSecurity">,
+  options: KafkaClientOptions,
+): KafkaConfig {
+  const { tls, sasl } = settings.kafkaSecurity;
+  const config: KafkaConfig = { ...options, brokers: [...settings.kafkaBrokers] };
+  if (tls) {
+    config.ssl = {
+      rejectUnauthorized: tls.rejectUnauthorized,
+      ...(tls.ca !== undefined ? { ca: [tls.ca] } : {}),
+    };
+  }
+  if (sasl) config.sasl = saslOptionsOf(sasl);
+  return config;
+}
+
+function saslOptionsOf(sasl: NonNullable<KafkaSecurity["sasl"]>): SASLOptions {
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case "plain":
+      return { mechanism: "plain", username, password };
+    case "scram-sha-256":
+      return { mechanism: "scram-sha-256", username, password };
+    case "scram-sha-512":
+      return { mechanism: "scram-sha-512", username, password };
+  }
+}
+
+/** A kafkajs client for these settings; see kafkaClientConfig. */
+export function createKafka(
+  settings: Pick<ConnectionSettings, "kafkaBrokers" | "kafkaSecurity">,
+  options: KafkaClientOptions,
+): Kafka {
+  return new Kafka(kafkaClientConfig(settings, options));
+}
+
+/** The postgres.js options that carry TLS and the password; spread them into every postgres() call. */
+export interface PostgresSecurityOptions {
+  ssl: false | "prefer" | "require" | ConnectionOptions;
+  pass?: string;
+}
+
+/**
+ * Maps libpq's sslmode onto postgres.js: disable -> no TLS; allow/prefer -> TLS when the server
+ * offers it, unverified; require -> TLS, unverified; verify-ca -> the chain must lead to the root
+ * certificate, any host name; verify-full -> chain and host name. postgres.js itself would treat
+ * verify-ca as verify-full and ignore sslrootcert, hence the explicit mapping.
+ */
+export function postgresOptions(
+  settings: Pick<ConnectionSettings, "databaseSecurity" | "databaseUrl"> | DatabaseSecurity,
+): PostgresSecurityOptions {
+  const security = "databaseSecurity" in settings ? settings.databaseSecurity : settings;
+  // postgres.js names no server for an IP address, and Node then checks the certificate against
+  // "localhost": give verify-full the URL's host to check against.
+  const host = "databaseUrl" in settings ? hostOf(settings.databaseUrl) : {};
+  const ca = security.ca !== undefined ? { ca: security.ca } : {};
+  const pass = security.password !== undefined ? { pass: security.password } : {};
+  switch (security.sslMode) {
+    case "disable":
+      return { ssl: false, ...pass };
+    case "allow":
+    case "prefer":
+      return { ssl: "prefer", ...pass };
+    case "require":
+      return { ssl: "require", ...pass };
+    case "verify-ca":
+      return { ssl: { rejectUnauthorized: true, ...ca, checkServerIdentity: () => undefined }, ...pass };
+    case "verify-full":
+      return { ssl: { rejectUnauthorized: true, ...ca, ...host }, ...pass };
+  }
+}
+
+function hostOf(url: string): { host?: string } {
+  try {
+    const hostname = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
+    return hostname ? { host: hostname } : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A URL with its password masked, fit for a log line or an error message (maskUrlPasswords for free text). */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}

@@ -1,0 +1,150 @@
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { dropDatabaseIfExists } from "@weather/db";
+import { subjectOf, WIRE_FORMATS } from "@weather/schema";
+import { createKafka, readConnectionSettings } from "@weather/service-kit";
+import { logLevel } from "kafkajs";
+
+export const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report"] as const;
+export type Worker = (typeof WORKERS)[number];
+
+const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+function pnpm(args: readonly string[]): void {
+  const result = spawnSync("pnpm", args, { cwd: repoRoot, encoding: "utf8", timeout: 180_000 });
+  if (result.error || result.status !== 0) {
+    throw new Error(
+      `pnpm ${args.join(" ")} failed: ${result.error?.message ?? ""}\n${result.stdout}\n${result.stderr}`,
+    );
+  }
+}
+
+/**
+ * Builds the workers (turbo: a cache hit when `turbo run test` already built them through ^build)
+ * and deploys each with `pnpm --filter <app> --prod deploy <dir>`, exactly as the README says, into
+ * a folder outside the repository, so nothing can be resolved from the workspace by accident.
+ */
+export function deployWorkers(): { root: string; dirOf(worker: Worker): string; remove(): void } {
+  pnpm([
+    "exec",
+    "turbo",
+    "run",
+    "build",
+    "--output-logs=errors-only",
+    ...WORKERS.map((w) => `--filter=${w}`),
+  ]);
+  const root = mkdtempSync(join(tmpdir(), "weather-deploy-"));
+  // One at a time: concurrent deploys of one workspace contend for the same store and lockfile.
+  // --prefer-offline: everything is in the store after `pnpm install`; without it pnpm asks the
+  // registry for metadata, which under turbo (no NODE_EXTRA_CA_CERTS passed through) can hang.
+  try {
+    for (const worker of WORKERS) {
+      pnpm(["--filter", worker, "--prod", "deploy", "--prefer-offline", join(root, worker)]);
+    }
+  } catch (error) {
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    root,
+    dirOf: (worker) => join(root, worker),
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `node dist/main.js` in a deployed folder as a container would: plain node (no
+ * --conditions, no NODE_OPTIONS), and only the variables given (plus PATH and HOME), so nothing of
+ * the test's own environment (NODE_ENV=test, vitest's variables) leaks in.
+ */
+export function runDeployed(
+  dir: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+): Promise<RunResult> {
+  if (!existsSync(join(dir, "dist", "main.js"))) throw new Error(`${dir} holds no dist/main.js`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["dist/main.js", ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Fails with the process's output, so a failing worker says why in the test report. */
+export function expectSuccess(what: string, result: RunResult): RunResult {
+  if (result.code !== 0) {
+    throw new Error(
+      `${what} exited ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+    );
+  }
+  return result;
+}
+
+/** One pipeline run's own names: database, topic, consumer group; cleanup() removes them. */
+export function runEnvironment(label: string) {
+  const settings = readConnectionSettings(process.env);
+  const id = `${label}_${randomBytes(4).toString("hex")}`;
+  const adminUrl = new URL(settings.databaseUrl);
+  adminUrl.pathname = `/weather_test_${id}`;
+  const topic = `deploy-test-${id.replaceAll("_", "-")}`;
+  return {
+    settings,
+    id,
+    topic,
+    adminDatabaseUrl: adminUrl.toString(),
+    /** The same database as the sink's least-privilege role. */
+    sinkDatabaseUrl(role: string, password: string): string {
+      const url = new URL(adminUrl);
+      url.username = role;
+      url.password = password;
+      return url.toString();
+    },
+    async cleanup() {
+      const admin = createKafka(settings, {
+        clientId: "deploy-test-cleanup",
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await admin.connect();
+      try {
+        const existing = new Set(await admin.listTopics());
+        const topics = [topic, `${topic}.dlq`].filter((t) => existing.has(t));
+        if (topics.length > 0) await admin.deleteTopics({ topics });
+      } finally {
+        await admin.disconnect();
+      }
+      for (const format of WIRE_FORMATS) {
+        const subject = `${settings.schemaRegistryUrl}/subjects/${encodeURIComponent(subjectOf(topic, format))}`;
+        await fetch(subject, { method: "DELETE" }).catch(() => {});
+        await fetch(`${subject}?permanent=true`, { method: "DELETE" }).catch(() => {});
+      }
+      await dropDatabaseIfExists(adminUrl.toString());
+    },
+  };
+}
