@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { kafkaTlsFiles, secureKafkaClientEnv, stackPaths } from "@weather/infra";
+import { daemonState, KAFKA, kafkaTlsFiles, secureKafkaClientEnv, stackPaths } from "@weather/infra";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployWorkers, expectSuccess, type RunResult, runDeployed, runEnvironment } from "./deployed.ts";
@@ -170,31 +170,42 @@ describe("the same pipeline over SASL/SCRAM-SHA-512 and TLS", () => {
   const env = runEnvironment("scram");
   afterAll(() => env.cleanup());
   const files = kafkaTlsFiles(stackPaths());
-
-  it("stores every reading exactly once, and no log line holds a password", async () => {
-    if (!existsSync(files.caFile) || !existsSync(files.scramPasswordFile)) {
-      throw new Error(
-        `the stack's Kafka has no SASL_SSL listener yet (${files.caFile} missing); it is added when the stack starts the broker: restart it with pnpm stack down && pnpm stack up`,
-      );
-    }
-    const secure = secureKafkaClientEnv(stackPaths());
-    const kafkaPassword = readFileSync(files.scramPasswordFile, "utf8").trim();
-    const sinkPassword = randomBytes(12).toString("hex");
-    // The password itself in the environment (not the file), so it is in reach of every logger.
-    const { KAFKA_SASL_PASSWORD_FILE: _file, ...kafkaEnv } = secure;
-    const run = await runPipeline(
-      env,
-      { ...kafkaEnv, KAFKA_SASL_PASSWORD: kafkaPassword },
-      { sinkPassword, logLevel: "debug" },
+  // The SASL_SSL listener exists only on a broker this stack started (CI's case). A broker someone
+  // else runs, e.g. another checkout's stack, has its certificate elsewhere: say so and skip.
+  const foreignBroker = daemonState(stackPaths().run, KAFKA).kind !== "running" && !existsSync(files.caFile);
+  if (foreignBroker) {
+    console.log(
+      `skipped: Kafka was not started by this checkout's stack, so it has no certificate at ${files.caFile}`,
     );
-    console.log(`deployed pipeline over SASL_SSL ${secure.KAFKA_BROKERS}: ${run.rows} rows`, run.perCity);
-    expect(run.rows).toBe(PER_STATION * STATIONS);
+  }
 
-    const logs = run.outputs.map((o) => `${o.stdout}\n${o.stderr}`).join("\n");
-    expect(logs.length).toBeGreaterThan(1_000);
-    expect(logs).not.toContain(kafkaPassword);
-    expect(logs).not.toContain(sinkPassword);
-    // The sink's DATABASE_URL carries its password: logged, it shows masked.
-    expect(logs).not.toMatch(new RegExp(`${SINK_ROLE}:(?!\\*\\*\\*@)[^@\\s"]+@`));
-  });
+  it.skipIf(foreignBroker)(
+    "stores every reading exactly once, and no log line holds a password",
+    async () => {
+      if (!existsSync(files.caFile) || !existsSync(files.scramPasswordFile)) {
+        throw new Error(
+          `the stack's Kafka has no SASL_SSL listener yet (${files.caFile} missing); it is added when the stack starts the broker: restart it with pnpm stack down && pnpm stack up`,
+        );
+      }
+      const secure = secureKafkaClientEnv(stackPaths());
+      const kafkaPassword = readFileSync(files.scramPasswordFile, "utf8").trim();
+      const sinkPassword = randomBytes(12).toString("hex");
+      // The password itself in the environment (not the file), so it is in reach of every logger.
+      const { KAFKA_SASL_PASSWORD_FILE: _file, ...kafkaEnv } = secure;
+      const run = await runPipeline(
+        env,
+        { ...kafkaEnv, KAFKA_SASL_PASSWORD: kafkaPassword },
+        { sinkPassword, logLevel: "debug" },
+      );
+      console.log(`deployed pipeline over SASL_SSL ${secure.KAFKA_BROKERS}: ${run.rows} rows`, run.perCity);
+      expect(run.rows).toBe(PER_STATION * STATIONS);
+
+      const logs = run.outputs.map((o) => `${o.stdout}\n${o.stderr}`).join("\n");
+      expect(logs.length).toBeGreaterThan(1_000);
+      expect(logs).not.toContain(kafkaPassword);
+      expect(logs).not.toContain(sinkPassword);
+      // The sink's DATABASE_URL carries its password: logged, it shows masked.
+      expect(logs).not.toMatch(new RegExp(`${SINK_ROLE}:(?!\\*\\*\\*@)[^@\\s"]+@`));
+    },
+  );
 });
