@@ -102,16 +102,22 @@ export async function observeService(options: {
 
 /**
  * The decision `up` makes for every service: leave ours running, use someone else's that already
- * answers (and never stop it), or start one.
+ * answers (and never stop it), or start one; then wait, bounded, until it is really ready.
  */
 export async function bringUp(options: {
   readonly name: string;
   readonly paths: StackPaths;
   readonly probe: () => Promise<string | true>;
   readonly start: () => Promise<number>;
+  readonly readyWithinMs: number;
+  readonly log: (message: string) => void;
 }): Promise<ServiceState> {
-  const ours = daemonState(options.paths.run, options.name);
-  if (ours.kind === "running") return { kind: "running", pid: ours.pid, startedAt: ours.startedAt };
-  if ((await options.probe()) === true) return { kind: "external" };
-  return { kind: "started", pid: await options.start() };
+  const { name, paths, probe, start, readyWithinMs, log } = options;
+  const ours = daemonState(paths.run, name);
+  let state: ServiceState;
+  if (ours.kind === "running") state = { kind: "running", pid: ours.pid, startedAt: ours.startedAt };
+  else if ((await probe()) === true) state = { kind: "external" };
+  else state = { kind: "started", pid: await start() };
+  await waitUntilReady({ service: name, paths, probe, timeoutMs: readyWithinMs, log });
+  return state;
 }

@@ -10,7 +10,6 @@ import {
   type ServiceStatus,
   STACK_HOST,
   type StackContext,
-  waitUntilReady,
 } from "../context.ts";
 import { startDaemon } from "../daemon.ts";
 import { findJava } from "../java.ts";
@@ -199,13 +198,8 @@ export async function kafkaUp(context: StackContext): Promise<ServiceStatus> {
     paths: context.paths,
     probe: probeKafka,
     start: () => startKafka(context),
-  });
-  await waitUntilReady({
-    service: KAFKA,
-    paths: context.paths,
-    timeoutMs: 90_000,
+    readyWithinMs: 90_000,
     log: context.log,
-    probe: probeKafka,
   });
   if (state.kind !== "external") prepareSecureListener(context);
   return { name: KAFKA, address: kafkaAddresses(context), state, logFile: logFileOf(context.paths, KAFKA) };

@@ -3,14 +3,7 @@ import { chownSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { LOCAL_STACK } from "@weather/service-kit";
 import postgres from "postgres";
-import {
-  bringUp,
-  logFileOf,
-  observeService,
-  type ServiceStatus,
-  type StackContext,
-  waitUntilReady,
-} from "../context.ts";
+import { bringUp, logFileOf, observeService, type ServiceStatus, type StackContext } from "../context.ts";
 import { startDaemon } from "../daemon.ts";
 import { StackError } from "../stack-error.ts";
 
@@ -178,13 +171,8 @@ export async function postgresUp(context: StackContext): Promise<ServiceStatus> 
       context.log(`postgres: nothing answers at ${address}; starting the bundled PostgreSQL`);
       return startEmbedded(context);
     },
-  });
-  await waitUntilReady({
-    service: POSTGRES,
-    paths: context.paths,
-    timeoutMs: 60_000,
+    readyWithinMs: 60_000,
     log: context.log,
-    probe,
   });
   await ensureDatabase(context.postgresUrl, LOCAL_STACK.registryDatabase);
   return { name: POSTGRES, address, state, logFile: logFileOf(context.paths, POSTGRES) };

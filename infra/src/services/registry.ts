@@ -7,7 +7,6 @@ import {
   type ServiceStatus,
   STACK_HOST,
   type StackContext,
-  waitUntilReady,
 } from "../context.ts";
 import { startDaemon } from "../daemon.ts";
 import { findJava } from "../java.ts";
@@ -96,13 +95,9 @@ export async function registryUp(context: StackContext): Promise<ServiceStatus> 
     paths: context.paths,
     probe: probeRegistry,
     start: () => startRegistry(context),
-  });
-  await waitUntilReady({
-    service: REGISTRY,
-    paths: context.paths,
-    timeoutMs: 120_000,
+    // The first start creates the registry's tables; later ones take a few seconds.
+    readyWithinMs: 120_000,
     log: context.log,
-    probe: probeRegistry,
   });
   return { name: REGISTRY, address: REGISTRY_URL, state, logFile: logFileOf(context.paths, REGISTRY) };
 }
