@@ -1,0 +1,78 @@
+import {
+  ConfigError,
+  type ConnectionSettings,
+  readConnectionSettings,
+  toConfigProblems,
+} from "@weather/service-kit";
+import { z } from "zod";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const SUITES = ["producer", "sink", "latency"] as const;
+export type Suite = (typeof SUITES)[number];
+
+/** The benchmark's knobs, read once from the environment. */
+export interface BenchConfig extends ConnectionSettings {
+  /** Runs per figure; each figure is the median of its runs. */
+  readonly runs: number;
+  readonly suites: readonly Suite[];
+  /** Readings the producer sends per run (over all stations), and ProducerPerformance's records. */
+  readonly producerReadings: number;
+  /** The backlog pg-sink and raw COPY drain per run. */
+  readonly sinkReadings: number;
+  /** How many of the backlog the one-INSERT-per-message consumer stores per run (it is slow). */
+  readonly insertReadings: number;
+  /** Readings per second of the latency run, and how long it lasts. */
+  readonly latencyRate: number;
+  readonly latencySeconds: number;
+  /** Where the JSON results go. */
+  readonly resultsFile: string;
+}
+
+const count = (min: number) =>
+  z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(min);
+
+const benchEnvSchema = z.object({
+  BENCH_RUNS: count(1).max(50).default(3),
+  BENCH_ONLY: z
+    .string()
+    .transform((text) => text.split(",").map((suite) => suite.trim()))
+    .pipe(z.array(z.enum(SUITES, { error: `expected a comma-separated subset of ${SUITES.join(",")}` })))
+    .default([...SUITES]),
+  BENCH_PRODUCER_READINGS: count(1_000).default(200_000),
+  BENCH_SINK_READINGS: count(1_000).default(500_000),
+  BENCH_INSERT_READINGS: count(100).default(20_000),
+  BENCH_LATENCY_RATE: count(1).default(2_000),
+  BENCH_LATENCY_SECONDS: count(5).default(30),
+  BENCH_RESULTS_FILE: z.string().min(1).optional(),
+});
+
+/** @throws ConfigError naming every bad variable at once. */
+export function readBenchConfig(env: Env, defaultResultsFile: string): BenchConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+  const problems = [];
+  let connections: ConnectionSettings | undefined;
+  try {
+    connections = readConnectionSettings(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  const parsed = benchEnvSchema.safeParse(present);
+  if (!parsed.success) problems.push(...toConfigProblems(parsed.error));
+  if (problems.length > 0 || !parsed.success || connections === undefined) throw new ConfigError(problems);
+  const v = parsed.data;
+  return Object.freeze({
+    ...connections,
+    runs: v.BENCH_RUNS,
+    suites: Object.freeze([...new Set(v.BENCH_ONLY)]),
+    producerReadings: v.BENCH_PRODUCER_READINGS,
+    sinkReadings: v.BENCH_SINK_READINGS,
+    insertReadings: Math.min(v.BENCH_INSERT_READINGS, v.BENCH_SINK_READINGS),
+    latencyRate: v.BENCH_LATENCY_RATE,
+    latencySeconds: v.BENCH_LATENCY_SECONDS,
+    resultsFile: v.BENCH_RESULTS_FILE ?? defaultResultsFile,
+  });
+}

@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** A pino line of a worker, parsed. */
+export type LogLine = Record<string, unknown> & { readonly msg?: string; readonly time?: number };
+
+export interface WorkerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** VmHWM: the most resident memory the process ever had, read from /proc while it ran. */
+  readonly peakRssBytes: number;
+  readonly wallMs: number;
+  readonly logs: readonly LogLine[];
+  readonly stderr: string;
+}
+
+export interface Worker {
+  readonly child: ChildProcess;
+  /** Resolves with the first log line whose msg is `msg` (rejects if the worker exits first). */
+  waitForLog(msg: string): Promise<LogLine>;
+  readonly exited: Promise<WorkerExit>;
+}
+
+const RSS_POLL_MS = 100;
+
+/** VmHWM of a live process in bytes, or undefined once it is gone. */
+export async function peakRssOf(pid: number): Promise<number | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+    return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts one of the product's workers the way its `start` script does (node, sources, no build),
+ * as a direct child, so its pid is the worker's own and /proc/<pid>/status describes it.
+ */
+export function startWorker(
+  app: "sensor-producer" | "pg-sink",
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  nodeFlags: readonly string[] = [],
+): Worker {
+  const startedAt = performance.now();
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, "--conditions=@weather/source", "src/main.ts", ...args],
+    {
+      cwd: `${REPO_ROOT}apps/${app}`,
+      env: { ...process.env, LOG_LEVEL: "info", NODE_ENV: "production", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const logs: LogLine[] = [];
+  const waiters: { msg: string; resolve: (line: LogLine) => void; reject: (error: Error) => void }[] = [];
+  let stderr = "";
+  let partial = "";
+  let peakRssBytes = 0;
+
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const text of lines) {
+      if (!text.startsWith("{")) continue;
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        continue;
+      }
+      logs.push(line);
+      for (const waiter of waiters.filter((w) => w.msg === line.msg)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+
+  const poller = setInterval(() => {
+    if (child.pid === undefined) return;
+    void peakRssOf(child.pid).then((bytes) => {
+      if (bytes !== undefined && bytes > peakRssBytes) peakRssBytes = bytes;
+    });
+  }, RSS_POLL_MS);
+
+  const exited = new Promise<WorkerExit>((resolve, reject) => {
+    child.once("error", (error) => {
+      clearInterval(poller);
+      reject(new Error(`cannot start ${app}: ${error.message}`, { cause: error }));
+    });
+    child.once("exit", (code, signal) => {
+      clearInterval(poller);
+      for (const waiter of waiters.splice(0))
+        waiter.reject(
+          new Error(
+            `${app} exited (${code ?? signal}) before logging "${waiter.msg}"; stderr: ${stderr.slice(-2000)}; last logs: ${JSON.stringify(logs.slice(-5))}`,
+          ),
+        );
+      resolve({ code, signal, peakRssBytes, wallMs: performance.now() - startedAt, logs, stderr });
+    });
+  });
+  exited.catch(() => {});
+
+  return {
+    child,
+    exited,
+    waitForLog(msg) {
+      const seen = logs.find((line) => line.msg === msg);
+      if (seen !== undefined) return Promise.resolve(seen);
+      if (child.exitCode !== null || child.signalCode !== null)
+        return Promise.reject(new Error(`${app} already exited before logging "${msg}"`));
+      return new Promise((resolve, reject) => waiters.push({ msg, resolve, reject }));
+    },
+  };
+}
+
+/** Fails with the worker's last words unless it exited 0. */
+export function assertClean(app: string, exit: WorkerExit): void {
+  if (exit.code === 0) return;
+  const last = exit.logs.slice(-5).map((line) => JSON.stringify(line));
+  throw new Error(
+    `${app} exited with ${exit.code ?? exit.signal}; last log lines:\n${last.join("\n")}\nstderr: ${exit.stderr.slice(-2000)}`,
+  );
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createDatabaseIfMissing, dropDatabaseIfExists, prepareDatabase } from "@weather/db";
+import { deadLetterTopicOf, jsonValueSubjectOf, type StationCatalog, valueSubjectOf } from "@weather/schema";
+import { type Admin, Kafka, logLevel } from "kafkajs";
+import type { BenchConfig } from "./config.ts";
+
+/** Partitions of every benchmark topic: the readings topic bootstrap creates has six. */
+export const BENCH_PARTITIONS = 6;
+
+/**
+ * What the benchmark creates on the shared stack (topics, registry subjects, databases), all named
+ * `bench…<run id>` so nothing collides with tests running at the same time, and all removed by close().
+ */
+export interface BenchWorld {
+  readonly runId: string;
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly catalog: StationCatalog;
+  /** A fresh readings topic (and its dead-letter topic) with BENCH_PARTITIONS partitions. */
+  createTopic(label: string): Promise<string>;
+  deleteTopic(topic: string): Promise<void>;
+  /** A fresh database, migrated, with every city's partition: what bootstrap gives the sink. */
+  createDatabase(label: string): Promise<string>;
+  dropDatabase(url: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Soft, then permanent delete (the registry keeps soft-deleted subjects otherwise). Tried a few
+ * times: the reliability suite may be restarting the registry at that moment.
+ */
+async function deleteSubject(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const status = async (target: string) =>
+      (await fetch(target, { method: "DELETE" }).catch(() => undefined))?.status ?? 0;
+    const soft = await status(url);
+    const hard = await status(`${url}?permanent=true`);
+    if ((soft === 200 || soft === 404) && (hard === 200 || hard === 404)) return;
+    await sleep(3_000);
+  }
+}
+
+export async function openBenchWorld(config: BenchConfig, catalog: StationCatalog): Promise<BenchWorld> {
+  const runId = randomUUID().slice(0, 8);
+  const kafka = new Kafka({
+    clientId: `bench-${runId}`,
+    brokers: [...config.kafkaBrokers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5_000 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(
+      `cannot reach Kafka at ${config.kafkaBrokers.join(",")} (${(error as Error).message}); is the stack up? run: pnpm stack up`,
+      { cause: error },
+    );
+  }
+  const topics = new Set<string>();
+  const databases = new Set<string>();
+  let serial = 0;
+
+  const world: BenchWorld = {
+    runId,
+    kafka,
+    admin,
+    catalog,
+    async createTopic(label) {
+      const topic = `bench.${label}.${runId}.${++serial}`;
+      topics.add(topic);
+      await admin.createTopics({
+        topics: [
+          { topic, numPartitions: BENCH_PARTITIONS },
+          { topic: deadLetterTopicOf(topic), numPartitions: 1 },
+        ],
+        waitForLeaders: true,
+      });
+      return topic;
+    },
+    async deleteTopic(topic) {
+      topics.delete(topic);
+      await admin.deleteTopics({ topics: [topic, deadLetterTopicOf(topic)] }).catch(() => {});
+      for (const subject of [valueSubjectOf(topic), jsonValueSubjectOf(topic)]) {
+        await deleteSubject(`${config.schemaRegistryUrl}/subjects/${subject}`);
+      }
+    },
+    async createDatabase(label) {
+      const url = new URL(config.databaseUrl);
+      url.pathname = `/bench_${label}_${runId}_${++serial}`;
+      const databaseUrl = url.toString();
+      databases.add(databaseUrl);
+      await createDatabaseIfMissing(databaseUrl);
+      await prepareDatabase(databaseUrl, catalog.cities);
+      return databaseUrl;
+    },
+    async dropDatabase(databaseUrl) {
+      databases.delete(databaseUrl);
+      await dropDatabaseIfExists(databaseUrl).catch(() => {});
+    },
+    async close() {
+      for (const topic of [...topics]) await world.deleteTopic(topic);
+      for (const databaseUrl of [...databases]) await world.dropDatabase(databaseUrl);
+      await admin.disconnect().catch(() => {});
+    },
+  };
+  return world;
+}
