@@ -2,9 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 // The stack's manager owns where the Kafka jars live and which Java runs them; infra has no
 // exports map (it is no package), so its modules are imported by path rather than copied.
-import { findJava } from "../../infra/src/java.ts";
-import { stackPaths } from "../../infra/src/paths.ts";
-import { KAFKA_MIN_JAVA } from "../../infra/src/versions.ts";
+import { findJava, KAFKA_MIN_JAVA, stackPaths } from "@weather/infra";
 
 export interface KafkaTools {
   readonly java: string;

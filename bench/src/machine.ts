@@ -1,6 +1,6 @@
 import { cpus, totalmem } from "node:os";
+import { kafkaVersion } from "@weather/infra";
 import postgres from "postgres";
-import { kafkaVersion } from "../../infra/src/versions.ts";
 
 export interface Machine {
   readonly cpus: number;

@@ -5,6 +5,7 @@
  */
 export type { ServiceState, ServiceStatus, StackContext } from "./context.ts";
 export { type DaemonState, daemonState, stopDaemon } from "./daemon.ts";
+export { findJava, type JavaRuntime } from "./java.ts";
 export { type StackPaths, stackPaths } from "./paths.ts";
 export { KAFKA, kafkaUp, probeKafka } from "./services/kafka.ts";
 export {
@@ -16,3 +17,4 @@ export {
 export { POSTGRES, postgresUp, probePostgres } from "./services/postgres.ts";
 export { probeRegistry, REGISTRY, registryUp } from "./services/registry.ts";
 export { isHealthy, SERVICES, type ServiceName, stackContext, stackStatus } from "./stack.ts";
+export { KAFKA_MIN_JAVA, kafkaVersion } from "./versions.ts";
