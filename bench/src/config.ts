@@ -1,6 +1,7 @@
 import {
   ConfigError,
   type ConnectionSettings,
+  presentVariables,
   readConnectionSettings,
   toConfigProblems,
 } from "@weather/service-kit";
@@ -49,9 +50,7 @@ const benchEnvSchema = z.object({
 
 /** @throws ConfigError naming every bad variable at once. */
 export function readBenchConfig(env: Env, defaultResultsFile: string): BenchConfig {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
-  );
+  const present = presentVariables(env);
   const problems = [];
   let connections: ConnectionSettings | undefined;
   try {

@@ -3,6 +3,8 @@ import {
   ConfigError,
   type ConfigProblem,
   type ConnectionSettings,
+  collectProblems,
+  presentVariables,
   readConnectionSettings,
   secretFrom,
   toConfigProblems,
@@ -65,17 +67,6 @@ const bootstrapEnvSchema = z.object({
     .default(DEFAULT_SINK_DB_ROLE),
 });
 
-/** Runs one reader, turning its failure into problems so every reader gets its say. */
-function collect<T>(problems: ConfigProblem[], setting: string, read: () => T): T | undefined {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof ConfigError) problems.push(...error.problems);
-    else problems.push({ setting, message: error instanceof Error ? error.message : String(error) });
-    return undefined;
-  }
-}
-
 /**
  * Reads and validates bootstrap's whole configuration once, reporting every problem together.
  * Empty variables count as unset, as in readConnectionSettings.
@@ -83,13 +74,10 @@ function collect<T>(problems: ConfigProblem[], setting: string, read: () => T): 
  */
 export function readBootstrapConfig(env: Env): BootstrapConfig {
   const problems: ConfigProblem[] = [];
-  const connections = collect(problems, "connections", () => readConnectionSettings(env));
-  const readingsTopic = collect(problems, "READINGS_TOPIC", () => readingsTopicFrom(env));
-  const catalog = collect(problems, "STATIONS_FILE", () => loadStationCatalog(env));
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
-  );
-  const parsed = bootstrapEnvSchema.safeParse(present);
+  const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
+  const readingsTopic = collectProblems(problems, "READINGS_TOPIC", () => readingsTopicFrom(env));
+  const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
+  const parsed = bootstrapEnvSchema.safeParse(presentVariables(env));
   if (!parsed.success) problems.push(...toConfigProblems(parsed.error));
   const sinkPassword = secretFrom(env, "SINK_DB_PASSWORD", problems);
   if (problems.length > 0 || !connections || !readingsTopic || !catalog || !parsed.success) {

@@ -4,6 +4,8 @@ import {
   ConfigError,
   type ConfigProblem,
   type ConnectionSettings,
+  collectProblems,
+  presentVariables,
   readConnectionSettings,
   toConfigProblems,
 } from "@weather/service-kit";
@@ -71,24 +73,9 @@ const sinkEnvSchema = z.object({
  */
 export function readSinkConfig(env: Env, argv: readonly string[] = []): SinkConfig {
   const problems: ConfigProblem[] = [];
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
-  );
-
-  let connections: ConnectionSettings | undefined;
-  try {
-    connections = readConnectionSettings(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-
-  let readingsTopic: string | undefined;
-  try {
-    readingsTopic = readingsTopicFrom(env);
-  } catch (error) {
-    problems.push({ setting: "READINGS_TOPIC", message: (error as Error).message });
-  }
+  const present = presentVariables(env);
+  const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
+  const readingsTopic = collectProblems(problems, "READINGS_TOPIC", () => readingsTopicFrom(env));
 
   const parsed = sinkEnvSchema.safeParse(present);
   if (!parsed.success) problems.push(...toConfigProblems(parsed.error));

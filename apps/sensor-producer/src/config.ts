@@ -9,6 +9,7 @@ import {
 import {
   ConfigError,
   type ConfigProblem,
+  collectProblems,
   type KafkaSecurity,
   readConnectionSettings,
 } from "@weather/service-kit";
@@ -292,13 +293,7 @@ export function parseCommandLine(
 
   const schedule = scheduleOf(values, sourceOf, problems, now);
 
-  let connections: ReturnType<typeof readConnectionSettings> | undefined;
-  try {
-    connections = readConnectionSettings(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
+  const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
 
   if (problems.length > 0 || schedule === undefined || connections === undefined)
     throw new ConfigError(problems);

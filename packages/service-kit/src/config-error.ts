@@ -20,3 +20,32 @@ export class ConfigError extends Error {
     this.problems = problems;
   }
 }
+
+/** Environment variables as a worker reads them. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The variables that carry a value. Empty ones count as unset, as a shell's `VAR= cmd` usually
+ * means "use the default".
+ */
+export function presentVariables(env: Env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== "",
+    ),
+  );
+}
+
+/**
+ * Runs one reader of configuration, turning its failure into problems instead of stopping at it,
+ * so every reader gets its say and the operator sees every problem at once.
+ */
+export function collectProblems<T>(problems: ConfigProblem[], setting: string, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ConfigError) problems.push(...error.problems);
+    else problems.push({ setting, message: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+}

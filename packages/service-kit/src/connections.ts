@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, type ConfigProblem } from "./config-error.ts";
+import { ConfigError, type ConfigProblem, presentVariables } from "./config-error.ts";
 import { DEFAULT_DATABASE_URL, DEFAULT_KAFKA_BROKERS, DEFAULT_SCHEMA_REGISTRY_URL } from "./local-stack.ts";
 import {
   type DatabaseSecurity,
@@ -79,9 +79,7 @@ export function toConfigProblems(error: z.ZodError): ConfigProblem[] {
 export function readConnectionSettings(
   env: Readonly<Record<string, string | undefined>>,
 ): ConnectionSettings {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
-  );
+  const present = presentVariables(env);
   const parsed = connectionEnvSchema.safeParse(present);
   const problems = parsed.success ? [] : toConfigProblems(parsed.error);
   const kafkaSecurity = readKafkaSecurity(env, problems);

@@ -6,7 +6,13 @@ export {
   postgresOptions,
   redactUrl,
 } from "./clients.ts";
-export { ConfigError, type ConfigProblem } from "./config-error.ts";
+export {
+  ConfigError,
+  type ConfigProblem,
+  collectProblems,
+  type Env,
+  presentVariables,
+} from "./config-error.ts";
 export { type ConnectionSettings, readConnectionSettings, toConfigProblems } from "./connections.ts";
 export {
   CONFLUENT_COMPAT_PATH,
