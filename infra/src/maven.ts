@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { tailOf } from "./daemon.ts";
 import { StackError } from "./stack-error.ts";
@@ -16,6 +16,8 @@ export interface Download {
   readonly version: string;
   /** Arguments after `mvn -B`. */
   readonly mavenArgs: readonly string[];
+  /** A file (relative to targetDir) whose presence proves the fetch really delivered. */
+  readonly proof: string;
   readonly logFile: string;
   readonly log: (message: string) => void;
 }
@@ -48,7 +50,13 @@ export async function downloadOnce(download: Download): Promise<"cached" | "down
   }, 10_000);
   try {
     const exitCode = await new Promise<number | string>((resolve) => {
-      const mvn = spawn("mvn", ["-B", ...download.mavenArgs], { stdio: ["ignore", logFd, logFd] });
+      // The dependency plugin skips an unpack when it finds a marker of an earlier one; outside a
+      // project it keeps them under the working directory. Kept inside targetDir, they go with it.
+      const markers = `-DmarkersDirectory=${join(download.targetDir, ".markers")}`;
+      const mvn = spawn("mvn", ["-B", ...download.mavenArgs, markers], {
+        cwd: download.targetDir,
+        stdio: ["ignore", logFd, logFd],
+      });
       mvn.on("error", (error) => resolve(error.message));
       mvn.on("exit", (code) => resolve(code ?? -1));
     });
@@ -67,6 +75,14 @@ export async function downloadOnce(download: Download): Promise<"cached" | "down
   } finally {
     clearInterval(heartbeat);
     closeSync(logFd);
+  }
+  if (!existsSync(join(download.targetDir, download.proof))) {
+    throw new StackError(
+      download.service,
+      `mvn finished but ${download.proof} is not in ${download.targetDir}:\n${tailOf(download.logFile, 10)}`,
+      download.logFile,
+      "run pnpm stack up again; if it repeats, fetch by hand with the command in the log",
+    );
   }
   writeFileSync(join(download.targetDir, COMPLETE_MARKER), `${download.version}\n`);
   download.log(`downloaded ${download.version} in ${Math.round((Date.now() - started) / 1000)} s`);

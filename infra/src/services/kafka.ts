@@ -94,6 +94,7 @@ async function startKafka(context: StackContext): Promise<number> {
     service: KAFKA,
     targetDir: libDir,
     version: `kafka ${version}`,
+    proof: `kafka_2.13-${version}.jar`,
     mavenArgs: [
       "-q",
       "-f",

@@ -68,6 +68,7 @@ async function startRegistry(context: StackContext): Promise<number> {
     service: REGISTRY,
     targetDir: appDir,
     version: `apicurio-registry ${APICURIO_VERSION}`,
+    proof: "quarkus-run.jar",
     mavenArgs: [
       "-q",
       `${DEPENDENCY_PLUGIN}:unpack`,
