@@ -91,3 +91,47 @@ export async function readStoredOffsets(
     where consumer_group = ${group} and topic = ${topic}`;
   return new Map(rows.map((r) => [r.partition, BigInt(r.next)]));
 }
+
+/** A partition whose stored offset lay beyond the topic's end, and where it now starts again. */
+export interface RewoundPartition {
+  readonly partition: number;
+  readonly stored: bigint;
+  readonly high: bigint;
+  readonly restartAt: bigint;
+}
+
+/**
+ * A stored next offset can never lie beyond a partition's high watermark while it is the same
+ * topic: offsets only grow. When one does, the topic was deleted and created again, or Kafka was
+ * reset, and the stored offset belongs to a log that no longer exists; trusting it would skip the
+ * new log's first messages. Such partitions start again from the log's start. Nothing is stored
+ * twice by that: rows are unique by (city, reading_id), so a reading already held is recognised.
+ * The update is conditional, so two instances starting at once rewind a partition only once.
+ */
+export async function rewindOffsetsBeyondEnd(
+  sql: Sql,
+  group: string,
+  topic: string,
+  watermarks: readonly { partition: number; low: string; high: string }[],
+): Promise<RewoundPartition[]> {
+  const rewound: RewoundPartition[] = [];
+  for (const w of watermarks) {
+    const [row] = await sql<{ stored: string }[]>`
+      update ${sql(OFFSETS_TABLE)} as o set next_offset = ${w.low}::bigint, updated_at = now()
+      from (select next_offset from ${sql(OFFSETS_TABLE)}
+            where consumer_group = ${group} and topic = ${topic} and partition = ${w.partition}
+            for update) as before
+      where o.consumer_group = ${group} and o.topic = ${topic} and o.partition = ${w.partition}
+        and o.next_offset > ${w.high}::bigint
+      returning before.next_offset::text as stored`;
+    if (row) {
+      rewound.push({
+        partition: w.partition,
+        stored: BigInt(row.stored),
+        high: BigInt(w.high),
+        restartAt: BigInt(w.low),
+      });
+    }
+  }
+  return rewound;
+}

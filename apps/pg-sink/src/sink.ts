@@ -12,7 +12,7 @@ import { createDatabasePool, type DatabasePool } from "./database.ts";
 import { buildDeadLetter, sendDeadLetters } from "./dead-letter.ts";
 import { startOpsServer } from "./http.ts";
 import { createSinkMetrics } from "./metrics.ts";
-import { readStoredOffsets } from "./offsets.ts";
+import { readStoredOffsets, rewindOffsetsBeyondEnd } from "./offsets.ts";
 import { DependencyUnavailableError } from "./outage.ts";
 
 export interface Sink {
@@ -120,6 +120,7 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     const admin: Admin = kafka.admin();
     await admin.connect();
     closers.push({ name: "Kafka admin", close: () => admin.disconnect() });
+    await rewindIfTopicWasRecreated(admin, database, config, logger);
 
     // With the catalog, the decoder also validates (validateReading): implausible values and unknown
     // stations come back as ReadingDecodeError kind "invalid" and are dead-lettered.
@@ -210,6 +211,44 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * Checks the stored offsets against the topic before consuming (see rewindOffsetsBeyondEnd). A
+ * failure here is not fatal: the batches' own checks still hold; the warning says what was missed.
+ */
+async function rewindIfTopicWasRecreated(
+  admin: Admin,
+  database: DatabasePool,
+  config: SinkConfig,
+  logger: Logger,
+): Promise<void> {
+  try {
+    const watermarks = await admin.fetchTopicOffsets(config.readingsTopic);
+    const rewound = await rewindOffsetsBeyondEnd(
+      database.current(),
+      config.groupId,
+      config.readingsTopic,
+      watermarks,
+    );
+    for (const r of rewound) {
+      logger.warn(
+        {
+          topic: config.readingsTopic,
+          partition: r.partition,
+          stored: String(r.stored),
+          end: String(r.high),
+        },
+        `stored offset ${r.stored} of ${config.readingsTopic}[${r.partition}] lies beyond the partition's end ${r.high}: ` +
+          `the topic was recreated or Kafka reset; reading it again from ${r.restartAt} (readings already stored are recognised by id)`,
+      );
+    }
+  } catch (error) {
+    logger.warn(
+      { err: error },
+      "could not compare stored offsets with the topic's end; a recreated topic would go unnoticed",
+    );
   }
 }
 
