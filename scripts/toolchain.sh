@@ -39,7 +39,7 @@ ensure_toolchain() {
     say "Node $(node -v) is older than $MIN_NODE_MAJOR.$MIN_NODE_MINOR: installing Node $NODE_PIN and pnpm $pnpm_version into .tools/"
     mkdir -p "$TOOLS_DIR"
     [ -f "$TOOLS_DIR/package.json" ] || echo '{"private":true}' > "$TOOLS_DIR/package.json"
-    npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --loglevel=error \
+    npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --prefer-offline --loglevel=error \
       "node@$NODE_PIN" "pnpm@$pnpm_version" >&2 \
       || die "npm could not install node@$NODE_PIN into $TOOLS_DIR; check the npm registry is reachable (npm ping)"
     node_is_recent "$TOOLS_DIR/node_modules/.bin/node" \
