@@ -13,6 +13,17 @@ MIN_NODE_MAJOR=22
 MIN_NODE_MINOR=18
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+# npm prints nothing while it downloads (tens of MB for Node): say every 15 s that it still works.
+npm_install_into_tools() {
+  local started=$SECONDS
+  ( while sleep 15; do say "still installing $* ($((SECONDS - started)) s)"; done ) &
+  local heartbeat=$! status=0
+  npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --prefer-offline --loglevel=error "$@" >&2 || status=$?
+  kill "$heartbeat" 2>/dev/null
+  wait "$heartbeat" 2>/dev/null
+  return "$status"
+}
 die() { printf '\033[31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 node_is_recent() {
@@ -39,8 +50,7 @@ ensure_toolchain() {
     say "Node $(node -v) is older than $MIN_NODE_MAJOR.$MIN_NODE_MINOR: installing Node $NODE_PIN and pnpm $pnpm_version into .tools/"
     mkdir -p "$TOOLS_DIR"
     [ -f "$TOOLS_DIR/package.json" ] || echo '{"private":true}' > "$TOOLS_DIR/package.json"
-    npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --prefer-offline --loglevel=error \
-      "node@$NODE_PIN" "pnpm@$pnpm_version" >&2 \
+    npm_install_into_tools "node@$NODE_PIN" "pnpm@$pnpm_version" \
       || die "npm could not install node@$NODE_PIN into $TOOLS_DIR; check the npm registry is reachable (npm ping)"
     node_is_recent "$TOOLS_DIR/node_modules/.bin/node" \
       || die "the node@$NODE_PIN package installed but its binary does not run ($TOOLS_DIR/node_modules/.bin/node); remove $TOOLS_DIR and retry"
@@ -52,7 +62,7 @@ ensure_toolchain() {
       say "installing pnpm $pnpm_version into .tools/"
       mkdir -p "$TOOLS_DIR"
       [ -f "$TOOLS_DIR/package.json" ] || echo '{"private":true}' > "$TOOLS_DIR/package.json"
-      npm install --prefix "$TOOLS_DIR" --no-audit --no-fund --loglevel=error "pnpm@$pnpm_version" >&2 \
+      npm_install_into_tools "pnpm@$pnpm_version" \
         || die "npm could not install pnpm@$pnpm_version into $TOOLS_DIR"
     fi
     case ":$PATH:" in *":$TOOLS_DIR/node_modules/.bin:"*) ;; *) export PATH="$TOOLS_DIR/node_modules/.bin:$PATH" ;; esac
