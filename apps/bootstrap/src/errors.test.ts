@@ -1,6 +1,6 @@
 import { ConfigError } from "@weather/service-kit";
 import { describe, expect, it } from "vitest";
-import { BootstrapError, describeFailure, EXIT, redactUrl } from "./errors.ts";
+import { BootstrapError, describeFailure, EXIT } from "./errors.ts";
 
 describe("describeFailure", () => {
   it("puts every configuration problem on one line", () => {
@@ -26,11 +26,5 @@ describe("describeFailure", () => {
       "bootstrap: cannot reach Kafka at 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1; hint: run: pnpm stack up",
     );
     expect(line).not.toContain("\n");
-  });
-});
-
-describe("redactUrl", () => {
-  it("hides the password of a database URL", () => {
-    expect(redactUrl("postgres://app:s3cret@db:5432/weather")).toBe("postgres://app:***@db:5432/weather");
   });
 });

@@ -52,14 +52,3 @@ export function describeFailure(error: unknown): { line: string; exitCode: numbe
   }
   return { line: `bootstrap: unexpected error: ${reasonOf(error)}`, exitCode: EXIT.unexpected };
 }
-
-/** A postgres:// URL without its password, fit for a log line. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
-}

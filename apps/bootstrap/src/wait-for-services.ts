@@ -5,10 +5,11 @@ import {
   createKafka,
   type Logger,
   type PostgresSecurityOptions,
+  redactUrl,
 } from "@weather/service-kit";
 import { logLevel } from "kafkajs";
 import postgres from "postgres";
-import { BootstrapError, reasonOf, redactUrl } from "./errors.ts";
+import { BootstrapError, reasonOf } from "./errors.ts";
 
 /** A failure that waiting will not fix (wrong password, wrong URL path): give up at once. */
 export class PermanentFailure extends Error {
