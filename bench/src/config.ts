@@ -9,7 +9,7 @@ import { z } from "zod";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export const SUITES = ["producer", "sink", "latency"] as const;
+export const SUITES = ["producer", "clients", "sink", "latency"] as const;
 export type Suite = (typeof SUITES)[number];
 
 /** The benchmark's knobs, read once from the environment. */
@@ -17,7 +17,7 @@ export interface BenchConfig extends ConnectionSettings {
   /** Runs per figure; each figure is the median of its runs. */
   readonly runs: number;
   readonly suites: readonly Suite[];
-  /** Readings the producer sends per run (over all stations), and ProducerPerformance's records. */
+  /** Readings the producer sends per run (over all stations), ProducerPerformance's records, and each client's in the clients suite. */
   readonly producerReadings: number;
   /** The backlog pg-sink and raw COPY drain per run. */
   readonly sinkReadings: number;

@@ -3,6 +3,12 @@ import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadStationCatalog } from "@weather/schema";
 import { ConfigError } from "@weather/service-kit";
+import {
+  type ClientComparison,
+  compareClients,
+  loadEncodedReadings,
+  platformaticVersion,
+} from "./clients-bench.ts";
 import { type BenchConfig, readBenchConfig } from "./config.ts";
 import { findKafkaTools } from "./java.ts";
 import { type LatencyRun, runLatency } from "./latency-bench.ts";
@@ -82,6 +88,40 @@ async function producerSuite(world: BenchWorld, config: BenchConfig): Promise<Fi
       "peak RSS ProducerPerformance (JVM, -Xmx512m)",
       "MiB",
       runs.map((r) => r.producerPerformance.peakRssBytes),
+    ),
+  ];
+}
+
+/** kafkajs (the product's client) against @platformatic/kafka sending the same pre-encoded readings. */
+async function clientsSuite(world: BenchWorld, config: BenchConfig): Promise<Figure[]> {
+  log(`clients: encoding ${config.producerReadings} readings once with sensor-producer`);
+  const readings = await withRetry("clients values", () =>
+    loadEncodedReadings(world, config.producerReadings),
+  );
+  const size = Math.round(readings.meanValueBytes);
+  const runs: ClientComparison[] = [];
+  for (let run = 1; run <= config.runs; run++) {
+    log(`clients run ${run}/${config.runs}: ${readings.keys.length} readings (${size} B values) per client`);
+    runs.push(await withRetry("clients run", () => compareClients(world, config, readings, run, log)));
+  }
+  return [
+    figure(
+      "clients.kafkajs",
+      `kafkajs 2.2.4, pre-encoded ${size} B readings, idempotent, acks=all (records/s)`,
+      "/s",
+      runs.map((r) => r.kafkajs.recordsPerSecond),
+    ),
+    figure(
+      "clients.platformatic",
+      `@platformatic/kafka ${platformaticVersion}, same readings and settings (records/s)`,
+      "/s",
+      runs.map((r) => r.platformatic.recordsPerSecond),
+    ),
+    figure(
+      "clients.ratio",
+      "@platformatic/kafka / kafkajs",
+      "x",
+      runs.map((r) => r.ratio),
     ),
   ];
 }
@@ -248,6 +288,8 @@ async function main(): Promise<number> {
   try {
     // Results are written after each suite, so a later failure does not cost the earlier figures.
     if (config.suites.includes("producer")) figures.push(...(await producerSuite(world, config)));
+    save();
+    if (config.suites.includes("clients")) figures.push(...(await clientsSuite(world, config)));
     save();
     if (config.suites.includes("sink")) figures.push(...(await sinkSuite(world, config)));
     save();
