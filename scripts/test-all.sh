@@ -19,7 +19,7 @@ trap cleanup EXIT
 say "bringing the local stack up"
 pnpm -s stack up --started-file "$started_file"
 
-find apps packages infra tests -path '*/node_modules' -prune -o -name vitest.json -path '*/reports/*' -print0 | xargs -0 rm -f
+find . -path ./.stack -prune -o -path ./.tools -prune -o -name node_modules -prune -o -path '*/reports/vitest.json' -print0 | xargs -0 rm -f
 say "running: turbo run lint test"
 status=0
 pnpm exec turbo run lint test --continue --output-logs=new-only --log-order=grouped || status=$?

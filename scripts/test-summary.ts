@@ -14,15 +14,23 @@ interface VitestReport {
 }
 
 const root = join(import.meta.dirname, "..");
-// tests/* holds the suites: tests/deploy runs in `turbo run test`, tests/reliability in its own
-// `turbo run test:reliability`; test-all.sh runs both before this totals them.
-const members = ["apps", "packages", "tests"]
-  .flatMap((group) =>
-    existsSync(join(root, group))
-      ? readdirSync(join(root, group)).map((name) => join(root, group, name))
-      : [],
-  )
-  .concat(join(root, "infra"));
+/**
+ * The workspace members, as pnpm-workspace.yaml lists them ("group/*" or a folder), so a new member
+ * is counted without editing this file. tests/reliability runs in its own `turbo run
+ * test:reliability`; test-all.sh runs it before this totals every report.
+ */
+function workspaceMembers(): string[] {
+  const manifest = readFileSync(join(root, "pnpm-workspace.yaml"), "utf8");
+  const block = /^packages:\n((?:\s+(?:-.*|#.*)\n)+)/m.exec(manifest)?.[1] ?? "";
+  const patterns = [...block.matchAll(/^\s+-\s+["']?([^"'\s]+)["']?/gm)].map((m) => m[1] ?? "");
+  return patterns.flatMap((pattern) => {
+    if (!pattern.endsWith("/*")) return [join(root, pattern)];
+    const group = join(root, pattern.slice(0, -2));
+    return existsSync(group) ? readdirSync(group).map((name) => join(group, name)) : [];
+  });
+}
+
+const members = workspaceMembers().filter((member) => existsSync(join(member, "package.json")));
 
 let passed = 0;
 let failed = 0;
@@ -31,7 +39,6 @@ const failures: string[] = [];
 const missing: string[] = [];
 for (const member of members) {
   const file = join(member, "reports", "vitest.json");
-  if (!existsSync(join(member, "package.json"))) continue;
   if (!existsSync(file)) {
     missing.push(relative(root, member));
     continue;
