@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createDatabaseIfMissing, dropDatabaseIfExists, prepareDatabase } from "@weather/db";
 import { deadLetterTopicOf, jsonValueSubjectOf, type StationCatalog, valueSubjectOf } from "@weather/schema";
+import { createTopicsAndWait } from "@weather/service-kit";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import type { BenchConfig } from "./config.ts";
 
@@ -70,13 +71,10 @@ export async function openBenchWorld(config: BenchConfig, catalog: StationCatalo
     async createTopic(label) {
       const topic = `bench.${label}.${runId}.${++serial}`;
       topics.add(topic);
-      await admin.createTopics({
-        topics: [
-          { topic, numPartitions: BENCH_PARTITIONS },
-          { topic: deadLetterTopicOf(topic), numPartitions: 1 },
-        ],
-        waitForLeaders: true,
-      });
+      await createTopicsAndWait(admin, [
+        { topic, numPartitions: BENCH_PARTITIONS },
+        { topic: deadLetterTopicOf(topic), numPartitions: 1 },
+      ]);
       return topic;
     },
     async deleteTopic(topic) {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { readConnectionSettings } from "@weather/service-kit";
+import { createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
 import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
@@ -26,7 +26,7 @@ describe("the local stack is real", () => {
 
   it("creates a topic with the kafkajs admin client and lists it", async () => {
     await admin.connect();
-    const created = await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    const created = await createTopicsAndWait(admin, [{ topic, numPartitions: 2 }]);
     expect(created).toBe(true);
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     expect(metadata.topics[0]?.partitions).toHaveLength(2);

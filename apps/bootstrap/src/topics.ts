@@ -1,3 +1,4 @@
+import { createTopicsAndWait } from "@weather/service-kit";
 import type { Admin, ITopicConfig } from "kafkajs";
 import type { BootstrapConfig } from "./config.ts";
 
@@ -76,10 +77,7 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
   const outcomes: TopicOutcome[] = [];
   for (const spec of specs) {
     if (!existing.has(spec.topic)) {
-      const created = await admin.createTopics({
-        topics: [topicConfigOf(spec, replicationFactor)],
-        waitForLeaders: true,
-      });
+      const created = await createTopicsAndWait(admin, [topicConfigOf(spec, replicationFactor)]);
       if (created) {
         outcomes.push({
           topic: spec.topic,

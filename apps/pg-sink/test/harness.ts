@@ -15,7 +15,7 @@ import {
   type WeatherReading,
   type WireFormat,
 } from "@weather/schema";
-import { createLogger, readConnectionSettings } from "@weather/service-kit";
+import { createLogger, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
 import { type Admin, type IHeaders, Kafka, type KafkaMessage, logLevel, type Producer } from "kafkajs";
 import postgres, { type Sql } from "postgres";
 import { readSinkConfig } from "../src/config.ts";
@@ -64,13 +64,10 @@ export async function createWorld(label: string, partitions = 3): Promise<World>
   });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic, numPartitions: partitions },
-      { topic: deadLetterTopic, numPartitions: 1 },
-    ],
-    waitForLeaders: true,
-  });
+  await createTopicsAndWait(admin, [
+    { topic, numPartitions: partitions },
+    { topic: deadLetterTopic, numPartitions: 1 },
+  ]);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });

@@ -1,3 +1,4 @@
+import { createTopicsAndWait } from "@weather/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createWorld,
@@ -36,10 +37,7 @@ describe("a readings topic deleted and created again", () => {
       // Deletion is asynchronous in the broker; creating too soon fails with "already exists".
       for (let attempt = 0; ; attempt++) {
         try {
-          await world.admin.createTopics({
-            topics: [{ topic: world.topic, numPartitions: world.partitions }],
-            waitForLeaders: true,
-          });
+          await createTopicsAndWait(world.admin, [{ topic: world.topic, numPartitions: world.partitions }]);
           const { topics } = await world.admin.fetchTopicMetadata({ topics: [world.topic] });
           if (topics[0]?.partitions.length === world.partitions) break;
         } catch (error) {

@@ -12,7 +12,7 @@ import {
   valueSubjectOf,
   type WeatherReading,
 } from "@weather/schema";
-import { readConnectionSettings } from "@weather/service-kit";
+import { createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSimulation } from "../src/simulate.ts";
@@ -149,10 +149,10 @@ function expectKeyedAndValid(consumed: readonly Consumed[]): void {
 
 beforeAll(async () => {
   await admin.connect();
-  await admin.createTopics({
-    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 6 })),
-    waitForLeaders: true,
-  });
+  await createTopicsAndWait(
+    admin,
+    Object.values(topics).map((topic) => ({ topic, numPartitions: 6 })),
+  );
   // The Avro topic's schemas are registered up front, as bootstrap does; the JSON topic relies on
   // the encoder registering on demand.
   await registerReadingSchemas(registry, topics.avro, { registryUrl: settings.schemaRegistryUrl });

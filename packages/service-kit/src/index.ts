@@ -35,3 +35,4 @@ export {
   readKafkaSecurity,
   secretFrom,
 } from "./security.ts";
+export { createTopicsAndWait, waitForLeaders } from "./topics.ts";
