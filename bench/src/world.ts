@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createDatabaseIfMissing, dropDatabaseIfExists, prepareDatabase } from "@weather/db";
-import { deadLetterTopicOf, jsonValueSubjectOf, type StationCatalog, valueSubjectOf } from "@weather/schema";
+import { deadLetterTopicOf, deleteReadingSubjects, type StationCatalog } from "@weather/schema";
 import { createTopicsAndWait } from "@weather/service-kit";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import type { BenchConfig } from "./config.ts";
@@ -28,16 +28,12 @@ export interface BenchWorld {
 }
 
 /**
- * Soft, then permanent delete (the registry keeps soft-deleted subjects otherwise). Tried a few
- * times: the reliability suite may be restarting the registry at that moment.
+ * Removes a topic's subjects, tried a few times: the reliability suite may be restarting the
+ * registry at that moment.
  */
-async function deleteSubject(url: string): Promise<void> {
+async function deleteSubjects(registryUrl: string, topic: string): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const status = async (target: string) =>
-      (await fetch(target, { method: "DELETE" }).catch(() => undefined))?.status ?? 0;
-    const soft = await status(url);
-    const hard = await status(`${url}?permanent=true`);
-    if ((soft === 200 || soft === 404) && (hard === 200 || hard === 404)) return;
+    if (await deleteReadingSubjects(registryUrl, topic)) return;
     await sleep(3_000);
   }
 }
@@ -80,9 +76,7 @@ export async function openBenchWorld(config: BenchConfig, catalog: StationCatalo
     async deleteTopic(topic) {
       topics.delete(topic);
       await admin.deleteTopics({ topics: [topic, deadLetterTopicOf(topic)] }).catch(() => {});
-      for (const subject of [valueSubjectOf(topic), jsonValueSubjectOf(topic)]) {
-        await deleteSubject(`${config.schemaRegistryUrl}/subjects/${subject}`);
-      }
+      await deleteSubjects(config.schemaRegistryUrl, topic);
     },
     async createDatabase(label) {
       const url = new URL(config.databaseUrl);

@@ -5,11 +5,10 @@ import { fileURLToPath } from "node:url";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import {
   createReadingDecoder,
-  jsonValueSubjectOf,
+  deleteReadingSubjects,
   loadStationCatalog,
   registerReadingSchemas,
   validateReading,
-  valueSubjectOf,
   type WeatherReading,
 } from "@weather/schema";
 import { createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
@@ -161,13 +160,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
   await admin.disconnect();
-  for (const topic of Object.values(topics)) {
-    for (const subject of [valueSubjectOf(topic), jsonValueSubjectOf(topic)]) {
-      const url = `${settings.schemaRegistryUrl}/subjects/${encodeURIComponent(subject)}`;
-      await fetch(url, { method: "DELETE" }).catch(() => {});
-      await fetch(`${url}?permanent=true`, { method: "DELETE" }).catch(() => {});
-    }
-  }
+  for (const topic of Object.values(topics)) await deleteReadingSubjects(settings.schemaRegistryUrl, topic);
 });
 
 describe("sensor-producer against the real stack", () => {

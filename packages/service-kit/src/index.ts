@@ -35,4 +35,4 @@ export {
   readKafkaSecurity,
   secretFrom,
 } from "./security.ts";
-export { createTopicsAndWait, waitForLeaders } from "./topics.ts";
+export { createTopicsAndWait, deleteTopicsIfPresent, waitForLeaders } from "./topics.ts";

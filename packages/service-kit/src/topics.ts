@@ -47,3 +47,10 @@ export async function waitForLeaders(
   }
   throw new Error(`topics ${names.join(", ")} not ready after ${timeoutMs} ms (${last})`);
 }
+
+/** Deletes those of the topics that exist: Kafka refuses the whole request for one absent topic. */
+export async function deleteTopicsIfPresent(admin: Admin, topics: readonly string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const present = topics.filter((topic) => existing.has(topic));
+  if (present.length > 0) await admin.deleteTopics({ topics: present });
+}

@@ -39,6 +39,7 @@ export {
 export {
   type CompatibilityLevel,
   confluentReadingSchema,
+  deleteReadingSubjects,
   type RegisteredReadingSchema,
   type RegisterReadingSchemasOptions,
   registerReadingSchemas,

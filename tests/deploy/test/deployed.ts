@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dropDatabaseIfExists } from "@weather/db";
-import { subjectOf, WIRE_FORMATS } from "@weather/schema";
-import { createKafka, readConnectionSettings } from "@weather/service-kit";
+import { deadLetterTopicOf, deleteReadingSubjects } from "@weather/schema";
+import { createKafka, deleteTopicsIfPresent, readConnectionSettings } from "@weather/service-kit";
 import { logLevel } from "kafkajs";
 
 export const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report"] as const;
@@ -133,17 +133,11 @@ export function runEnvironment(label: string) {
       }).admin();
       await admin.connect();
       try {
-        const existing = new Set(await admin.listTopics());
-        const topics = [topic, `${topic}.dlq`].filter((t) => existing.has(t));
-        if (topics.length > 0) await admin.deleteTopics({ topics });
+        await deleteTopicsIfPresent(admin, [topic, deadLetterTopicOf(topic)]);
       } finally {
         await admin.disconnect();
       }
-      for (const format of WIRE_FORMATS) {
-        const subject = `${settings.schemaRegistryUrl}/subjects/${encodeURIComponent(subjectOf(topic, format))}`;
-        await fetch(subject, { method: "DELETE" }).catch(() => {});
-        await fetch(`${subject}?permanent=true`, { method: "DELETE" }).catch(() => {});
-      }
+      await deleteReadingSubjects(settings.schemaRegistryUrl, topic);
       await dropDatabaseIfExists(adminUrl.toString());
     },
   };

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { dropDatabaseIfExists } from "@weather/db";
-import { deadLetterTopicOf, subjectOf, WIRE_FORMATS } from "@weather/schema";
-import { readConnectionSettings } from "@weather/service-kit";
+import { deadLetterTopicOf, deleteReadingSubjects } from "@weather/schema";
+import { deleteTopicsIfPresent, readConnectionSettings } from "@weather/service-kit";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import postgres, { type Sql } from "postgres";
 import { runWorker, tail } from "./workers.ts";
@@ -127,17 +127,11 @@ export async function removeWorld(names: WorldNames): Promise<void> {
   const admin = suiteKafka(`reliability-cleanup-${names.runId}`).admin();
   try {
     await admin.connect();
-    const existing = new Set(await admin.listTopics());
-    const topics = [names.topic, names.deadLetterTopic].filter((topic) => existing.has(topic));
-    if (topics.length > 0) await admin.deleteTopics({ topics });
+    await deleteTopicsIfPresent(admin, [names.topic, names.deadLetterTopic]);
     await admin.deleteGroups([names.groupId]).catch(() => {});
   } finally {
     await admin.disconnect().catch(() => {});
   }
-  for (const format of WIRE_FORMATS) {
-    const subject = `${settings.schemaRegistryUrl}/subjects/${encodeURIComponent(subjectOf(names.topic, format))}`;
-    await fetch(subject, { method: "DELETE" }).catch(() => {});
-    await fetch(`${subject}?permanent=true`, { method: "DELETE" }).catch(() => {});
-  }
+  await deleteReadingSubjects(settings.schemaRegistryUrl, names.topic);
   await dropDatabaseIfExists(names.databaseUrl);
 }
