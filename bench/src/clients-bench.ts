@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { compatibilityPartitioner, Producer as PlatformaticProducer } from "@platformatic/kafka";
+import { readTopicToEnd } from "@weather/service-kit";
 import { type Message, Partitioners } from "kafkajs";
 import type { BenchConfig } from "./config.ts";
-import { highWatermarks, readWholeTopic, totalOf } from "./kafka-read.ts";
+import { highWatermarks, totalOf } from "./kafka-read.ts";
 import { runSensorProducer } from "./producer-bench.ts";
 import { ratePerSecond, ratio } from "./stats.ts";
 import type { BenchWorld } from "./world.ts";
@@ -43,7 +44,7 @@ export async function loadEncodedReadings(world: BenchWorld, readings: number): 
   const values: Buffer[] = [];
   let headers = new Map<string, Buffer>();
   let bytes = 0;
-  await readWholeTopic(world.kafka, world.admin, topic, (_partition, messages) => {
+  await readTopicToEnd(world.kafka, world.admin, topic, (_partition, messages) => {
     for (const message of messages) {
       if (keys.length >= readings) return;
       if (message.key === null || message.value === null)

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { readTopicToEnd } from "@weather/service-kit";
 import postgres from "postgres";
 import type { BenchConfig } from "./config.ts";
-import { highWatermarks, readWholeTopic, totalOf } from "./kafka-read.ts";
+import { highWatermarks, totalOf } from "./kafka-read.ts";
 import { BACKFILL_FROM } from "./producer-bench.ts";
 import { type LatencySummary, summarizeLatencies } from "./stats.ts";
 import { assertClean, startWorker } from "./worker.ts";
@@ -119,7 +120,7 @@ export async function runLatency(world: BenchWorld, config: BenchConfig, run: nu
     if (stored() < total) throw new Error(`pg-sink stored ${stored()} of ${total} messages within a minute`);
 
     const fromSend: number[] = [];
-    await readWholeTopic(world.kafka, world.admin, topic, (partition, messages) => {
+    await readTopicToEnd(world.kafka, world.admin, topic, (partition, messages) => {
       for (const message of messages) {
         const sentAt = Number(message.timestamp);
         if (sentAt < producingSince + WARM_UP_MS) continue;

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
+import { readTopicToEnd } from "@weather/service-kit";
 import type { BenchConfig } from "./config.ts";
 import type { KafkaTools } from "./java.ts";
-import { readWholeTopic } from "./kafka-read.ts";
 import { ratio } from "./stats.ts";
 import { assertClean, peakRssOf, startWorker, type WorkerExit } from "./worker.ts";
 import type { BenchWorld } from "./world.ts";
@@ -54,7 +54,7 @@ function summaryOf(exit: WorkerExit): Omit<ProducerRun, "peakRssBytes"> {
 export async function meanValueSize(world: BenchWorld, topic: string, sample = 5_000): Promise<number> {
   let bytes = 0;
   let count = 0;
-  await readWholeTopic(world.kafka, world.admin, topic, (_partition, messages) => {
+  await readTopicToEnd(world.kafka, world.admin, topic, (_partition, messages) => {
     for (const message of messages) {
       if (count >= sample) return;
       bytes += message.value?.length ?? 0;

@@ -4,10 +4,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { weatherReadings } from "@weather/db";
 import { createReadingDecoder, type WeatherReading } from "@weather/schema";
+import { readTopicToEnd } from "@weather/service-kit";
 import { getTableName } from "drizzle-orm";
 import postgres, { type Sql } from "postgres";
 import type { BenchConfig } from "./config.ts";
-import { highWatermarks, readWholeTopic, totalOf } from "./kafka-read.ts";
+import { highWatermarks, totalOf } from "./kafka-read.ts";
 import { ratio } from "./stats.ts";
 import { assertClean, startWorker } from "./worker.ts";
 import type { BenchWorld } from "./world.ts";
@@ -63,7 +64,7 @@ export async function loadBacklog(world: BenchWorld, config: BenchConfig, topic:
   const chunks: string[] = [];
   let lines: string[] = [];
   let readings = 0;
-  await readWholeTopic(world.kafka, world.admin, topic, async (partition, messages) => {
+  await readTopicToEnd(world.kafka, world.admin, topic, async (partition, messages) => {
     for (const message of messages) {
       if (message.value === null) continue;
       const reading = await decoder.decode(message.value);

@@ -11,7 +11,7 @@ import {
   validateReading,
   type WeatherReading,
 } from "@weather/schema";
-import { createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
+import { collectTopicToEnd, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSimulation } from "../src/simulate.ts";
@@ -85,45 +85,19 @@ interface Consumed {
 
 /** Reads the topic from the beginning up to its current end, decoding every value. */
 async function consumeAll(topic: string): Promise<Consumed[]> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  const remaining = new Map(ends.filter((p) => p.high !== p.low).map((p) => [p.partition, Number(p.high)]));
-  const expected = ends.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   const decoder = createReadingDecoder(registry, { catalog });
   const consumed: Consumed[] = [];
-  if (expected === 0) return consumed;
-  const consumer = kafka.consumer({ groupId: `sensor-producer-test-${runId}-${topic}` });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`consumed ${consumed.length} of ${expected} within 60 s`)),
-        60_000,
-      );
-      consumer
-        .run({
-          eachMessage: async ({ partition, message }) => {
-            const value = message.value;
-            if (value === null) throw new Error("a message without a value");
-            consumed.push({
-              key: message.key?.toString() ?? "",
-              partition,
-              reading: await decoder.decode(value),
-              headers: Object.fromEntries(
-                Object.entries(message.headers ?? {}).map(([name, header]) => [name, String(header)]),
-              ),
-            });
-            if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
-            if (remaining.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
+  for (const message of await collectTopicToEnd(kafka, admin, topic, 60_000)) {
+    const value = message.value;
+    if (value === null) throw new Error("a message without a value");
+    consumed.push({
+      key: message.key?.toString() ?? "",
+      partition: message.partition,
+      reading: await decoder.decode(value),
+      headers: Object.fromEntries(
+        Object.entries(message.headers ?? {}).map(([name, header]) => [name, String(header)]),
+      ),
     });
-  } finally {
-    await consumer.disconnect();
   }
   return consumed;
 }

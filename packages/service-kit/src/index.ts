@@ -35,4 +35,11 @@ export {
   readKafkaSecurity,
   secretFrom,
 } from "./security.ts";
-export { createTopicsAndWait, deleteTopicsIfPresent, waitForLeaders } from "./topics.ts";
+export {
+  collectTopicToEnd,
+  createTopicsAndWait,
+  deleteTopicsIfPresent,
+  type PartitionMessage,
+  readTopicToEnd,
+  waitForLeaders,
+} from "./topics.ts";

@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Admin, ITopicConfig } from "kafkajs";
+import type { Admin, ITopicConfig, Kafka, KafkaMessage } from "kafkajs";
 
 /**
  * Creates topics and waits until every partition has a leader. kafkajs's own `waitForLeaders`
@@ -53,4 +54,78 @@ export async function deleteTopicsIfPresent(admin: Admin, topics: readonly strin
   const existing = new Set(await admin.listTopics());
   const present = topics.filter((topic) => existing.has(topic));
   if (present.length > 0) await admin.deleteTopics({ topics: present });
+}
+
+/** A message with the partition it was read from (kafkajs's KafkaMessage does not carry it). */
+export type PartitionMessage = KafkaMessage & { readonly partition: number };
+
+/**
+ * Reads a topic from the beginning up to the high watermarks it has when the call starts, handing
+ * over each fetched batch, through a throwaway consumer group that is deleted afterwards. Messages
+ * appended meanwhile are not waited for, so the read always ends.
+ */
+export async function readTopicToEnd(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  onBatch: (partition: number, messages: readonly KafkaMessage[]) => void | Promise<void>,
+  // Generous: a benchmark's backlog of half a million readings is read this way too.
+  timeoutMs = 600_000,
+): Promise<void> {
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
+  const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([partition]) => partition));
+  if (pending.size === 0) return;
+  const groupId = `read-to-end-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, maxBytes: 64 << 20, maxBytesPerPartition: 16 << 20 });
+  let resolve: () => void = () => {};
+  let timer: NodeJS.Timeout | undefined;
+  const done = new Promise<void>((resolveDone, reject) => {
+    resolve = resolveDone;
+    timer = setTimeout(
+      () => reject(new Error(`${topic} not read to its end within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const end = ends.get(batch.partition) ?? 0n;
+        const wanted = batch.messages.filter((m) => BigInt(m.offset) < end);
+        if (wanted.length > 0) await onBatch(batch.partition, wanted);
+        const last = batch.messages.at(-1);
+        if (last !== undefined && BigInt(last.offset) + 1n >= end) {
+          pending.delete(batch.partition);
+          if (pending.size === 0) resolve();
+        }
+      },
+    });
+    await done;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => {});
+    await admin.deleteGroups([groupId]).catch(() => {});
+  }
+}
+
+/** readTopicToEnd, collecting the messages: for topics small enough to hold in memory. */
+export async function collectTopicToEnd(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  timeoutMs?: number,
+): Promise<PartitionMessage[]> {
+  const messages: PartitionMessage[] = [];
+  await readTopicToEnd(
+    kafka,
+    admin,
+    topic,
+    (partition, batch) => {
+      for (const message of batch) messages.push({ ...message, partition });
+    },
+    timeoutMs,
+  );
+  return messages;
 }
