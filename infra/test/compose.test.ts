@@ -111,7 +111,7 @@ describe("docker-compose.yml runs the pipeline on those services", () => {
       expect(dockerfile.match(/^FROM /gm)?.length, worker).toBeGreaterThanOrEqual(2);
       expect(dockerfile, worker).toMatch(/ARG NODE_IMAGE=node:24-(slim|alpine)/);
       expect(dockerfile, worker).toContain(`npm install --global --no-fund --no-audit ${packageManager}`);
-      expect(dockerfile, worker).toContain(`pnpm --filter ${worker} --prod deploy /deploy`);
+      expect(dockerfile, worker).toContain(`pnpm --filter ${worker} --prod deploy --offline /deploy`);
       expect(dockerfile, worker).toContain("COPY --from=build /deploy /app");
       expect(dockerfile, worker).toMatch(/^USER node$/m);
       expect(dockerfile, worker).toContain('CMD ["node", "dist/main.js"]');

@@ -1,10 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { daemonState, KAFKA, kafkaTlsFiles, secureKafkaClientEnv, stackPaths } from "@weather/infra";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deployWorkers, expectSuccess, type RunResult, runDeployed, runEnvironment } from "./deployed.ts";
+import {
+  deployWorkers,
+  expectSuccess,
+  type RunResult,
+  repoRoot,
+  runDeployed,
+  runEnvironment,
+} from "./deployed.ts";
 
 const PER_STATION = 40;
 const STATIONS = 2; // Winnipeg and Vancouver, the built-in catalog
@@ -102,6 +109,16 @@ describe("each worker deployed with pnpm deploy, run from its folder on plain no
     }
     const migrations = join(deployed.dirOf("bootstrap"), "node_modules", "@weather", "db", "drizzle");
     expect(existsSync(join(migrations, "meta", "_journal.json"))).toBe(true);
+  });
+
+  it("deploys from the shared lockfile while development keeps the workspace packages linked", () => {
+    // The deployed copy is a real folder (injected), not a link back into the repository...
+    const deployedSchema = join(deployed.dirOf("pg-sink"), "node_modules", "@weather", "schema");
+    expect(realpathSync(deployedSchema).startsWith(deployed.root)).toBe(true);
+    // ...while the apps in the repository still see the package's live sources.
+    const developed = join(repoRoot, "apps", "pg-sink", "node_modules", "@weather", "schema");
+    expect(lstatSync(developed).isSymbolicLink()).toBe(true);
+    expect(realpathSync(developed)).toBe(join(repoRoot, "packages", "weather-schema"));
   });
 
   it("refuses a bad security configuration at start, naming every problem at once", async () => {

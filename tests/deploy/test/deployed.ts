@@ -12,13 +12,18 @@ import { logLevel } from "kafkajs";
 export const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report"] as const;
 export type Worker = (typeof WORKERS)[number];
 
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** Longest a build or deploy may take; far above the few seconds they need with a warm store. */
+const PNPM_TIMEOUT_MS = 180_000;
 
 function pnpm(args: readonly string[]): void {
-  const result = spawnSync("pnpm", args, { cwd: repoRoot, encoding: "utf8", timeout: 180_000 });
+  const result = spawnSync("pnpm", args, { cwd: repoRoot, encoding: "utf8", timeout: PNPM_TIMEOUT_MS });
+  const timedOut = (result.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
   if (result.error || result.status !== 0) {
     throw new Error(
-      `pnpm ${args.join(" ")} failed: ${result.error?.message ?? ""}\n${result.stdout}\n${result.stderr}`,
+      `pnpm ${args.join(" ")} ${timedOut ? `did not finish within ${PNPM_TIMEOUT_MS / 1000} s` : "failed"}: ` +
+        `${result.error?.message ?? ""}\n${result.stdout}\n${result.stderr}`,
     );
   }
 }
@@ -39,11 +44,13 @@ export function deployWorkers(): { root: string; dirOf(worker: Worker): string; 
   ]);
   const root = mkdtempSync(join(tmpdir(), "weather-deploy-"));
   // One at a time: concurrent deploys of one workspace contend for the same store and lockfile.
-  // --prefer-offline: everything is in the store after `pnpm install`; without it pnpm asks the
-  // registry for metadata, which under turbo (no NODE_EXTRA_CA_CERTS passed through) can hang.
+  // --offline: `pnpm install` already put every package in the store, so a deploy never needs the
+  // registry; offline, a package missing from the store fails at once instead of waiting on a
+  // slow or unreachable registry. (turbo runs this test with the caller's whole environment,
+  // envMode "loose" in turbo.json, so pnpm finds the same store as the install did.)
   try {
     for (const worker of WORKERS) {
-      pnpm(["--filter", worker, "--prod", "deploy", "--prefer-offline", join(root, worker)]);
+      pnpm(["--filter", worker, "--prod", "deploy", "--offline", join(root, worker)]);
     }
   } catch (error) {
     rmSync(root, { recursive: true, force: true });
