@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +6,7 @@ import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { daemonState, stopDaemon } from "../src/daemon.ts";
 import { stackPaths } from "../src/paths.ts";
-import { POSTGRES, postgresUp } from "../src/services/postgres.ts";
+import { bundledPostgres, POSTGRES, postgresUp } from "../src/services/postgres.ts";
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -18,19 +18,21 @@ async function freePort(): Promise<number> {
 }
 
 // A machine without PostgreSQL: nothing answers at DATABASE_URL, so the stack starts the bundled
-// server. An unused port stands in for the missing server.
-describe("the stack on a machine without PostgreSQL", () => {
+// server. An unused port stands in for the missing server. The stack lives in a folder only its
+// owner may enter (mkdtemp makes it 0700), like a checkout in root's home directory: as root the
+// server runs as nobody, who could not enter it.
+describe("the stack on a machine without PostgreSQL, from a folder only its owner may enter", () => {
   const root = mkdtempSync(join(tmpdir(), "stack-pg-"));
-  // mkdtemp makes the folder private; as root, the server runs as nobody and must reach its data.
-  chmodSync(root, 0o755);
   const paths = stackPaths(root);
 
   afterAll(async () => {
     await stopDaemon(paths.run, POSTGRES);
+    rmSync((await bundledPostgres(paths)).dataDir, { recursive: true, force: true });
     rmSync(root, { recursive: true, force: true });
   });
 
   it("starts the bundled PostgreSQL, answers queries, and stops it by pid", async () => {
+    expect(statSync(root).mode & 0o777).toBe(0o700);
     const port = await freePort();
     const context = {
       paths,
@@ -48,6 +50,10 @@ describe("the stack on a machine without PostgreSQL", () => {
     } finally {
       await sql.end();
     }
+
+    // The cluster is reachable from the stack's folder, wherever it really lives.
+    const { dataDir } = await bundledPostgres(paths);
+    expect(realpathSync(join(paths.data, "postgres"))).toBe(realpathSync(dataDir));
 
     // A second `up` finds it running and leaves it be.
     expect((await postgresUp(context)).state.kind).toBe("running");

@@ -1,10 +1,22 @@
 import { spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import {
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 import { LOCAL_STACK } from "@weather/service-kit";
 import postgres from "postgres";
 import { bringUp, logFileOf, observeService, type ServiceStatus, type StackContext } from "../context.ts";
 import { startDaemon } from "../daemon.ts";
+import type { StackPaths } from "../paths.ts";
 import { StackError } from "../stack-error.ts";
 
 export const POSTGRES = "postgres";
@@ -77,12 +89,84 @@ async function embeddedBinaries(): Promise<EmbeddedBinaries> {
   }
 }
 
+const runningAsRoot = () => process.getuid?.() === 0;
+
 /**
- * PostgreSQL refuses to run as root. When we are root, the bundled server runs as `nobody`,
- * through setpriv, which execs in place so the pid we record is the server's own.
+ * PostgreSQL refuses to run as root, so as root the bundled server runs as `nobody` (through
+ * setpriv, which execs in place, so the pid we record is the server's own). `nobody` cannot enter
+ * a folder only its owner may enter (a root home directory, a `mktemp -d` folder), and the
+ * checkout may live in one: its binaries (node_modules) and its data (.stack) would be out of
+ * reach. So as root both live under SERVICE_ROOT, a folder made for the service user: the binaries
+ * copied once per version and shared by every checkout, the data in a folder of its own per stack
+ * directory, which .stack/data/postgres links to. Run as any other user, nothing moves.
  */
+const SERVICE_ROOT = "/var/lib/weather-stack";
+
+export interface BundledPostgres {
+  readonly initdb: string;
+  readonly postgres: string;
+  /** The cluster's data directory (a real path; .stack/data/postgres links here as root). */
+  readonly dataDir: string;
+}
+
+/** Where the bundled server's binaries and data live for this stack (see SERVICE_ROOT). */
+export async function bundledPostgres(paths: StackPaths): Promise<BundledPostgres> {
+  const binaries = await embeddedBinaries();
+  const stackDataDir = join(paths.data, "postgres");
+  if (!runningAsRoot()) return { ...binaries, dataDir: stackDataDir };
+
+  const nativeDir = dirname(dirname(binaries.initdb));
+  const installed = join(SERVICE_ROOT, `postgres-${embeddedVersion(nativeDir) ?? "bundled"}`);
+  if (!existsSync(join(installed, ".complete"))) {
+    mkdirSync(SERVICE_ROOT, { recursive: true, mode: 0o755 });
+    rmSync(installed, { recursive: true, force: true });
+    // Symlinks stay links (the libraries' version aliases); everything stays root's, readable by all.
+    cpSync(nativeDir, installed, { recursive: true, verbatimSymlinks: true });
+    writeFileSync(join(installed, ".complete"), `${nativeDir}\n`);
+  }
+  const dataDir = join(
+    SERVICE_ROOT,
+    `data-${createHash("sha256").update(paths.root).digest("hex").slice(0, 12)}`,
+  );
+  const relocated = {
+    initdb: join(installed, "bin", "initdb"),
+    postgres: join(installed, "bin", "postgres"),
+  };
+  // A cluster an earlier version of the stack made in place keeps working where it is.
+  if (!isSymlink(stackDataDir) && existsSync(join(stackDataDir, "PG_VERSION"))) {
+    return { ...relocated, dataDir: stackDataDir };
+  }
+  if (!isSymlink(stackDataDir)) {
+    rmSync(stackDataDir, { recursive: true, force: true });
+    mkdirSync(paths.data, { recursive: true });
+    symlinkSync(dataDir, stackDataDir);
+  }
+  return { ...relocated, dataDir };
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** The version in the package.json two folders above the binaries, when it can be read. */
+function embeddedVersion(nativeDir: string): string | undefined {
+  try {
+    const manifest = JSON.parse(readFileSync(join(nativeDir, "..", "package.json"), "utf8")) as {
+      version?: string;
+    };
+    return manifest.version;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs as `nobody` when we are root; see SERVICE_ROOT. */
 function asServiceUser(command: string, args: string[]): { command: string; args: string[] } {
-  if (process.getuid?.() !== 0) return { command, args };
+  if (!runningAsRoot()) return { command, args };
   return {
     command: "setpriv",
     args: ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", command, ...args],
@@ -90,23 +174,24 @@ function asServiceUser(command: string, args: string[]): { command: string; args
 }
 
 function chownToServiceUser(path: string): void {
-  if (process.getuid?.() !== 0) return;
+  if (!runningAsRoot()) return;
   const nobody = spawnSync("id", ["-u", "nobody"], { encoding: "utf8" });
   const nogroup = spawnSync("id", ["-g", "nobody"], { encoding: "utf8" });
   chownSync(path, Number(nobody.stdout.trim()), Number(nogroup.stdout.trim()));
 }
 
 async function startEmbedded(context: StackContext): Promise<number> {
-  const binaries = await embeddedBinaries();
-  const dataDir = join(context.paths.data, "postgres");
+  const bundled = await bundledPostgres(context.paths);
+  const { dataDir } = bundled;
   const logFile = logFileOf(context.paths, POSTGRES);
   const port = context.postgresUrl.port || "5432";
   if (!existsSync(join(dataDir, "PG_VERSION"))) {
     context.log(`postgres: initialising a bundled server in ${dataDir}`);
-    mkdirSync(context.paths.data, { recursive: true });
+    rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dirname(dataDir), { recursive: true });
     mkdirSync(dataDir, { mode: 0o700 });
     chownToServiceUser(dataDir);
-    const init = asServiceUser(binaries.initdb, [
+    const init = asServiceUser(bundled.initdb, [
       "-D",
       dataDir,
       "-U",
@@ -121,13 +206,13 @@ async function startEmbedded(context: StackContext): Promise<number> {
         POSTGRES,
         `initdb failed: ${(result.stderr || result.error?.message || "").trim()}`,
         logFile,
-        process.getuid?.() === 0
-          ? `as root the bundled server runs as "nobody": every folder above ${dataDir} must be world-executable`
+        runningAsRoot()
+          ? `as root the bundled server runs as "nobody", from ${dirname(dirname(bundled.initdb))}; check that nobody can read it`
           : undefined,
       );
     }
   }
-  const run = asServiceUser(binaries.postgres, [
+  const run = asServiceUser(bundled.postgres, [
     "-D",
     dataDir,
     "-p",
@@ -142,7 +227,8 @@ async function startEmbedded(context: StackContext): Promise<number> {
     name: POSTGRES,
     command: run.command,
     args: run.args,
-    cwd: context.paths.root,
+    // A folder the service user may enter, whatever the checkout's parents allow.
+    cwd: dirname(dataDir),
     logFile,
     marker: dataDir,
   });
