@@ -68,14 +68,18 @@ export interface EnsuredSchema {
 
 /**
  * Looks the schema up in the subject and registers it only when absent: the lookup needs no write
- * permission, and `created` tells bootstrap what it changed. Two concurrent callers may both see
- * "absent" and both register; the registry returns the same id to both.
+ * permission, and `created` tells bootstrap what it changed. Safe under concurrency and retries:
+ * several producers starting at once on a new topic, or a client repeating a request that had in
+ * fact succeeded, all end with the same id. That is why registration does not go through the
+ * client's register(), which reads the subject's compatibility, registers, then creates the
+ * subject's rule, a sequence two callers interleave into a 409 from the registry.
  */
 export async function ensureReadingSchema(
   registry: SchemaRegistry,
   subject: string,
   format: WireFormat,
   version: ReadingSchemaVersion,
+  options: { readonly registryUrl?: string } = {},
 ): Promise<EnsuredSchema> {
   const schema = confluentReadingSchema(format, version);
   const what = `${format} reading schema v${version}`;
@@ -84,12 +88,92 @@ export async function ensureReadingSchema(
   } catch (error) {
     if (!isNotFound(error)) throw new SchemaRegistrationError(subject, what, error);
   }
+  const registryUrl = options.registryUrl ?? registryUrlOf(registry);
+  if (registryUrl === undefined) {
+    throw new Error(`cannot tell the schema registry's URL from the client; pass options.registryUrl`);
+  }
   try {
-    const { id } = await registry.register(schema, { subject });
-    return { id, created: true };
+    // A new subject gets the product's rule before its first version, as bootstrap does; a rule
+    // someone set before stays as it is.
+    await ensureSubjectCompatibility(registryUrl, subject, "BACKWARD");
+    return { id: await registerSchemaVersion(registryUrl, subject, schema), created: true };
   } catch (error) {
     throw new SchemaRegistrationError(subject, what, error);
   }
+}
+
+const REGISTRY_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+
+/** A registry answer that was not 2xx, with its status, so callers can tell 409 from 5xx. */
+class RegistryResponseError extends Error {
+  readonly status: number;
+  constructor(method: string, url: string, status: number, body: string) {
+    super(`${method} ${url} answered ${status} ${body}`.trim());
+    this.name = "RegistryResponseError";
+    this.status = status;
+  }
+}
+
+async function registryRequest(method: string, url: string, body?: unknown): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: { accept: REGISTRY_CONTENT_TYPE, "content-type": REGISTRY_CONTENT_TYPE },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (error) {
+    const reason =
+      error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "";
+    throw new Error(
+      `cannot reach the schema registry at ${url} (${reason}); is the stack up? run: pnpm stack up`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const text = await response.text();
+  if (!response.ok) throw new RegistryResponseError(method, url, response.status, text);
+  return text === "" ? undefined : (JSON.parse(text) as unknown);
+}
+
+/**
+ * POST /subjects/{subject}/versions. The registry answers an identical schema with the id it
+ * already has, so a repeated or concurrent registration is harmless.
+ */
+async function registerSchemaVersion(
+  registryUrl: string,
+  subject: string,
+  schema: ReturnType<typeof confluentReadingSchema>,
+): Promise<number> {
+  const url = `${registryUrl.replace(/\/+$/, "")}/subjects/${encodeURIComponent(subject)}/versions`;
+  // Avro is the API's default type and is sent without one, as the Confluent client does.
+  const body =
+    schema.type === SchemaType.AVRO
+      ? { schema: schema.schema }
+      : { schemaType: schema.type, schema: schema.schema };
+  const answer = (await registryRequest("POST", url, body)) as { id?: unknown } | undefined;
+  if (typeof answer?.id !== "number") {
+    throw new Error(`POST ${url} answered without a schema id: ${JSON.stringify(answer)}`);
+  }
+  return answer.id;
+}
+
+/** Sets the subject's compatibility only when it has no rule of its own yet. */
+async function ensureSubjectCompatibility(
+  registryUrl: string,
+  subject: string,
+  compatibility: CompatibilityLevel,
+): Promise<void> {
+  const url = `${registryUrl.replace(/\/+$/, "")}/config/${encodeURIComponent(subject)}`;
+  try {
+    await registryRequest("GET", url);
+    return;
+  } catch (error) {
+    if (!(error instanceof RegistryResponseError && error.status === 404)) throw error;
+  }
+  await setSubjectCompatibility(registryUrl, subject, compatibility);
 }
 
 /**
@@ -108,41 +192,40 @@ function registryUrlOf(registry: SchemaRegistry): string | undefined {
 
 export type CompatibilityLevel = "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FULL" | "NONE";
 
-/** PUT {registryUrl}/config/{subject}: works before the subject has any version. */
+/**
+ * PUT {registryUrl}/config/{subject}: works before the subject has any version. Apicurio creates
+ * the subject's rule on the first PUT and answers 409 "already exists" to a second one (two
+ * bootstraps at once, or a retried PUT that had succeeded): then the rule is read back, and the
+ * call succeeds when it holds the level asked for.
+ */
 export async function setSubjectCompatibility(
   registryUrl: string,
   subject: string,
   compatibility: CompatibilityLevel,
 ): Promise<void> {
   const url = `${registryUrl.replace(/\/+$/, "")}/config/${encodeURIComponent(subject)}`;
-  let response: Response;
   try {
-    response = await fetch(url, {
-      method: "PUT",
-      headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
-      body: JSON.stringify({ compatibility }),
-      signal: AbortSignal.timeout(10_000),
-    });
+    await registryRequest("PUT", url, { compatibility });
+    return;
   } catch (error) {
-    const reason =
-      error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "";
-    throw new Error(
-      `cannot reach the schema registry at ${url} (${reason}); is the stack up? run: pnpm stack up`,
-      {
-        cause: error,
-      },
-    );
+    if (!(error instanceof RegistryResponseError && error.status === 409)) {
+      throw new Error(
+        `cannot set compatibility ${compatibility} on subject "${subject}": ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
   }
-  if (response.status === 409) {
-    // Apicurio creates the subject's rule on the first PUT and answers 409 "already exists" to a
-    // second writer racing it (two bootstraps at once). The loser's wish is the winner's: confirm it.
-    const current = await fetch(url, { signal: AbortSignal.timeout(10_000) }).then((r) => r.json());
-    const level = (current as { compatibilityLevel?: string; compatibility?: string }) ?? {};
-    if ((level.compatibilityLevel ?? level.compatibility) === compatibility) return;
-  }
-  if (!response.ok) {
+  const current = (await registryRequest("GET", url)) as {
+    compatibilityLevel?: string;
+    compatibility?: string;
+  };
+  const level = current?.compatibilityLevel ?? current?.compatibility;
+  if (level !== compatibility) {
     throw new Error(
-      `cannot set compatibility ${compatibility} on subject "${subject}": PUT ${url} answered ${response.status} ${await response.text()}`,
+      `cannot set compatibility ${compatibility} on subject "${subject}": it already has ${level ?? "another rule"}; ` +
+        `change it on purpose with PUT ${url}`,
     );
   }
 }
@@ -182,7 +265,7 @@ export async function registerReadingSchemas(
   for (const format of WIRE_FORMATS) {
     const subject = subjectOf(topic, format);
     await setSubjectCompatibility(registryUrl, subject, "BACKWARD");
-    const { id, created } = await ensureReadingSchema(registry, subject, format, version);
+    const { id, created } = await ensureReadingSchema(registry, subject, format, version, { registryUrl });
     results.push({ subject, format, version, id, created });
   }
   return results;

@@ -64,6 +64,25 @@ describe("reading schemas in the real registry", () => {
     }
   });
 
+  it("gives several encoders starting at once on a fresh subject one schema id", async () => {
+    const freshTopic = `schema-test-${runId}.concurrent`;
+    const subject = valueSubjectOf(freshTopic);
+    subjects.push(subject, jsonValueSubjectOf(freshTopic));
+    // Each with its own client, as separate producer processes would be.
+    const encoders = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        createReadingEncoder(new SchemaRegistry({ host: registryUrl }), freshTopic, "avro"),
+      ),
+    );
+    expect(new Set(encoders.map((encoder) => encoder.schemaId)).size).toBe(1);
+    const versions = await registryCall("GET", `/subjects/${encodeURIComponent(subject)}/versions`);
+    expect(versions.body).toEqual([1]);
+    expect(await registryCall("GET", `/config/${encodeURIComponent(subject)}`)).toEqual({
+      status: 200,
+      body: { compatibilityLevel: "BACKWARD" },
+    });
+  });
+
   it("is idempotent: a second registration finds the same ids and creates nothing", async () => {
     const again = await registerReadingSchemas(registry, topic);
     const versions = await registryCall("GET", `/subjects/${encodeURIComponent(subjects[0] ?? "")}/versions`);
