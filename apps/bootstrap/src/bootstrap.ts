@@ -1,6 +1,5 @@
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { createKafka, type Logger, postgresOptions } from "@weather/service-kit";
-import { logLevel } from "kafkajs";
 import type { BootstrapConfig } from "./config.ts";
 import { prepareProductDatabase } from "./database.ts";
 import { BootstrapError } from "./errors.ts";
@@ -8,21 +7,6 @@ import { registerSchemas } from "./schemas.ts";
 import type { BootstrapOutcome } from "./summary.ts";
 import { ensureTopics, topicSpecsOf } from "./topics.ts";
 import { kafkaProbe, postgresProbe, registryProbe, waitForServices } from "./wait-for-services.ts";
-
-/** kafkajs logs through our logger at debug level: its own retries are noise unless asked for. */
-function kafkaLogCreator(log: Logger) {
-  return () =>
-    ({
-      namespace,
-      log: entry,
-    }: {
-      namespace: string;
-      log: { message: string } & Record<string, unknown>;
-    }) => {
-      const { message, ...rest } = entry;
-      log.debug({ kafkajs: namespace, ...rest }, message);
-    };
-}
 
 /**
  * Makes an environment ready: waits for the services, then the database, the topics and the
@@ -40,11 +24,7 @@ export async function runBootstrap(config: BootstrapConfig, log: Logger): Promis
   const database = await prepareProductDatabase(databaseUrl, config.cities, config.sinkRole, pg);
   log.info({ step: "database", ...database }, "database ready");
 
-  const kafka = createKafka(config.connections, {
-    clientId: "bootstrap",
-    logLevel: logLevel.INFO,
-    logCreator: kafkaLogCreator(log),
-  });
+  const kafka = createKafka(config.connections, { clientId: "bootstrap", logger: log });
   const admin = kafka.admin();
   let topics: BootstrapOutcome["topics"];
   try {

@@ -82,9 +82,12 @@ describe("readBootstrapConfig", () => {
   });
 
   it("refuses a partition count Kafka would not take", () => {
-    expect(problemsOf({ READINGS_PARTITIONS: "0" })).toEqual(["READINGS_PARTITIONS: must be at least 1"]);
+    // Every worker names the setting, echoes the value (passwords masked) and says what is allowed.
+    expect(problemsOf({ READINGS_PARTITIONS: "0" })).toEqual([
+      'READINGS_PARTITIONS: "0": must be at least 1',
+    ]);
     expect(problemsOf({ READINGS_PARTITIONS: "2.5" })).toEqual([
-      "READINGS_PARTITIONS: must be a whole number",
+      'READINGS_PARTITIONS: "2.5": must be a whole number',
     ]);
   });
 });

@@ -1,17 +1,22 @@
-import { deadLetterTopicOf, loadStationCatalog, readingsTopicFrom } from "@weather/schema";
+import { CATALOG_SETTINGS, deadLetterTopicOf, loadStationCatalog, TOPIC_SETTINGS } from "@weather/schema";
 import {
-  ConfigError,
+  CONNECTION_GROUPS,
+  type CommandLine,
   type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
-  presentVariables,
+  type Env,
+  LOGGING_SETTINGS,
+  readCommandLine,
   readConnectionSettings,
+  readSettings,
+  type SettingsGroup,
   secretFrom,
-  toConfigProblems,
+  secretSettings,
+  setting,
+  throwIfProblems,
 } from "@weather/service-kit";
 import { z } from "zod";
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_READINGS_PARTITIONS = 6;
@@ -39,65 +44,119 @@ export interface BootstrapConfig {
 }
 
 const retentionMs = z.coerce
-  .number()
+  .number({ error: "must be a whole number of milliseconds" })
   .int("must be a whole number of milliseconds")
   .refine((n) => n === -1 || n >= 60_000, "must be at least 60000 (one minute), or -1 to keep forever");
 
-const bootstrapEnvSchema = z.object({
-  READINGS_PARTITIONS: z.coerce
-    .number()
-    .int("must be a whole number")
-    .min(1, "must be at least 1")
-    .max(1000, "must be at most 1000")
-    .default(DEFAULT_READINGS_PARTITIONS),
-  READINGS_RETENTION_MS: retentionMs.default(DEFAULT_READINGS_RETENTION_MS),
-  DLQ_RETENTION_MS: retentionMs.default(DEFAULT_DEAD_LETTER_RETENTION_MS),
-  BOOTSTRAP_WAIT_MS: z.coerce
-    .number()
-    .int("must be a whole number of milliseconds")
-    .min(0, "must not be negative")
-    .default(DEFAULT_WAIT_MS),
-  SINK_DB_ROLE: z
-    .string()
-    .trim()
-    .regex(
-      /^[a-z_][a-z0-9_]{0,62}$/,
-      "must be a lower-case PostgreSQL role name (letters, digits, _), or none",
-    )
-    .default(DEFAULT_SINK_DB_ROLE),
+const sinkPassword = secretSettings(
+  "SINK_DB_PASSWORD",
+  "the password bootstrap sets on the sink's role (absent: left as it is)",
+);
+
+/** Bootstrap's own settings; see CONNECTION_GROUPS, TOPIC_SETTINGS and CATALOG_SETTINGS for the shared ones. */
+export const BOOTSTRAP_SETTINGS = Object.freeze({
+  readingsPartitions: setting({
+    env: "READINGS_PARTITIONS",
+    value: "N",
+    description: "partitions of the readings topic and of its .dlq",
+    default: String(DEFAULT_READINGS_PARTITIONS),
+    schema: z.coerce
+      .number({ error: "must be a whole number" })
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .max(1000, "must be at most 1000"),
+  }),
+  readingsRetentionMs: setting({
+    env: "READINGS_RETENTION_MS",
+    value: "MS",
+    description: "retention.ms of the readings topic (-1 keeps messages forever)",
+    default: String(DEFAULT_READINGS_RETENTION_MS),
+    defaultText: "604800000 (7 days)",
+    schema: retentionMs,
+  }),
+  deadLetterRetentionMs: setting({
+    env: "DLQ_RETENTION_MS",
+    value: "MS",
+    description: "retention.ms of the dead-letter topic: dead letters wait for a human, so longer",
+    default: String(DEFAULT_DEAD_LETTER_RETENTION_MS),
+    defaultText: "2592000000 (30 days)",
+    schema: retentionMs,
+  }),
+  waitMs: setting({
+    env: "BOOTSTRAP_WAIT_MS",
+    value: "MS",
+    description: "how long to wait for Kafka, the registry and PostgreSQL to answer",
+    default: String(DEFAULT_WAIT_MS),
+    schema: z.coerce
+      .number({ error: "must be a whole number of milliseconds" })
+      .int("must be a whole number of milliseconds")
+      .min(0, "must not be negative"),
+  }),
+  sinkRole: setting({
+    env: "SINK_DB_ROLE",
+    value: "ROLE",
+    description: "the sink's least-privilege PostgreSQL role, created with LOGIN (none: create none)",
+    default: DEFAULT_SINK_DB_ROLE,
+    schema: z
+      .string()
+      .trim()
+      .regex(
+        /^[a-z_][a-z0-9_]{0,62}$/,
+        "must be a lower-case PostgreSQL role name (letters, digits, _), or none",
+      ),
+  }),
+  sinkPassword: sinkPassword.value,
+  sinkPasswordFile: sinkPassword.file,
 });
+
+/** Every setting bootstrap reads, as --help and its README show them. */
+export const BOOTSTRAP_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze([
+  { title: "bootstrap", settings: BOOTSTRAP_SETTINGS },
+  { title: "Topic", settings: TOPIC_SETTINGS },
+  { title: "Station catalog", settings: CATALOG_SETTINGS },
+  ...CONNECTION_GROUPS,
+  { title: "Logging", settings: LOGGING_SETTINGS },
+]);
+
+/** Reads bootstrap's configuration, adding every problem to `problems`. */
+export function configureBootstrap(input: {
+  readonly env: Env;
+  readonly commandLine: CommandLine;
+  readonly problems: ConfigProblem[];
+}): BootstrapConfig {
+  const { env, commandLine, problems } = input;
+  const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
+  const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
+  const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);
+  const own = readSettings(BOOTSTRAP_SETTINGS, { env, commandLine }, problems);
+  const password = secretFrom(
+    { value: own.sinkPassword, file: own.sinkPasswordFile },
+    "SINK_DB_PASSWORD",
+    problems,
+  );
+  throwIfProblems(problems);
+  return Object.freeze({
+    connections: connections as ConnectionSettings,
+    readingsTopic,
+    deadLetterTopic: deadLetterTopicOf(readingsTopic),
+    readingsPartitions: own.readingsPartitions,
+    readingsRetentionMs: own.readingsRetentionMs,
+    deadLetterRetentionMs: own.deadLetterRetentionMs,
+    waitMs: own.waitMs,
+    cities: Object.freeze([...(catalog?.cities ?? [])]),
+    sinkRole:
+      own.sinkRole === "none"
+        ? null
+        : Object.freeze({ name: own.sinkRole, ...(password !== undefined ? { password } : {}) }),
+  });
+}
 
 /**
  * Reads and validates bootstrap's whole configuration once, reporting every problem together.
- * Empty variables count as unset, as in readConnectionSettings.
  * @throws ConfigError
  */
-export function readBootstrapConfig(env: Env): BootstrapConfig {
+export function readBootstrapConfig(env: Env, argv: readonly string[] = []): BootstrapConfig {
   const problems: ConfigProblem[] = [];
-  const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
-  const readingsTopic = collectProblems(problems, "READINGS_TOPIC", () => readingsTopicFrom(env));
-  const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
-  const parsed = bootstrapEnvSchema.safeParse(presentVariables(env));
-  if (!parsed.success) problems.push(...toConfigProblems(parsed.error));
-  const sinkPassword = secretFrom(env, "SINK_DB_PASSWORD", problems);
-  if (problems.length > 0 || !connections || !readingsTopic || !catalog || !parsed.success) {
-    throw new ConfigError(problems);
-  }
-  return Object.freeze({
-    connections,
-    readingsTopic,
-    deadLetterTopic: deadLetterTopicOf(readingsTopic),
-    readingsPartitions: parsed.data.READINGS_PARTITIONS,
-    readingsRetentionMs: parsed.data.READINGS_RETENTION_MS,
-    deadLetterRetentionMs: parsed.data.DLQ_RETENTION_MS,
-    waitMs: parsed.data.BOOTSTRAP_WAIT_MS,
-    cities: Object.freeze([...catalog.cities]),
-    sinkRole:
-      parsed.data.SINK_DB_ROLE === "none"
-        ? null
-        : Object.freeze({
-            name: parsed.data.SINK_DB_ROLE,
-            ...(sinkPassword !== undefined ? { password: sinkPassword } : {}),
-          }),
-  });
+  const commandLine = readCommandLine(argv, BOOTSTRAP_SETTING_GROUPS, problems);
+  return configureBootstrap({ env, commandLine, problems });
 }

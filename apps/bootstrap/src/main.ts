@@ -1,21 +1,26 @@
-import { createLogger } from "@weather/service-kit";
+/**
+ * bootstrap: makes an environment ready in one idempotent run: database, migrations, city
+ * tables, topics, schemas. Wiring only; see bootstrap.ts for the steps.
+ */
+import { runWorker } from "@weather/service-kit";
 import { runBootstrap } from "./bootstrap.ts";
-import { readBootstrapConfig } from "./config.ts";
-import { describeFailure, EXIT } from "./errors.ts";
+import { BOOTSTRAP_SETTING_GROUPS, configureBootstrap } from "./config.ts";
 import { formatSummary, summarize } from "./summary.ts";
 
-const log = createLogger("bootstrap");
-
-try {
-  const config = readBootstrapConfig(process.env);
-  const summary = summarize(await runBootstrap(config, log));
-  log.info({ summary }, "bootstrap finished");
-  console.log(formatSummary(summary));
-  process.exitCode = summary.conflicts.length > 0 ? EXIT.conflict : EXIT.ok;
-} catch (error) {
-  const { line, exitCode } = describeFailure(error);
-  // A bug deserves its stack, in the JSON log; an expected failure only the one line.
-  if (exitCode === EXIT.unexpected) log.error({ err: error }, "bootstrap failed unexpectedly");
-  console.error(line);
-  process.exitCode = exitCode;
-}
+await runWorker({
+  name: "bootstrap",
+  summary:
+    "Makes an environment ready, idempotently: the database, its migrations and city tables, the sink's role, the topics and the reading schemas.",
+  details: [
+    "A second run changes nothing and says so; two runs at once both succeed with one set of objects.",
+    "Exits 4 when an existing topic contradicts the configuration (its partition count), after doing the rest.",
+  ],
+  settings: BOOTSTRAP_SETTING_GROUPS,
+  configure: configureBootstrap,
+  async run(config, { logger }) {
+    const summary = summarize(await runBootstrap(config, logger));
+    logger.info({ summary }, "bootstrap finished");
+    console.log(formatSummary(summary));
+    return summary.conflicts.length > 0 ? "CONFLICT" : "OK";
+  },
+});

@@ -7,7 +7,6 @@ import {
   type PostgresSecurityOptions,
   redactUrl,
 } from "@weather/service-kit";
-import { logLevel } from "kafkajs";
 import postgres from "postgres";
 import { BootstrapError, reasonOf } from "./errors.ts";
 
@@ -41,10 +40,9 @@ export function kafkaProbe(
       // No retries inside kafkajs: the loop below owns retrying and reports every attempt.
       const kafka = createKafka(settings, {
         clientId: "bootstrap-probe",
-        connectionTimeout: 2_000,
-        requestTimeout: 5_000,
-        retry: { retries: 0 },
-        logLevel: logLevel.NOTHING,
+        connectionTimeoutMs: 2_000,
+        requestTimeoutMs: 5_000,
+        retry: "none",
       });
       const admin = kafka.admin();
       try {

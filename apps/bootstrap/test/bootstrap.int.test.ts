@@ -160,7 +160,7 @@ describe("bad configuration", () => {
     expect(result.code).toBe(2);
     expect(result.errorLines).toHaveLength(1);
     expect(result.errorLines[0]).toMatch(
-      /^bootstrap: invalid configuration: DATABASE_URL: must be a postgres:\/\/ URL/,
+      /^bootstrap: invalid configuration: DATABASE_URL: "postgres\/\/127\.0\.0\.1\/weather": must be a postgres:\/\/ URL/,
     );
   });
 

@@ -1,17 +1,21 @@
-import { parseArgs } from "node:util";
-import { readingsTopicFrom } from "@weather/schema";
+import { CATALOG_SETTINGS, loadStationCatalog, type StationCatalog, TOPIC_SETTINGS } from "@weather/schema";
 import {
-  ConfigError,
+  CONNECTION_GROUPS,
+  type CommandLine,
   type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
-  presentVariables,
+  type Env,
+  LOGGING_SETTINGS,
+  readCommandLine,
   readConnectionSettings,
-  toConfigProblems,
+  readSettings,
+  type SettingsGroup,
+  setting,
+  switchSchema,
+  throwIfProblems,
 } from "@weather/service-kit";
 import { z } from "zod";
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /** Everything the sink needs to run, parsed once at the edge. */
 export interface SinkConfig extends ConnectionSettings {
@@ -34,6 +38,8 @@ export interface SinkConfig extends ConnectionSettings {
   readonly backoffMaxMs: number;
   /** Exit 0 once every partition of the topic is stored up to its high watermark. */
   readonly untilCaughtUp: boolean;
+  /** The stations readings are validated against. */
+  readonly catalog: StationCatalog;
 }
 
 export const DEFAULT_GROUP_ID = "pg-sink";
@@ -46,73 +52,121 @@ const int = (min: number, max: number) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
-const sinkEnvSchema = z.object({
-  SINK_GROUP_ID: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9._-]{1,249}$/, "must be 1-249 letters, digits, '.', '_' or '-'")
-    .default(DEFAULT_GROUP_ID),
+/** The sink's own settings; see CONNECTION_GROUPS, TOPIC_SETTINGS and CATALOG_SETTINGS for the shared ones. */
+export const SINK_SETTINGS = Object.freeze({
+  groupId: setting({
+    env: "SINK_GROUP_ID",
+    description: "consumer group; its progress is stored in PostgreSQL's consumer_offsets",
+    default: DEFAULT_GROUP_ID,
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._-]{1,249}$/, "must be 1-249 letters, digits, '.', '_' or '-'"),
+  }),
   // Measured with pnpm bench (500k readings, 6 partitions, 2 cores): 500 per transaction drains about
   // 26k rows/s, 2000 about 42k, 5000 about 42k alone and 50-65k with three partitions at once;
   // larger chunks do not help, a fetch brings at most 1 MB (about 6,000 readings) per partition.
-  SINK_BATCH_SIZE: int(1, 100_000).default(5_000),
+  batchSize: setting({
+    env: "SINK_BATCH_SIZE",
+    value: "N",
+    description: "most messages stored in one transaction",
+    default: "5000",
+    schema: int(1, 100_000),
+  }),
   // At most the pool's four connections (database.ts); the caught-up check shares them.
-  SINK_PARTITIONS_CONCURRENTLY: int(1, 4).default(3),
-  SINK_BATCH_MAX_WAIT_MS: int(0, 60_000).default(500),
-  SINK_HTTP_PORT: int(0, 65_535).default(DEFAULT_HTTP_PORT),
+  partitionsConcurrently: setting({
+    env: "SINK_PARTITIONS_CONCURRENTLY",
+    value: "N",
+    description: "partitions stored at once, each in its own transaction (at most 4, the pool's size)",
+    default: "3",
+    schema: int(1, 4),
+  }),
+  batchMaxWaitMs: setting({
+    env: "SINK_BATCH_MAX_WAIT_MS",
+    value: "MS",
+    description: "longest a fetch waits on the broker for data",
+    default: "500",
+    schema: int(0, 60_000),
+  }),
+  httpPort: setting({
+    env: "SINK_HTTP_PORT",
+    value: "PORT",
+    description: "port of /healthz, /readyz and /metrics (0 picks a free one)",
+    default: String(DEFAULT_HTTP_PORT),
+    schema: int(0, 65_535),
+  }),
   // The broker's group.min.session.timeout.ms is 6 s by default.
-  SINK_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
-  SINK_BACKOFF_INITIAL_MS: int(1, 60_000).default(200),
-  SINK_BACKOFF_MAX_MS: int(1, 600_000).default(10_000),
+  sessionTimeoutMs: setting({
+    env: "SINK_SESSION_TIMEOUT_MS",
+    value: "MS",
+    description: "how long the group waits for a silent member before reassigning its partitions",
+    default: "30000",
+    schema: int(6_000, 300_000),
+  }),
+  backoffInitialMs: setting({
+    env: "SINK_BACKOFF_INITIAL_MS",
+    value: "MS",
+    description: "first wait before retrying while PostgreSQL, Kafka or the registry is down",
+    default: "200",
+    schema: int(1, 60_000),
+  }),
+  backoffMaxMs: setting({
+    env: "SINK_BACKOFF_MAX_MS",
+    value: "MS",
+    description: "longest wait between retries during an outage",
+    default: "10000",
+    schema: int(1, 600_000),
+  }),
+  untilCaughtUp: setting({
+    env: "SINK_UNTIL_CAUGHT_UP",
+    flag: "until-caught-up",
+    switch: true,
+    description: "exit 0 once every partition is stored up to its end, instead of running until stopped",
+    default: "false",
+    schema: switchSchema,
+  }),
 });
 
+/** Every setting the sink reads, as --help and its README show them. */
+export const SINK_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze([
+  { title: "pg-sink", settings: SINK_SETTINGS },
+  { title: "Topic", settings: TOPIC_SETTINGS },
+  { title: "Station catalog", settings: CATALOG_SETTINGS },
+  ...CONNECTION_GROUPS,
+  { title: "Logging", settings: LOGGING_SETTINGS },
+]);
+
+/** Reads the sink's configuration, adding every problem to `problems`. */
+export function configureSink(input: {
+  readonly env: Env;
+  readonly commandLine: CommandLine;
+  readonly problems: ConfigProblem[];
+}): SinkConfig {
+  const { env, commandLine, problems } = input;
+  const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
+  const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
+  const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);
+  const before = problems.length;
+  const own = readSettings(SINK_SETTINGS, { env, commandLine }, problems);
+  // Compared only once both parsed, so a bad value is reported once, for what it is.
+  if (problems.length === before && own.backoffMaxMs < own.backoffInitialMs) {
+    problems.push({ setting: "SINK_BACKOFF_MAX_MS", message: "must not be below SINK_BACKOFF_INITIAL_MS" });
+  }
+  throwIfProblems(problems);
+  return Object.freeze({
+    ...(connections as ConnectionSettings),
+    ...own,
+    readingsTopic,
+    catalog: catalog as StationCatalog,
+  });
+}
+
 /**
- * Reads the sink's configuration from the environment and its command line, reporting every
- * problem at once. Empty variables count as unset, as `VAR= cmd` usually means "use the default".
+ * The sink's configuration from an environment and a command line, every problem at once.
  * @throws ConfigError
  */
 export function readSinkConfig(env: Env, argv: readonly string[] = []): SinkConfig {
   const problems: ConfigProblem[] = [];
-  const present = presentVariables(env);
-  const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
-  const readingsTopic = collectProblems(problems, "READINGS_TOPIC", () => readingsTopicFrom(env));
-
-  const parsed = sinkEnvSchema.safeParse(present);
-  if (!parsed.success) problems.push(...toConfigProblems(parsed.error));
-
-  let untilCaughtUp = false;
-  try {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: { "until-caught-up": { type: "boolean", default: false } },
-      strict: true,
-      allowPositionals: false,
-    });
-    untilCaughtUp = values["until-caught-up"];
-  } catch (error) {
-    problems.push({
-      setting: "command line",
-      message: `${(error as Error).message}; known: --until-caught-up`,
-    });
-  }
-
-  if (parsed.success && parsed.data.SINK_BACKOFF_MAX_MS < parsed.data.SINK_BACKOFF_INITIAL_MS) {
-    problems.push({ setting: "SINK_BACKOFF_MAX_MS", message: "must not be below SINK_BACKOFF_INITIAL_MS" });
-  }
-  if (problems.length > 0 || !parsed.success || !connections || !readingsTopic) {
-    throw new ConfigError(problems);
-  }
-  return Object.freeze({
-    ...connections,
-    readingsTopic,
-    groupId: parsed.data.SINK_GROUP_ID,
-    batchSize: parsed.data.SINK_BATCH_SIZE,
-    partitionsConcurrently: parsed.data.SINK_PARTITIONS_CONCURRENTLY,
-    batchMaxWaitMs: parsed.data.SINK_BATCH_MAX_WAIT_MS,
-    httpPort: parsed.data.SINK_HTTP_PORT,
-    sessionTimeoutMs: parsed.data.SINK_SESSION_TIMEOUT_MS,
-    backoffInitialMs: parsed.data.SINK_BACKOFF_INITIAL_MS,
-    backoffMaxMs: parsed.data.SINK_BACKOFF_MAX_MS,
-    untilCaughtUp,
-  });
+  const commandLine = readCommandLine(argv, SINK_SETTING_GROUPS, problems);
+  return configureSink({ env, commandLine, problems });
 }

@@ -1,6 +1,5 @@
-import type { Logger, PostgresSecurityOptions } from "@weather/service-kit";
+import type { PostgresSecurityOptions } from "@weather/service-kit";
 import postgres, { type Sql } from "postgres";
-import { isTransientDatabaseError } from "./outage.ts";
 
 /**
  * The sink's PostgreSQL pool, replaceable. postgres.js 3.4.9 can write to a connection whose
@@ -8,7 +7,7 @@ import { isTransientDatabaseError } from "./outage.ts";
  * it). That throws from a setImmediate, outside any promise (porsager/postgres#1154, #1208), and
  * leaves the connection object unable to flush again, so the pool would slowly fill with dead
  * connections. After any connection-level failure the sink therefore starts a fresh pool and
- * lets the old one drain; guardAgainstPostgresDefects keeps the stray error from killing the process.
+ * lets the old one drain; main.ts's `survivable` keeps the stray error from killing the process.
  */
 export interface DatabasePool {
   current(): Sql;
@@ -59,32 +58,4 @@ export function isPostgresNullSocketBug(error: unknown): boolean {
     /nextWrite/.test(error.stack ?? "") &&
     /postgres[/\\]src[/\\]connection\.js/.test(error.stack ?? "")
   );
-}
-
-/**
- * For the process that owns the sink: postgres.js 3.4.9 throws from a timer when a backend dies
- * under it, and may leave a dead query's rejection unobserved. Those two are survived, because the
- * sink awaits every query of its own, so the transaction concerned has already failed and is
- * retried; the pool is renewed. Any other uncaught error is a bug: log it and exit 1.
- */
-export function guardAgainstPostgresDefects(logger: Logger, renewPool: () => void): void {
-  const survivable = (error: unknown) => {
-    if (!isPostgresNullSocketBug(error) && !isTransientDatabaseError(error)) return false;
-    logger.warn(
-      { err: error },
-      "postgres.js failed outside any query (porsager/postgres#1208); renewing the pool",
-    );
-    renewPool();
-    return true;
-  };
-  process.on("uncaughtException", (error) => {
-    if (survivable(error)) return;
-    logger.fatal({ err: error }, "uncaught exception; exiting");
-    process.exit(1);
-  });
-  process.on("unhandledRejection", (reason) => {
-    if (survivable(reason)) return;
-    logger.fatal({ err: reason }, "unhandled promise rejection; exiting");
-    process.exit(1);
-  });
 }

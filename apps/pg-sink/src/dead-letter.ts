@@ -1,3 +1,4 @@
+import { within } from "@weather/service-kit";
 import type { IHeaders, KafkaMessage, Message, Producer } from "kafkajs";
 
 /** Why a message cannot be stored; its `kind` is the metric label and the header operators filter on. */
@@ -59,7 +60,23 @@ export async function sendDeadLetters(
   producer: Producer,
   deadLetterTopic: string,
   letters: readonly Message[],
+  timeoutMs = DEAD_LETTER_SEND_TIMEOUT_MS,
 ): Promise<void> {
   if (letters.length === 0) return;
-  await producer.send({ topic: deadLetterTopic, messages: [...letters], acks: -1 });
+  await within(
+    producer.send({ topic: deadLetterTopic, messages: [...letters], acks: -1 }),
+    timeoutMs,
+    () =>
+      new Error(
+        `Kafka did not acknowledge ${letters.length} dead letters to ${deadLetterTopic} within ${timeoutMs} ms`,
+      ),
+  );
 }
+
+/**
+ * The dead-letter producer retries without a count, as an idempotent producer should (see
+ * sensor-producer's kafka-sink.ts); a send still unacknowledged after this long counts as a Kafka
+ * outage, which the sink waits out, heartbeating, before sending again. A letter the abandoned
+ * send still delivers is then there twice: dead letters are at least once, rows exactly once.
+ */
+export const DEAD_LETTER_SEND_TIMEOUT_MS = 30_000;

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { WorkerError } from "@weather/service-kit";
 import type { Registry } from "prom-client";
 
 export interface Readiness {
@@ -61,9 +62,10 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       resolve();
     });
   }).catch((error: unknown) => {
-    throw new Error(
-      `cannot listen on port ${options.port} (${(error as NodeJS.ErrnoException).code ?? error}); set SINK_HTTP_PORT to a free port`,
-      { cause: error },
+    throw new WorkerError(
+      "CONFIGURATION",
+      `cannot listen on port ${options.port} (${(error as NodeJS.ErrnoException).code ?? error})`,
+      { cause: error, hint: "set SINK_HTTP_PORT to a free port, or 0 for any" },
     );
   });
   let closing: Promise<void> | undefined;

@@ -1,52 +1,55 @@
-import { loadStationCatalog } from "@weather/schema";
-import { createLogger } from "@weather/service-kit";
-import { readSinkConfig } from "./config.ts";
-import { guardAgainstPostgresDefects } from "./database.ts";
+/**
+ * pg-sink: consumes the readings topic and stores each reading exactly once in PostgreSQL.
+ * Wiring only; see sink.ts for what it opens and consume.ts for how a batch is stored.
+ */
+import { runWorker } from "@weather/service-kit";
+import { configureSink, SINK_SETTING_GROUPS } from "./config.ts";
+import { isPostgresNullSocketBug } from "./database.ts";
+import { isTransientDatabaseError } from "./outage.ts";
 import { type Sink, startSink } from "./sink.ts";
 
-/** Longest a shutdown may take: the chunk in flight, the Kafka commit, leaving the group. */
-const SHUTDOWN_TIMEOUT_MS = 30_000;
-
-const logger = createLogger("pg-sink");
-
-let config: ReturnType<typeof readSinkConfig>;
-let catalog: ReturnType<typeof loadStationCatalog>;
-try {
-  config = readSinkConfig(process.env, process.argv.slice(2));
-  catalog = loadStationCatalog(process.env);
-} catch (error) {
-  logger.fatal((error as Error).message);
-  process.exit(2);
-}
-
 let started: Sink | undefined;
-// Before anything connects: survives postgres.js's known defects, exits 1 on any other uncaught error.
-guardAgainstPostgresDefects(logger, () => started?.renewDatabasePool());
 
-const sink = await startSink(config, { logger, catalog }).catch((error: unknown) => {
-  logger.fatal({ err: error }, "pg-sink could not start; is the stack up? run: pnpm stack up");
-  process.exit(1);
-});
-
-started = sink;
-
-let exiting = false;
-async function exit(reason: string, code: number): Promise<void> {
-  if (exiting) return;
-  exiting = true;
-  logger.info({ reason }, "pg-sink shutting down");
-  setTimeout(() => {
-    logger.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms; exiting anyway`);
-    process.exit(1);
-  }, SHUTDOWN_TIMEOUT_MS).unref();
-  await sink.stop();
-  process.exit(code);
-}
-
-process.once("SIGTERM", () => void exit("SIGTERM", 0));
-process.once("SIGINT", () => void exit("SIGINT", 0));
-void sink.caughtUp.then(() => exit("caught up", 0));
-sink.failed.catch((error: unknown) => {
-  logger.fatal({ err: error }, "the Kafka consumer failed and will not restart");
-  void exit("consumer failed", 1);
+await runWorker({
+  name: "pg-sink",
+  summary:
+    "Consumes the readings topic and stores each reading exactly once in PostgreSQL, one table per city.",
+  usage: "[--until-caught-up]",
+  details: [
+    "Rows and each partition's offset commit in one transaction; messages it cannot store go to <topic>.dlq.",
+    "/healthz, /readyz and /metrics are served on SINK_HTTP_PORT. SIGTERM finishes the chunk in flight.",
+  ],
+  settings: SINK_SETTING_GROUPS,
+  configure: configureSink,
+  shutdownTimeoutMs: 30_000,
+  // postgres.js 3.4.9 can throw from a timer when a backend dies under it, or leave a dead query's
+  // rejection unobserved (porsager/postgres#1208): the transaction concerned has already failed
+  // and is retried, so the process survives it on a fresh pool (see database.ts).
+  survivable(error, logger) {
+    if (!isPostgresNullSocketBug(error) && !isTransientDatabaseError(error)) return false;
+    logger.warn(
+      { err: error },
+      "postgres.js failed outside any query (porsager/postgres#1208); renewing the pool",
+    );
+    started?.renewDatabasePool();
+    return true;
+  },
+  async run(config, { logger, signal }) {
+    const sink = await startSink(config, { logger });
+    started = sink;
+    try {
+      const stopped = new Promise<"stopped">((resolve) =>
+        signal.addEventListener("abort", () => resolve("stopped")),
+      );
+      const ending = await Promise.race([
+        sink.caughtUp.then(() => "caught up" as const),
+        sink.failed,
+        stopped,
+      ]);
+      logger.info({ reason: ending }, "pg-sink shutting down");
+      return "OK";
+    } finally {
+      await sink.stop();
+    }
+  },
 });

@@ -1,19 +1,6 @@
-/** What the sink waits for while a dependency is down; the log line and the readiness detail. */
-export type Dependency = "PostgreSQL" | "schema registry" | "Kafka";
-
-/**
- * A dependency could not be reached. The work that hit it is retried unchanged once it is back;
- * nothing is skipped. Expected failures of a message (bad bytes) are not outages: they are Poison.
- */
-export class DependencyUnavailableError extends Error {
-  readonly dependency: Dependency;
-
-  constructor(dependency: Dependency, cause: unknown) {
-    super(`${dependency} unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = "DependencyUnavailableError";
-    this.dependency = dependency;
-  }
-}
+// What the sink waits out while a dependency is down: the shared outage error, re-exported here
+// next to the sink's own rule for which database errors are outages.
+export { type Dependency, DependencyUnavailableError } from "@weather/service-kit";
 
 /** Node and postgres.js error codes of a connection that failed or broke. */
 const CONNECTION_CODES = new Set([

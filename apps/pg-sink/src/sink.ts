@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { createReadingDecoder, deadLetterTopicOf, type StationCatalog } from "@weather/schema";
 import { createKafka, type Logger, postgresOptions } from "@weather/service-kit";
-import { type Admin, type Consumer, type LogEntry, logLevel, Partitioners, type Producer } from "kafkajs";
+import { type Admin, type Consumer, Partitioners, type Producer } from "kafkajs";
 import { isCaughtUp } from "./caught-up.ts";
 import { classifyMessages } from "./classify.ts";
 import type { SinkConfig } from "./config.ts";
@@ -30,34 +30,21 @@ export interface Sink {
 
 export interface SinkOptions {
   readonly logger: Logger;
-  readonly catalog: StationCatalog;
+  /** The stations readings are validated against; default: the configuration's. */
+  readonly catalog?: StationCatalog;
   /** Identifies this instance in Kafka and PostgreSQL (client id, application_name). */
   readonly instanceId?: string;
 }
 
 const CAUGHT_UP_POLL_MS = 1_000;
 
-/** kafkajs logs through pino, at WARN and above: its INFO lines are per-connection chatter. */
-function kafkaLogCreator(logger: Logger) {
-  const kafkaLogger = logger.child({ component: "kafkajs" });
-  return () =>
-    ({ level, log }: LogEntry) => {
-      const { message, ...extra } = log;
-      // A heartbeat answered "rebalancing" is routine; kafkajs logs it as an error anyway.
-      const routine = /rebalanc/i.test(String(extra.error ?? ""));
-      if (routine) kafkaLogger.info(extra, message);
-      else if (level === logLevel.ERROR || level === logLevel.NOTHING) kafkaLogger.error(extra, message);
-      else if (level === logLevel.WARN) kafkaLogger.warn(extra, message);
-      else kafkaLogger.debug(extra, message);
-    };
-}
-
 /**
  * Opens every connection the sink owns, starts consuming and serving /metrics, and returns the
  * handle that closes them again in reverse order. If a step fails, what was opened is closed.
  */
 export async function startSink(config: SinkConfig, options: SinkOptions): Promise<Sink> {
-  const { logger, catalog } = options;
+  const { logger } = options;
+  const catalog = options.catalog ?? config.catalog;
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}`;
   const deadLetterTopic = deadLetterTopicOf(config.readingsTopic);
   const metrics = createSinkMetrics();
@@ -100,25 +87,23 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     const database = createDatabasePool(config.databaseUrl, `pg-sink ${instanceId}`, postgresOptions(config));
     closers.push({ name: "PostgreSQL pool", close: () => database.end() });
 
-    const kafka = createKafka(config, {
-      clientId: `pg-sink-${instanceId}`,
-      logLevel: logLevel.WARN,
-      logCreator: kafkaLogCreator(logger),
-    });
+    const kafka = createKafka(config, { clientId: `pg-sink-${instanceId}`, logger });
 
     // Idempotent, so a send retried after a lost acknowledgement does not write a dead letter twice.
     const producer: Producer = kafka.producer({
       idempotent: true,
+      // No count (see sendDeadLetters for what bounds a send instead).
+      retry: { retries: Number.MAX_SAFE_INTEGER },
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       // Dead letters keep their original key; which DLQ partition it hashes to does not matter.
       createPartitioner: Partitioners.DefaultPartitioner,
     });
-    await producer.connect();
+    await connectTo("Kafka", config.kafkaBrokers.join(","), () => producer.connect());
     closers.push({ name: "Kafka producer", close: () => producer.disconnect() });
 
     const admin: Admin = kafka.admin();
-    await admin.connect();
+    await connectTo("Kafka", config.kafkaBrokers.join(","), () => admin.connect());
     closers.push({ name: "Kafka admin", close: () => admin.disconnect() });
     await rewindIfTopicWasRecreated(admin, database, config, logger);
 
@@ -157,7 +142,7 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
       else logger.warn({ err: payload.error }, "consumer crashed; kafkajs restarts it");
     });
 
-    await consumer.connect();
+    await connectTo("Kafka", config.kafkaBrokers.join(","), () => consumer.connect());
     closers.push({ name: "Kafka consumer", close: () => consumer.disconnect() });
     // Where a new group starts in Kafka does not matter much: each batch is checked against, and if
     // need be sought back to, the offset stored in PostgreSQL.
@@ -211,6 +196,19 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/** A connection that fails at start ends the run as DEPENDENCY_UNAVAILABLE, saying where. */
+async function connectTo(dependency: "Kafka", address: string, connect: () => Promise<void>): Promise<void> {
+  try {
+    await connect();
+  } catch (error) {
+    throw new DependencyUnavailableError(
+      dependency,
+      error,
+      `cannot connect to ${dependency} at ${address}; is the stack up? run: pnpm stack up`,
+    );
   }
 }
 

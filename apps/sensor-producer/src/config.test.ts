@@ -6,14 +6,14 @@ const STATIONS = ["CYWG", "CYVR"];
 const NOW = Date.parse("2024-05-01T12:00:00Z");
 
 function run(argv: string[], env: Record<string, string> = {}) {
-  const parsed: ParsedCommandLine = parseCommandLine(argv, env, STATIONS, NOW);
+  const parsed: ParsedCommandLine = parseCommandLine(argv, env, NOW);
   if (parsed.kind !== "run") throw new Error("expected a run configuration");
   return parsed.config;
 }
 
 function problemsOf(argv: string[], env: Record<string, string> = {}) {
   try {
-    parseCommandLine(argv, env, STATIONS, NOW);
+    parseCommandLine(argv, env, NOW);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -125,7 +125,7 @@ describe("parseCommandLine", () => {
   });
 
   it("answers --help with every flag, its variable and its default", () => {
-    const parsed = parseCommandLine(["--help"], {}, STATIONS, NOW);
+    const parsed = parseCommandLine(["--help"], {}, NOW);
     expect(parsed.kind).toBe("help");
     const text = helpText();
     for (const name of [

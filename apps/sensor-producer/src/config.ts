@@ -1,22 +1,34 @@
 import { randomInt } from "node:crypto";
-import { parseArgs } from "node:util";
 import {
-  DEFAULT_READINGS_TOPIC,
+  CATALOG_SETTINGS,
+  loadStationCatalog,
   type ReadingSchemaVersion,
-  readingsTopicFrom,
+  type Station,
+  type StationCatalog,
+  TOPIC_SETTINGS,
   type WireFormat,
 } from "@weather/schema";
 import {
-  ConfigError,
+  CONNECTION_GROUPS,
+  type CommandLine,
   type ConfigProblem,
+  type ConnectionSettings,
   collectProblems,
+  type Env,
   type KafkaSecurity,
+  LOGGING_SETTINGS,
+  readCommandLine,
   readConnectionSettings,
+  readSettings,
+  helpText as renderHelp,
+  type SettingsGroup,
+  type SettingValues,
+  setting,
+  sourceOf as sourceOfSetting,
+  throwIfProblems,
 } from "@weather/service-kit";
 import { z } from "zod";
 import type { Schedule } from "./schedule.ts";
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /** Everything the producer needs, validated once at start-up and frozen. */
 export interface ProducerConfig {
@@ -25,6 +37,8 @@ export interface ProducerConfig {
   readonly ratePerSecond: number | null;
   /** Station ids to simulate, in catalog order. */
   readonly stationIds: readonly string[];
+  /** Those stations, from the catalog (STATIONS_FILE and the built-in ones). */
+  readonly stations: readonly Station[];
   readonly format: WireFormat;
   /** The reading schema version written; 2 adds pressureHpa. */
   readonly schemaVersion: ReadingSchemaVersion;
@@ -33,6 +47,8 @@ export interface ProducerConfig {
   readonly compression: Compression;
   /** Most readings per produce request. */
   readonly batchSize: number;
+  /** Longest one batch may wait for its acknowledgement before the run fails. */
+  readonly sendTimeoutMs: number;
   readonly progressIntervalMs: number;
   /** Port of the Prometheus /metrics endpoint; null: none. */
   readonly metricsPort: number | null;
@@ -47,102 +63,6 @@ export type Compression = "none" | "gzip";
 export type ParsedCommandLine =
   | { readonly kind: "run"; readonly config: ProducerConfig }
   | { readonly kind: "help"; readonly text: string };
-
-interface OptionSpec {
-  readonly env: string;
-  readonly value: string;
-  readonly help: string;
-  readonly default?: string;
-}
-
-/** The flags, their environment variables and their defaults: the single source of --help. */
-const OPTIONS = {
-  count: {
-    env: "PRODUCER_COUNT",
-    value: "N",
-    help: "send exactly N readings per station, then exit (the last N intervals up to now, or N steps from --from)",
-  },
-  interval: {
-    env: "PRODUCER_INTERVAL",
-    value: "DURATION",
-    help: "time between readings of a station in real time and in --count mode",
-    default: "1s",
-  },
-  from: {
-    env: "PRODUCER_FROM",
-    value: "ISO-8601",
-    help: "backfill: first simulated instant, e.g. 2024-01-01T00:00:00Z",
-  },
-  to: {
-    env: "PRODUCER_TO",
-    value: "ISO-8601",
-    help: "backfill: end of simulated time, exclusive (default: now)",
-  },
-  step: {
-    env: "PRODUCER_STEP",
-    value: "DURATION",
-    help: "backfill: simulated time between readings",
-    default: "10m",
-  },
-  rate: {
-    env: "PRODUCER_RATE",
-    value: "R",
-    help: "cap on readings per second over all stations (default: no cap)",
-  },
-  stations: {
-    env: "PRODUCER_STATIONS",
-    value: "IDS",
-    help: "comma-separated station ids (default: every station of the catalog)",
-  },
-  format: {
-    env: "PRODUCER_FORMAT",
-    value: "avro|json",
-    help: "registry wire format of the values",
-    default: "avro",
-  },
-  "schema-version": {
-    env: "PRODUCER_SCHEMA_VERSION",
-    value: "1|2",
-    help: "reading schema version to write; 2 adds pressureHpa (registered on first use)",
-    default: "1",
-  },
-  seed: {
-    env: "PRODUCER_SEED",
-    value: "SEED",
-    help: "seed of the simulation; the same seed gives the same readings (default: random, logged)",
-  },
-  topic: {
-    env: "READINGS_TOPIC",
-    value: "TOPIC",
-    help: "topic to send readings to",
-    default: DEFAULT_READINGS_TOPIC,
-  },
-  compression: {
-    env: "PRODUCER_COMPRESSION",
-    value: "none|gzip",
-    help: "compression of produce requests (kafkajs has only gzip built in)",
-    default: "none",
-  },
-  "batch-size": {
-    env: "PRODUCER_BATCH_SIZE",
-    value: "N",
-    help: "most readings per produce request",
-    default: "2000",
-  },
-  "progress-interval": {
-    env: "PRODUCER_PROGRESS_INTERVAL",
-    value: "DURATION",
-    help: "time between progress log lines",
-    default: "5s",
-  },
-  "metrics-port": {
-    env: "PRODUCER_METRICS_PORT",
-    value: "PORT",
-    help: "serve Prometheus metrics on this port at /metrics (default: off)",
-  },
-} as const satisfies Record<string, OptionSpec>;
-
-type OptionName = keyof typeof OPTIONS;
 
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
   ms: 1,
@@ -181,170 +101,244 @@ const instantSchema = z
   .transform((text) => Date.parse(text))
   .pipe(z.number().refine(Number.isFinite, "expected an ISO-8601 instant such as 2024-01-01T00:00:00Z"));
 
-const FIELD_SCHEMAS = {
-  count: positiveIntSchema,
-  interval: durationSchema,
-  from: instantSchema,
-  to: instantSchema,
-  step: durationSchema,
-  rate: z.coerce
-    .number({ error: "expected readings per second, a number > 0" })
-    .positive("expected a number > 0"),
-  stations: z
-    .string()
-    .transform((text) => text.split(",").map((id) => id.trim()))
-    .refine((ids) => ids.every((id) => id !== ""), "expected comma-separated station ids, e.g. CYWG,CYVR"),
-  format: z.enum(["avro", "json"], { error: "expected avro or json" }),
-  "schema-version": z
-    .enum(["1", "2"], { error: "expected 1 or 2" })
-    .transform((text): ReadingSchemaVersion => (text === "2" ? 2 : 1)),
-  seed: z.string().min(1, "must not be empty"),
-  topic: z.string(),
-  compression: z.enum(["none", "gzip"], { error: "expected none or gzip (kafkajs has only gzip built in)" }),
-  "batch-size": positiveIntSchema.max(100_000, "expected at most 100000"),
-  "progress-interval": durationSchema,
-  "metrics-port": z.coerce
-    .number({ error: "expected a TCP port 1-65535" })
-    .int("expected a TCP port 1-65535")
-    .min(1, "expected a TCP port 1-65535")
-    .max(65_535, "expected a TCP port 1-65535"),
-} as const satisfies Record<OptionName, z.ZodType>;
+const stationsSchema = z
+  .string()
+  .transform((text) => text.split(",").map((id) => id.trim()))
+  .refine((ids) => ids.every((id) => id !== ""), "expected comma-separated station ids, e.g. CYWG,CYVR");
 
-type Values = { [K in OptionName]?: z.output<(typeof FIELD_SCHEMAS)[K]> };
+/** The producer's own settings, each a flag and a variable: the single source of --help and the docs. */
+export const PRODUCER_SETTINGS = Object.freeze({
+  count: setting({
+    env: "PRODUCER_COUNT",
+    flag: "count",
+    value: "N",
+    description:
+      "send exactly N readings per station, then exit (the last N intervals up to now, or N steps from --from)",
+    schema: positiveIntSchema,
+  }),
+  interval: setting({
+    env: "PRODUCER_INTERVAL",
+    flag: "interval",
+    value: "DURATION",
+    description: "time between readings of a station in real time and in --count mode",
+    default: "1s",
+    schema: durationSchema,
+  }),
+  from: setting({
+    env: "PRODUCER_FROM",
+    flag: "from",
+    value: "ISO-8601",
+    description: "backfill: first simulated instant, e.g. 2024-01-01T00:00:00Z",
+    schema: instantSchema,
+  }),
+  to: setting({
+    env: "PRODUCER_TO",
+    flag: "to",
+    value: "ISO-8601",
+    description: "backfill: end of simulated time, exclusive",
+    defaultText: "now",
+    schema: instantSchema,
+  }),
+  step: setting({
+    env: "PRODUCER_STEP",
+    flag: "step",
+    value: "DURATION",
+    description: "backfill: simulated time between readings",
+    default: "10m",
+    schema: durationSchema,
+  }),
+  rate: setting({
+    env: "PRODUCER_RATE",
+    flag: "rate",
+    value: "R",
+    description: "cap on readings per second over all stations",
+    defaultText: "no cap",
+    schema: z.coerce
+      .number({ error: "expected readings per second, a number > 0" })
+      .positive("expected a number > 0"),
+  }),
+  stations: setting({
+    env: "PRODUCER_STATIONS",
+    flag: "stations",
+    value: "IDS",
+    description: "comma-separated station ids",
+    defaultText: "every station of the catalog",
+    schema: stationsSchema,
+  }),
+  format: setting({
+    env: "PRODUCER_FORMAT",
+    flag: "format",
+    value: "avro|json",
+    description: "registry wire format of the values",
+    default: "avro",
+    schema: z.enum(["avro", "json"], { error: "expected avro or json" }),
+  }),
+  schemaVersion: setting({
+    env: "PRODUCER_SCHEMA_VERSION",
+    flag: "schema-version",
+    value: "1|2",
+    description: "reading schema version to write; 2 adds pressureHpa (registered on first use)",
+    default: "1",
+    schema: z
+      .enum(["1", "2"], { error: "expected 1 or 2" })
+      .transform((text): ReadingSchemaVersion => (text === "2" ? 2 : 1)),
+  }),
+  seed: setting({
+    env: "PRODUCER_SEED",
+    flag: "seed",
+    value: "SEED",
+    description: "seed of the simulation; the same seed gives the same readings",
+    defaultText: "random, logged",
+    schema: z.string().min(1, "must not be empty"),
+  }),
+  compression: setting({
+    env: "PRODUCER_COMPRESSION",
+    flag: "compression",
+    value: "none|gzip",
+    description: "compression of produce requests (kafkajs has only gzip built in)",
+    default: "none",
+    schema: z.enum(["none", "gzip"], { error: "expected none or gzip (kafkajs has only gzip built in)" }),
+  }),
+  batchSize: setting({
+    env: "PRODUCER_BATCH_SIZE",
+    flag: "batch-size",
+    value: "N",
+    description: "most readings per produce request",
+    default: "2000",
+    schema: positiveIntSchema.max(100_000, "expected at most 100000"),
+  }),
+  sendTimeout: setting({
+    env: "PRODUCER_SEND_TIMEOUT",
+    flag: "send-timeout",
+    value: "DURATION",
+    description:
+      "longest a batch may wait for Kafka's acknowledgement (kafkajs retries until then); after it the run ends with exit 3",
+    default: "2m",
+    schema: durationSchema,
+  }),
+  progressInterval: setting({
+    env: "PRODUCER_PROGRESS_INTERVAL",
+    flag: "progress-interval",
+    value: "DURATION",
+    description: "time between progress log lines",
+    default: "5s",
+    schema: durationSchema,
+  }),
+  metricsPort: setting({
+    env: "PRODUCER_METRICS_PORT",
+    flag: "metrics-port",
+    value: "PORT",
+    description: "serve Prometheus metrics on this port at /metrics",
+    defaultText: "off",
+    schema: z.coerce
+      .number({ error: "expected a TCP port 1-65535" })
+      .int("expected a TCP port 1-65535")
+      .min(1, "expected a TCP port 1-65535")
+      .max(65_535, "expected a TCP port 1-65535"),
+  }),
+});
+
+/** Every setting the producer reads, as --help and its README show them. */
+export const PRODUCER_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze([
+  { title: "sensor-producer", settings: PRODUCER_SETTINGS },
+  { title: "Topic", settings: TOPIC_SETTINGS },
+  { title: "Station catalog", settings: CATALOG_SETTINGS },
+  ...CONNECTION_GROUPS.filter((group) => !group.title.startsWith("PostgreSQL")),
+  { title: "Logging", settings: LOGGING_SETTINGS },
+]);
+
+export const PRODUCER_HELP = Object.freeze({
+  name: "sensor-producer",
+  summary: "Simulated weather stations sending readings to Kafka through the schema registry.",
+  details: [
+    "Modes: real time (default; until SIGINT/SIGTERM), --count N, or a backfill with --from [--to|--count].",
+    "Durations: 500ms, 1s, 10m, 1h, 1d (a bare number is milliseconds).",
+  ],
+  settings: PRODUCER_SETTING_GROUPS,
+});
 
 export function helpText(): string {
-  const rows = (Object.entries(OPTIONS) as [OptionName, OptionSpec][]).map(([name, spec]) => {
-    const flag = `--${name} ${spec.value}`;
-    const fallback = spec.default === undefined ? "" : ` (default: ${spec.default})`;
-    return `  ${flag.padEnd(32)} ${spec.env.padEnd(28)} ${spec.help}${fallback}`;
-  });
-  return [
-    "Usage: sensor-producer [options]",
-    "",
-    "Simulated weather stations sending readings to Kafka through the schema registry.",
-    "Modes: real time (default; until SIGINT/SIGTERM), --count N, or a backfill with --from [--to|--count].",
-    "Every flag may also be set by its environment variable; a flag wins over the variable.",
-    "",
-    `  ${"FLAG".padEnd(32)} ${"ENVIRONMENT VARIABLE".padEnd(28)} MEANING`,
-    ...rows,
-    `  ${"--help".padEnd(32)} ${"".padEnd(28)} print this and exit`,
-    "",
-    "Also read: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, STATIONS_FILE, LOG_LEVEL.",
-    "Durations: 500ms, 1s, 10m, 1h, 1d (a bare number is milliseconds).",
-  ].join("\n");
+  return renderHelp({ ...PRODUCER_HELP, groups: PRODUCER_SETTING_GROUPS });
 }
 
 /**
- * Parses the command line and the environment into a frozen configuration. A flag wins over its
- * environment variable; an empty variable counts as unset.
- * @param knownStationIds the catalog's station ids, to reject unknown `--stations` up front.
+ * Reads the producer's configuration from its flags and the environment, adding every problem to
+ * `problems`. A flag wins over its environment variable; an empty variable counts as unset.
  * @param now the instant `--count` mode ends at and a backfill's `--to` defaults to.
- * @throws ConfigError naming every bad flag or variable, its value, and what is allowed.
  */
-export function parseCommandLine(
-  argv: readonly string[],
-  env: Env,
-  knownStationIds: readonly string[],
+export function configureProducer(
+  input: { readonly env: Env; readonly commandLine: CommandLine; readonly problems: ConfigProblem[] },
   now: number = Date.now(),
-): ParsedCommandLine {
-  const flags = parseFlags(argv);
-  if (flags.help === true) return { kind: "help", text: helpText() };
-
-  const problems: ConfigProblem[] = [];
-  const values: Values = {};
-  const sourceOf = (name: OptionName) => (flags[name] !== undefined ? `--${name}` : OPTIONS[name].env);
-
-  for (const name of Object.keys(OPTIONS) as OptionName[]) {
-    const spec: OptionSpec = OPTIONS[name];
-    const flagValue = flags[name];
-    const envValue = env[spec.env]?.trim() === "" ? undefined : env[spec.env];
-    const raw = typeof flagValue === "string" ? flagValue : (envValue ?? spec.default);
-    if (raw === undefined) continue;
-    const parsed = FIELD_SCHEMAS[name].safeParse(raw);
-    if (parsed.success) {
-      (values as Record<string, unknown>)[name] = parsed.data;
-    } else {
-      const setting =
-        flagValue !== undefined ? `--${name}` : envValue !== undefined ? spec.env : `--${name} default`;
-      problems.push({ setting, message: `"${raw}": ${parsed.error.issues[0]?.message ?? "invalid"}` });
-    }
-  }
-
-  let topic = "";
-  try {
-    topic = readingsTopicFrom({ READINGS_TOPIC: values.topic });
-  } catch (error) {
-    problems.push({
-      setting: sourceOf("topic"),
-      message: (error as Error).message.replace(/^READINGS_TOPIC /, ""),
-    });
-  }
+): ProducerConfig {
+  const { env, commandLine, problems } = input;
+  const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
+  const knownStationIds = catalog?.stations.map((station) => station.id) ?? [];
+  const values = readSettings(PRODUCER_SETTINGS, { env, commandLine }, problems);
+  const { readingsTopic: topic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);
+  const sourceOf = (name: keyof typeof PRODUCER_SETTINGS) =>
+    sourceOfSetting(PRODUCER_SETTINGS[name], { env, commandLine });
 
   const stationIds = values.stations ?? knownStationIds;
   const unknown = stationIds.filter((id) => !knownStationIds.includes(id));
-  if (unknown.length > 0) {
+  if (catalog !== undefined && unknown.length > 0) {
     problems.push({
       setting: sourceOf("stations"),
       message: `unknown station ${unknown.map((id) => `"${id}"`).join(", ")}; known: ${knownStationIds.join(", ")}`,
     });
   }
-  if (stationIds.length === 0)
+  if (catalog !== undefined && stationIds.length === 0)
     problems.push({ setting: "STATIONS_FILE", message: "the catalog has no stations" });
 
   const schedule = scheduleOf(values, sourceOf, problems, now);
-
   const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
 
-  if (problems.length > 0 || schedule === undefined || connections === undefined)
-    throw new ConfigError(problems);
-  return {
-    kind: "run",
-    config: Object.freeze({
-      schedule: Object.freeze(schedule),
-      ratePerSecond: values.rate ?? null,
-      stationIds: Object.freeze(knownStationIds.filter((id) => stationIds.includes(id))),
-      format: values.format ?? "avro",
-      schemaVersion: values["schema-version"] ?? 1,
-      seed: values.seed ?? String(randomInt(2 ** 31)),
-      topic,
-      compression: values.compression ?? "none",
-      batchSize: values["batch-size"] ?? 2000,
-      progressIntervalMs: values["progress-interval"] ?? 5000,
-      metricsPort: values["metrics-port"] ?? null,
-      kafkaBrokers: connections.kafkaBrokers,
-      kafkaSecurity: connections.kafkaSecurity,
-      schemaRegistryUrl: connections.schemaRegistryUrl,
-    }),
-  };
+  throwIfProblems(problems);
+  return Object.freeze({
+    schedule: Object.freeze(schedule as Schedule),
+    ratePerSecond: values.rate ?? null,
+    stationIds: Object.freeze(knownStationIds.filter((id) => stationIds.includes(id))),
+    stations: Object.freeze(
+      (catalog as StationCatalog).stations.filter((station) => stationIds.includes(station.id)),
+    ),
+    format: values.format,
+    schemaVersion: values.schemaVersion,
+    seed: values.seed ?? String(randomInt(2 ** 31)),
+    topic,
+    compression: values.compression,
+    batchSize: values.batchSize,
+    sendTimeoutMs: values.sendTimeout,
+    progressIntervalMs: values.progressInterval,
+    metricsPort: values.metricsPort ?? null,
+    kafkaBrokers: (connections as ConnectionSettings).kafkaBrokers,
+    kafkaSecurity: (connections as ConnectionSettings).kafkaSecurity,
+    schemaRegistryUrl: (connections as ConnectionSettings).schemaRegistryUrl,
+  });
 }
 
-function parseFlags(argv: readonly string[]): Record<string, string | boolean | undefined> {
-  const options = Object.fromEntries(
-    Object.keys(OPTIONS).map((name) => [name, { type: "string" as const }]),
-  ) as Record<OptionName, { type: "string" }>;
-  try {
-    return parseArgs({
-      args: [...argv],
-      options: { ...options, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    // parseArgs explains unknown flags and missing values well; keep its words, drop its advice on "--".
-    const message = (error as Error).message.split(". To specify")[0] ?? String(error);
-    throw new ConfigError([{ setting: "command line", message: `${message}; see --help` }]);
-  }
+/**
+ * The producer's configuration from a command line and an environment, or the request for help.
+ * @throws ConfigError naming every bad flag or variable, its value, and what is allowed.
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  env: Env,
+  now: number = Date.now(),
+): ParsedCommandLine {
+  const problems: ConfigProblem[] = [];
+  const commandLine = readCommandLine(argv, PRODUCER_SETTING_GROUPS, problems);
+  if (commandLine.help && problems.length === 0) return { kind: "help", text: helpText() };
+  return { kind: "run", config: configureProducer({ env, commandLine, problems }, now) };
 }
 
 /** Picks the mode from the flags present: a backfill if --from, a burst if --count, else real time. */
 function scheduleOf(
-  values: Values,
-  sourceOf: (name: OptionName) => string,
+  values: SettingValues<typeof PRODUCER_SETTINGS>,
+  sourceOf: (name: keyof typeof PRODUCER_SETTINGS) => string,
   problems: ConfigProblem[],
   now: number,
 ): Schedule | undefined {
-  const intervalMs = values.interval ?? 1000;
-  const stepMs = values.step ?? 600_000;
+  const intervalMs = values.interval;
+  const stepMs = values.step;
   if (values.from === undefined) {
     if (values.to !== undefined)
       problems.push({ setting: sourceOf("to"), message: "needs --from (a backfill)" });

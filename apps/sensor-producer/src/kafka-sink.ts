@@ -5,16 +5,16 @@ import {
   type WeatherReading,
   type WireFormat,
 } from "@weather/schema";
-import { createKafka, type KafkaSecurity, type Logger } from "@weather/service-kit";
 import {
-  CompressionTypes,
-  type Kafka,
-  type LogEntry,
-  logLevel,
-  type Message,
-  Partitioners,
-  type Producer,
-} from "kafkajs";
+  createKafka,
+  DependencyUnavailableError,
+  KAFKA_RETRY,
+  type KafkaSecurity,
+  type Logger,
+  WorkerError,
+  within,
+} from "@weather/service-kit";
+import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
 import type { Compression } from "./config.ts";
 import type { ReadingSink } from "./produce.ts";
 
@@ -30,6 +30,8 @@ export interface KafkaSinkOptions {
   readonly compression: Compression;
   readonly logger: Logger;
   readonly clientId?: string;
+  /** Longest a batch may wait for its acknowledgement; kafkajs retries until then. */
+  readonly sendTimeoutMs: number;
 }
 
 /** The producer side of Kafka for readings: owns the producer connection, opened here, closed by close(). */
@@ -49,35 +51,16 @@ const CONTENT_TYPES: Record<WireFormat, string> = {
   json: "application/vnd.confluent.json",
 };
 
-/**
- * Generous retries: with these, a broker that is away for up to about a minute and a half costs
- * latency, not readings. kafkajs warns that limiting an idempotent producer's retries may break
- * exactly-once; we accept that because a send that finally fails ends the process (nothing is
- * dropped silently), and unbounded retries would hang forever on a broker that is gone for good.
- * All fields are given: under NODE_ENV=test kafkajs would otherwise use its tiny test defaults.
- */
-const RETRY = { retries: 12, initialRetryTime: 300, maxRetryTime: 10_000, factor: 0.2, multiplier: 2 };
 const REQUEST_TIMEOUT_MS = 30_000;
 
-/** Routes kafkajs's own logs into our structured logger. */
-function kafkaLogCreator(logger: Logger) {
-  const child = logger.child({ component: "kafkajs" });
-  return () =>
-    ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _logger, ...extra } = log;
-      const entry = { namespace, ...extra };
-      if (level === logLevel.ERROR) child.error(entry, message);
-      else if (level === logLevel.WARN) child.warn(entry, message);
-      else if (level === logLevel.INFO) child.info(entry, message);
-      else child.debug(entry, message);
-    };
-}
-
-function explain(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `; caused by: ${error.cause.message}` : "";
-  return `${error.name}: ${error.message}${cause}`;
-}
+/**
+ * Sends retry without a count (kafkajs's default for an idempotent producer): a batch kafkajs gave
+ * up on could leave the producer's sequence numbers behind the broker's, and a resend after that is
+ * exactly what idempotence exists to rule out. What bounds a send instead is time
+ * (sendTimeoutMs): a batch still unacknowledged then ends the run with DEPENDENCY_UNAVAILABLE, and
+ * nothing is resent by this process. A reading is never lost silently either: the run fails loudly.
+ */
+const SEND_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 };
 
 /**
  * Connects to the registry and Kafka, checks that the topic exists (the broker does not create
@@ -91,10 +74,9 @@ export async function openKafkaSink(options: KafkaSinkOptions): Promise<KafkaSin
     { kafkaBrokers: options.brokers, kafkaSecurity: options.security ?? { tls: null, sasl: null } },
     {
       clientId: options.clientId ?? "sensor-producer",
-      retry: RETRY,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      logLevel: logLevel.WARN,
-      logCreator: kafkaLogCreator(logger),
+      retry: "patient",
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      logger,
     },
   );
 
@@ -115,16 +97,15 @@ export async function openKafkaSink(options: KafkaSinkOptions): Promise<KafkaSin
     allowAutoTopicCreation: false,
     // Murmur2 like the Java client, so other producers of the topic put a station in the same partition.
     createPartitioner: Partitioners.DefaultPartitioner,
-    retry: RETRY,
+    retry: SEND_RETRY,
   });
   try {
     await producer.connect();
   } catch (error) {
-    throw new Error(
-      `cannot connect a producer to Kafka at ${brokers} (${explain(error)}); is the stack up? run: pnpm stack up`,
-      {
-        cause: error,
-      },
+    throw new DependencyUnavailableError(
+      "Kafka",
+      error,
+      `cannot connect a producer to ${brokers}; is the stack up? run: pnpm stack up`,
     );
   }
 
@@ -144,18 +125,31 @@ export async function openKafkaSink(options: KafkaSinkOptions): Promise<KafkaSin
           // would make the broker delete fresh messages at once. observedAt travels in the value.
         })),
       );
+      const sent = producer.send({
+        topic,
+        messages,
+        acks: -1, // every in-sync replica, as idempotence requires
+        timeout: REQUEST_TIMEOUT_MS,
+        compression: COMPRESSION[options.compression],
+      });
       try {
-        await producer.send({
-          topic,
-          messages,
-          acks: -1, // every in-sync replica, as idempotence requires
-          timeout: REQUEST_TIMEOUT_MS,
-          compression: COMPRESSION[options.compression],
-        });
+        await within(
+          sent,
+          options.sendTimeoutMs,
+          () =>
+            new DependencyUnavailableError(
+              "Kafka",
+              `no acknowledgement for ${readings.length} readings within ${options.sendTimeoutMs} ms`,
+              `Kafka at ${brokers} does not take writes to "${topic}" (down, or fewer in-sync replicas than min.insync.replicas); ` +
+                "readings acknowledged before are stored, the rest of this run is not sent",
+            ),
+        );
       } catch (error) {
-        throw new Error(
-          `cannot send ${readings.length} readings to topic "${topic}" at Kafka ${brokers} after retries (${explain(error)}); is the broker up? run: pnpm stack up`,
-          { cause: error },
+        if (error instanceof DependencyUnavailableError) throw error;
+        throw new DependencyUnavailableError(
+          "Kafka",
+          error,
+          `cannot send ${readings.length} readings to topic "${topic}" at ${brokers}; is the broker up? run: pnpm stack up`,
         );
       }
     },
@@ -168,24 +162,23 @@ export async function openKafkaSink(options: KafkaSinkOptions): Promise<KafkaSin
 }
 
 async function assertTopicExists(kafka: Kafka, topic: string, brokers: string): Promise<void> {
-  const admin = kafka.admin({ retry: { ...RETRY, retries: 3 } });
+  const admin = kafka.admin({ retry: { ...KAFKA_RETRY.patient, retries: 3 } });
   let topics: string[];
   try {
     await admin.connect();
     topics = await admin.listTopics();
   } catch (error) {
-    throw new Error(
-      `cannot reach Kafka at ${brokers} (${explain(error)}); is the stack up? run: pnpm stack up`,
-      {
-        cause: error,
-      },
+    throw new DependencyUnavailableError(
+      "Kafka",
+      error,
+      `cannot reach ${brokers}; is the stack up? run: pnpm stack up`,
     );
   } finally {
     await admin.disconnect().catch(() => {});
   }
   if (!topics.includes(topic)) {
-    throw new Error(
-      `topic "${topic}" does not exist on Kafka at ${brokers}; create it first: pnpm --filter bootstrap start (or set --topic / READINGS_TOPIC)`,
-    );
+    throw new WorkerError("CONFIGURATION", `topic "${topic}" does not exist on Kafka at ${brokers}`, {
+      hint: "create it first: pnpm --filter bootstrap start (or set --topic / READINGS_TOPIC)",
+    });
   }
 }

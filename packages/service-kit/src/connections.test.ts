@@ -1,5 +1,5 @@
+import { ConfigError } from "@weather/settings";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "./config-error.ts";
 import { readConnectionSettings } from "./connections.ts";
 import { DEFAULT_DATABASE_URL, DEFAULT_KAFKA_BROKERS, DEFAULT_SCHEMA_REGISTRY_URL } from "./local-stack.ts";
 

@@ -1,8 +1,17 @@
+import {
+  ConfigError,
+  type ConfigProblem,
+  type Env,
+  readSettings,
+  type SettingsGroup,
+  setting,
+} from "@weather/settings";
 import { z } from "zod";
-import { ConfigError, type ConfigProblem, presentVariables } from "./config-error.ts";
 import { DEFAULT_DATABASE_URL, DEFAULT_KAFKA_BROKERS, DEFAULT_SCHEMA_REGISTRY_URL } from "./local-stack.ts";
 import {
+  DATABASE_SECURITY_SETTINGS,
   type DatabaseSecurity,
+  KAFKA_SECURITY_SETTINGS,
   type KafkaSecurity,
   readDatabaseSecurity,
   readKafkaSecurity,
@@ -55,11 +64,38 @@ const databaseUrlSchema = z.url({
   error: `must be a postgres:// URL, e.g. ${DEFAULT_DATABASE_URL}`,
 });
 
-const connectionEnvSchema = z.object({
-  KAFKA_BROKERS: brokersSchema.prefault(DEFAULT_KAFKA_BROKERS),
-  SCHEMA_REGISTRY_URL: httpUrlSchema.default(DEFAULT_SCHEMA_REGISTRY_URL),
-  DATABASE_URL: databaseUrlSchema.default(DEFAULT_DATABASE_URL),
+/** Where the services are; the defaults are the local stack's (`pnpm stack up`). */
+export const CONNECTION_SETTINGS = Object.freeze({
+  kafkaBrokers: setting({
+    env: "KAFKA_BROKERS",
+    value: "HOST:PORT,...",
+    description: "comma-separated bootstrap brokers of the Kafka cluster",
+    default: DEFAULT_KAFKA_BROKERS,
+    schema: brokersSchema,
+  }),
+  schemaRegistryUrl: setting({
+    env: "SCHEMA_REGISTRY_URL",
+    value: "URL",
+    description: "a Confluent-compatible schema registry API",
+    default: DEFAULT_SCHEMA_REGISTRY_URL,
+    schema: httpUrlSchema,
+  }),
+  databaseUrl: setting({
+    env: "DATABASE_URL",
+    value: "URL",
+    description:
+      "the product's PostgreSQL database (bootstrap creates it); may carry sslmode and sslrootcert",
+    default: DEFAULT_DATABASE_URL,
+    schema: databaseUrlSchema,
+  }),
 });
+
+/** Every connection setting, as --help and the docs show them. */
+export const CONNECTION_GROUPS: readonly SettingsGroup[] = Object.freeze([
+  { title: "Connections", settings: CONNECTION_SETTINGS },
+  { title: "Kafka security (TLS, SASL)", settings: KAFKA_SECURITY_SETTINGS },
+  { title: "PostgreSQL security", settings: DATABASE_SECURITY_SETTINGS },
+]);
 
 /** Turns zod's issues into problems named after the environment variable that caused them. */
 export function toConfigProblems(error: z.ZodError): ConfigProblem[] {
@@ -70,28 +106,24 @@ export function toConfigProblems(error: z.ZodError): ConfigProblem[] {
 }
 
 /**
- * Reads KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_URL, each defaulting to the local stack,
- * and the security settings (readKafkaSecurity, readDatabaseSecurity): TLS and SASL for Kafka,
- * sslmode, root certificate and password for PostgreSQL, secrets from variables or files.
- * Empty values count as unset, as a shell's `VAR= cmd` usually means "use the default".
+ * Reads where Kafka, the registry and PostgreSQL are (CONNECTION_SETTINGS) and how to reach them
+ * securely (KAFKA_SECURITY_SETTINGS, DATABASE_SECURITY_SETTINGS): TLS and SASL for Kafka, sslmode,
+ * root certificate and password for PostgreSQL, secrets from variables or files.
  * @throws ConfigError listing every invalid variable.
  */
-export function readConnectionSettings(
-  env: Readonly<Record<string, string | undefined>>,
-): ConnectionSettings {
-  const present = presentVariables(env);
-  const parsed = connectionEnvSchema.safeParse(present);
-  const problems = parsed.success ? [] : toConfigProblems(parsed.error);
-  const kafkaSecurity = readKafkaSecurity(env, problems);
+export function readConnectionSettings(env: Env): ConnectionSettings {
+  const problems: ConfigProblem[] = [];
+  const connections = readSettings(CONNECTION_SETTINGS, { env }, problems);
+  const kafkaSecurity = readKafkaSecurity(readSettings(KAFKA_SECURITY_SETTINGS, { env }, problems), problems);
   const database = readDatabaseSecurity(
-    parsed.success ? parsed.data.DATABASE_URL : (present.DATABASE_URL ?? DEFAULT_DATABASE_URL),
-    env,
+    connections.databaseUrl ?? DEFAULT_DATABASE_URL,
+    readSettings(DATABASE_SECURITY_SETTINGS, { env }, problems),
     problems,
   );
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
-    kafkaBrokers: Object.freeze(parsed.data.KAFKA_BROKERS),
-    schemaRegistryUrl: parsed.data.SCHEMA_REGISTRY_URL.replace(/\/+$/, ""),
+    kafkaBrokers: Object.freeze(connections.kafkaBrokers),
+    schemaRegistryUrl: connections.schemaRegistryUrl.replace(/\/+$/, ""),
     databaseUrl: database.url,
     kafkaSecurity,
     databaseSecurity: database.security,

@@ -1,19 +1,31 @@
+// Settings are declared and read with @weather/settings; re-exported so a worker needs one import.
+export * from "@weather/settings";
+export {
+  CONNECTION_GROUPS,
+  CONNECTION_SETTINGS,
+  type ConnectionSettings,
+  readConnectionSettings,
+  toConfigProblems,
+} from "./connections.ts";
+export { within } from "./deadline.ts";
+export {
+  type Dependency,
+  DependencyUnavailableError,
+  EXIT_CODES,
+  type ExitCodeName,
+  reasonOf,
+  WorkerError,
+  type WorkerErrorCode,
+} from "./errors.ts";
 export {
   createKafka,
-  type KafkaClientOptions,
+  KAFKA_RETRY,
+  type KafkaOptions,
+  type KafkaRetryPreset,
   kafkaClientConfig,
-  type PostgresSecurityOptions,
-  postgresOptions,
-  redactUrl,
-} from "./clients.ts";
-export {
-  ConfigError,
-  type ConfigProblem,
-  collectProblems,
-  type Env,
-  presentVariables,
-} from "./config-error.ts";
-export { type ConnectionSettings, readConnectionSettings, toConfigProblems } from "./connections.ts";
+  kafkaLevelOf,
+  kafkaLogBridge,
+} from "./kafka.ts";
 export {
   CONFLUENT_COMPAT_PATH,
   DEFAULT_DATABASE_URL,
@@ -21,12 +33,24 @@ export {
   DEFAULT_SCHEMA_REGISTRY_URL,
   LOCAL_STACK,
 } from "./local-stack.ts";
-export { createLogger, type Logger, maskUrlPasswords, redactSecrets } from "./logger.ts";
 export {
+  createLogger,
+  LOG_FORMATS,
+  LOGGING_SETTINGS,
+  type LogFormat,
+  type Logger,
+  logFormatOf,
+  maskUrlPasswords,
+  redactSecrets,
+} from "./logger.ts";
+export { type PostgresSecurityOptions, postgresOptions, redactUrl } from "./postgres.ts";
+export {
+  DATABASE_SECURITY_SETTINGS,
   DATABASE_SSL_MODES,
   type DatabaseSecurity,
   type DatabaseSslMode,
   KAFKA_SASL_MECHANISMS,
+  KAFKA_SECURITY_SETTINGS,
   type KafkaSasl,
   type KafkaSaslMechanism,
   type KafkaSecurity,
@@ -34,6 +58,7 @@ export {
   readDatabaseSecurity,
   readKafkaSecurity,
   secretFrom,
+  secretSettings,
 } from "./security.ts";
 export {
   collectTopicToEnd,
@@ -43,3 +68,10 @@ export {
   readTopicToEnd,
   waitForLeaders,
 } from "./topics.ts";
+export {
+  describeFailure,
+  runWorker,
+  type WorkerContext,
+  type WorkerDefinition,
+  workerHelp,
+} from "./worker.ts";

@@ -1,4 +1,7 @@
+import { setting } from "@weather/settings";
 import { type Logger, pino } from "pino";
+import pretty from "pino-pretty";
+import { z } from "zod";
 
 export type { Logger } from "pino";
 
@@ -31,11 +34,44 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   return copy;
 }
 
+export const LOG_FORMATS = ["json", "pretty"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** How every worker logs; read by createLogger, listed in every worker's --help. */
+export const LOGGING_SETTINGS = Object.freeze({
+  level: setting({
+    env: "LOG_LEVEL",
+    description: `least severe level logged: ${LOG_LEVELS.join(", ")}`,
+    default: "info",
+    schema: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }),
+  }),
+  format: setting({
+    env: "LOG_FORMAT",
+    description:
+      "json: one JSON object per line, for log collectors; pretty: one readable, coloured line per event, for people",
+    defaultText: "pretty on a terminal, json otherwise",
+    schema: z.enum(LOG_FORMATS, { error: "expected json or pretty" }),
+  }),
+});
+
+/** The format when LOG_FORMAT does not say: people read terminals, machines read everything else. */
+export function logFormatOf(
+  env: Readonly<Record<string, string | undefined>>,
+  isTerminal: boolean,
+): LogFormat {
+  const chosen = env.LOG_FORMAT?.trim().toLowerCase();
+  if (chosen === "json" || chosen === "pretty") return chosen;
+  return isTerminal ? "pretty" : "json";
+}
+
 /**
- * One structured JSON logger per worker, named after it, so every line says who wrote it.
- * The level comes from LOG_LEVEL (default "info"); pino writes to stdout, the usual place for a
- * process supervisor to collect it. Secrets never reach the output (redactSecrets), as a backstop:
- * code does not log settings objects in the first place.
+ * One structured logger per worker, named after it, so every line says who wrote it. JSON to
+ * stdout (the usual place for a process supervisor to collect it), or, on a terminal or with
+ * LOG_FORMAT=pretty, one readable line per event (pino-pretty, written synchronously so the last
+ * line before an exit is never lost). The level comes from LOG_LEVEL (default "info"). Secrets
+ * never reach the output (redactSecrets), as a backstop: code does not log settings objects in
+ * the first place.
  */
 export function createLogger(
   name: string,
@@ -57,5 +93,16 @@ export function createLogger(
       },
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  if (logFormatOf(env, process.stdout.isTTY === true) === "json") return pino(options);
+  return pino(
+    options,
+    pretty({
+      sync: true,
+      colorize: process.stdout.isTTY === true,
+      translateTime: "HH:MM:ss.l",
+      ignore: "pid,hostname",
+      singleLine: true,
+    }),
+  );
 }

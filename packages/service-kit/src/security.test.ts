@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { ConfigError } from "@weather/settings";
 import { describe, expect, it } from "vitest";
-import { kafkaClientConfig, postgresOptions, redactUrl } from "./clients.ts";
-import { ConfigError } from "./config-error.ts";
 import { readConnectionSettings } from "./connections.ts";
+import { kafkaClientConfig, postgresOptions, redactUrl } from "./index.ts";
 import { createLogger } from "./logger.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "service-kit-security-"));

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import type { ConfigProblem } from "./config-error.ts";
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { ConfigProblem } from "@weather/settings";
+import { type SettingValues, setting, switchSchema } from "@weather/settings";
+import { z } from "zod";
 
 /** SASL mechanisms kafkajs speaks without plugins. PLAIN sends the password itself: TLS only. */
 export const KAFKA_SASL_MECHANISMS = ["scram-sha-256", "scram-sha-512", "plain"] as const;
@@ -47,10 +47,85 @@ export interface DatabaseSecurity {
 /** Query parameters libpq understands but postgres.js would forward to the server as settings. */
 const LIBPQ_TLS_FILE_PARAMETERS = ["sslrootcert", "sslcert", "sslkey", "sslcrl", "sslpassword"];
 
-const present = (value: string | undefined): string | undefined =>
-  value === undefined || value.trim() === "" ? undefined : value.trim();
+const text = z.string().trim();
 
-/** A secret read from a file: the file's content without the trailing newline editors and `echo` add. */
+/** A secret given directly (VAR) or as a file holding it (VAR_FILE, a mounted secret). */
+export function secretSettings(env: string, what: string) {
+  return {
+    value: setting({ env, description: what, secret: true, schema: z.string() }),
+    file: setting({
+      env: `${env}_FILE`,
+      value: "PATH",
+      description: `a file holding ${env} (a mounted secret; one trailing newline is ignored); not together with ${env}`,
+      schema: text,
+    }),
+  };
+}
+
+const saslPassword = secretSettings("KAFKA_SASL_PASSWORD", "the SASL password");
+const databasePassword = secretSettings(
+  "DATABASE_PASSWORD",
+  "the PostgreSQL password, instead of the one in DATABASE_URL",
+);
+
+/** How the workers protect and authenticate their Kafka connections. */
+export const KAFKA_SECURITY_SETTINGS = Object.freeze({
+  ssl: setting({
+    env: "KAFKA_SSL",
+    description: "connect to Kafka over TLS",
+    defaultText: "on when KAFKA_SSL_CA_FILE is set, else off",
+    schema: switchSchema,
+  }),
+  caFile: setting({
+    env: "KAFKA_SSL_CA_FILE",
+    value: "PATH",
+    description: "PEM file of the certificate authorities to trust instead of the system's; turns TLS on",
+    schema: text,
+  }),
+  rejectUnauthorized: setting({
+    env: "KAFKA_SSL_REJECT_UNAUTHORIZED",
+    description: "verify the broker's certificate (false only for a throwaway test broker)",
+    default: "true",
+    schema: switchSchema,
+  }),
+  saslMechanism: setting({
+    env: "KAFKA_SASL_MECHANISM",
+    description: `SASL mechanism: ${KAFKA_SASL_MECHANISMS.join(", ")} (plain only over TLS); unset: no SASL`,
+    schema: text
+      .toLowerCase()
+      .pipe(z.enum(KAFKA_SASL_MECHANISMS, { error: `is not one of ${KAFKA_SASL_MECHANISMS.join(", ")}` })),
+  }),
+  saslUsername: setting({ env: "KAFKA_SASL_USERNAME", description: "the SASL user", schema: text }),
+  saslPassword: saslPassword.value,
+  saslPasswordFile: saslPassword.file,
+});
+
+/** How the workers protect and authenticate their PostgreSQL connections (sslmode goes in the URL). */
+export const DATABASE_SECURITY_SETTINGS = Object.freeze({
+  sslMode: setting({
+    env: "PGSSLMODE",
+    description: `libpq's sslmode when DATABASE_URL has none: ${DATABASE_SSL_MODES.join(", ")}`,
+    default: "disable",
+    schema: text,
+  }),
+  caFile: setting({
+    env: "DATABASE_SSL_CA_FILE",
+    value: "PATH",
+    description:
+      "root certificate (PEM) to verify the server with, or `system`; with it, sslmode=require verifies like verify-ca",
+    schema: text,
+  }),
+  rootCert: setting({
+    env: "PGSSLROOTCERT",
+    value: "PATH",
+    description: "libpq's name for DATABASE_SSL_CA_FILE (sslrootcert= in the URL wins over both)",
+    schema: text,
+  }),
+  password: databasePassword.value,
+  passwordFile: databasePassword.file,
+});
+
+/** A secret file's content without the trailing newline editors and `echo` add. */
 function readSecretFile(
   setting: string,
   path: string,
@@ -73,18 +148,20 @@ function readSecretFile(
 }
 
 /**
- * The value of VAR, or the content of the file VAR_FILE names (a mounted secret); both set is a
- * mistake. Problems are pushed, so the caller reports them with every other setting's.
+ * The secret of a pair read with secretSettings: the value, or the content of the file; both set
+ * is a mistake. Problems are pushed, so the caller reports them with every other setting's.
  */
-export function secretFrom(env: Env, name: string, problems: ConfigProblem[]): string | undefined {
-  const direct = env[name];
-  const file = present(env[`${name}_FILE`]);
-  if (direct !== undefined && direct !== "" && file !== undefined) {
-    problems.push({ setting: name, message: `set either ${name} or ${name}_FILE, not both` });
+export function secretFrom(
+  pair: { readonly value: string | undefined; readonly file: string | undefined },
+  env: string,
+  problems: ConfigProblem[],
+): string | undefined {
+  if (pair.value !== undefined && pair.value !== "" && pair.file !== undefined) {
+    problems.push({ setting: env, message: `set either ${env} or ${env}_FILE, not both` });
     return undefined;
   }
-  if (file !== undefined) return readSecretFile(`${name}_FILE`, file, problems, "the secret");
-  return direct === "" ? undefined : direct;
+  if (pair.file !== undefined) return readSecretFile(`${env}_FILE`, pair.file, problems, "the secret");
+  return pair.value === "" ? undefined : pair.value;
 }
 
 function readPem(setting: string, path: string, problems: ConfigProblem[]): string | undefined {
@@ -96,38 +173,37 @@ function readPem(setting: string, path: string, problems: ConfigProblem[]): stri
   return pem;
 }
 
-function booleanFrom(env: Env, name: string, problems: ConfigProblem[]): boolean | undefined {
-  const raw = present(env[name])?.toLowerCase();
-  if (raw === undefined) return undefined;
-  if (["true", "1", "yes", "on"].includes(raw)) return true;
-  if (["false", "0", "no", "off"].includes(raw)) return false;
-  problems.push({ setting: name, message: `must be true or false, not "${env[name]}"` });
-  return undefined;
-}
-
 /**
- * Reads KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SSL_REJECT_UNAUTHORIZED, KAFKA_SASL_MECHANISM,
- * KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE). Problems are pushed,
- * not thrown, so the caller reports them with every other setting's.
+ * Kafka's TLS and SASL from the values of KAFKA_SECURITY_SETTINGS, with the checks that span
+ * several of them. Problems are pushed, not thrown, so the caller reports them with every other
+ * setting's.
  */
-export function readKafkaSecurity(env: Env, problems: ConfigProblem[]): KafkaSecurity {
-  const sslFlag = booleanFrom(env, "KAFKA_SSL", problems);
-  const caFile = present(env.KAFKA_SSL_CA_FILE);
-  const rejectUnauthorized = booleanFrom(env, "KAFKA_SSL_REJECT_UNAUTHORIZED", problems) ?? true;
-  if (caFile !== undefined && sslFlag === false) {
+export function readKafkaSecurity(
+  values: Partial<SettingValues<typeof KAFKA_SECURITY_SETTINGS>>,
+  problems: ConfigProblem[],
+): KafkaSecurity {
+  const { caFile } = values;
+  if (caFile !== undefined && values.ssl === false) {
     problems.push({ setting: "KAFKA_SSL_CA_FILE", message: "is set but KAFKA_SSL=false; drop one of them" });
   }
   // A CA file only makes sense with TLS, so it turns TLS on by itself.
-  const sslOn = sslFlag ?? caFile !== undefined;
+  const sslOn = values.ssl ?? caFile !== undefined;
   const ca = caFile !== undefined ? readPem("KAFKA_SSL_CA_FILE", caFile, problems) : undefined;
+  const rejectUnauthorized = values.rejectUnauthorized ?? true;
   const tls: KafkaTls | null = sslOn
     ? Object.freeze(ca !== undefined ? { ca, rejectUnauthorized } : { rejectUnauthorized })
     : null;
 
-  const mechanismRaw = present(env.KAFKA_SASL_MECHANISM)?.toLowerCase();
-  const username = present(env.KAFKA_SASL_USERNAME);
-  const password = secretFrom(env, "KAFKA_SASL_PASSWORD", problems);
-  if (mechanismRaw === undefined) {
+  const mechanism = values.saslMechanism;
+  const mechanismGiven =
+    mechanism !== undefined || problems.some((p) => p.setting === "KAFKA_SASL_MECHANISM");
+  const username = values.saslUsername === "" ? undefined : values.saslUsername;
+  const password = secretFrom(
+    { value: values.saslPassword, file: values.saslPasswordFile },
+    "KAFKA_SASL_PASSWORD",
+    problems,
+  );
+  if (!mechanismGiven) {
     if (username !== undefined || password !== undefined) {
       problems.push({
         setting: "KAFKA_SASL_MECHANISM",
@@ -135,13 +211,6 @@ export function readKafkaSecurity(env: Env, problems: ConfigProblem[]): KafkaSec
       });
     }
     return Object.freeze({ tls, sasl: null });
-  }
-  const mechanism = KAFKA_SASL_MECHANISMS.find((m) => m === mechanismRaw);
-  if (mechanism === undefined) {
-    problems.push({
-      setting: "KAFKA_SASL_MECHANISM",
-      message: `"${env.KAFKA_SASL_MECHANISM}" is not one of ${KAFKA_SASL_MECHANISMS.join(", ")}`,
-    });
   }
   if (username === undefined) {
     problems.push({ setting: "KAFKA_SASL_USERNAME", message: `is required with KAFKA_SASL_MECHANISM` });
@@ -165,14 +234,14 @@ export function readKafkaSecurity(env: Env, problems: ConfigProblem[]): KafkaSec
 }
 
 /**
- * Reads how to reach PostgreSQL securely: sslmode from the URL (else PGSSLMODE, else disable), the
- * root certificate from the URL's sslrootcert, DATABASE_SSL_CA_FILE or PGSSLROOTCERT, and the
- * password from DATABASE_PASSWORD or DATABASE_PASSWORD_FILE (else the URL's). Returns the URL
- * without libpq's certificate-file parameters, which postgres.js would send to the server as settings.
+ * How to reach PostgreSQL securely: sslmode from the URL (else PGSSLMODE, else disable), the root
+ * certificate from the URL's sslrootcert, DATABASE_SSL_CA_FILE or PGSSLROOTCERT, and the password
+ * from DATABASE_PASSWORD or DATABASE_PASSWORD_FILE (else the URL's). Returns the URL without
+ * libpq's certificate-file parameters, which postgres.js would send to the server as settings.
  */
 export function readDatabaseSecurity(
   databaseUrl: string,
-  env: Env,
+  values: Partial<SettingValues<typeof DATABASE_SECURITY_SETTINGS>>,
   problems: ConfigProblem[],
 ): { url: string; security: DatabaseSecurity } {
   let url: URL;
@@ -181,7 +250,11 @@ export function readDatabaseSecurity(
   } catch {
     return { url: databaseUrl, security: Object.freeze({ sslMode: "disable" }) };
   }
-  const modeRaw = present(url.searchParams.get("sslmode") ?? undefined) ?? present(env.PGSSLMODE);
+  const inUrl = (name: string) => {
+    const value = url.searchParams.get(name)?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const modeRaw = inUrl("sslmode") ?? values.sslMode;
   const sslMode = DATABASE_SSL_MODES.find((m) => m === (modeRaw ?? "disable"));
   if (sslMode === undefined) {
     problems.push({
@@ -189,7 +262,7 @@ export function readDatabaseSecurity(
       message: `sslmode "${modeRaw}" is not one of ${DATABASE_SSL_MODES.join(", ")}`,
     });
   }
-  const rootCertInUrl = present(url.searchParams.get("sslrootcert") ?? undefined);
+  const rootCertInUrl = inUrl("sslrootcert");
   let stripped = databaseUrl;
   if (LIBPQ_TLS_FILE_PARAMETERS.some((name) => url.searchParams.has(name))) {
     for (const name of LIBPQ_TLS_FILE_PARAMETERS) url.searchParams.delete(name);
@@ -198,14 +271,18 @@ export function readDatabaseSecurity(
   const caSetting =
     rootCertInUrl !== undefined
       ? "DATABASE_URL sslrootcert"
-      : present(env.DATABASE_SSL_CA_FILE) !== undefined
+      : values.caFile !== undefined
         ? "DATABASE_SSL_CA_FILE"
         : "PGSSLROOTCERT";
-  const caFile = rootCertInUrl ?? present(env.DATABASE_SSL_CA_FILE) ?? present(env.PGSSLROOTCERT);
+  const caFile = rootCertInUrl ?? values.caFile ?? values.rootCert;
   // sslrootcert=system means "the system's roots, and verify the host name" in libpq 16+.
   const systemRoots = caFile === "system";
   const ca = caFile !== undefined && !systemRoots ? readPem(caSetting, caFile, problems) : undefined;
-  const password = secretFrom(env, "DATABASE_PASSWORD", problems);
+  const password = secretFrom(
+    { value: values.password, file: values.passwordFile },
+    "DATABASE_PASSWORD",
+    problems,
+  );
 
   // libpq: with a root certificate, require behaves like verify-ca.
   let mode: DatabaseSslMode = sslMode ?? "disable";

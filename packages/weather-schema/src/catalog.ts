@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigError, type ConfigProblem } from "@weather/service-kit";
+import { ConfigError, type ConfigProblem, type Env, readSettings, setting } from "@weather/settings";
 import { z } from "zod";
 import { DEFAULT_STATIONS, type Station } from "./stations.ts";
 
@@ -122,13 +122,26 @@ function readStationsFile(path: string): readonly Station[] {
   return stations;
 }
 
+export const CATALOG_SETTINGS = Object.freeze({
+  stationsFile: setting({
+    env: "STATIONS_FILE",
+    value: "PATH",
+    description:
+      "JSON file of extra stations, or of stations replacing a built-in one by id (a new city gets its table from bootstrap)",
+    defaultText: "none: the built-in Winnipeg (CYWG) and Vancouver (CYVR)",
+    schema: z.string().trim(),
+  }),
+});
+
 /**
  * The built-in stations plus those of the JSON file STATIONS_FILE names (relative to the working
  * directory); a file station with a built-in id replaces it. Adding a city is a file change, no code.
  * @throws ConfigError naming the file, the entry and the field of every problem.
  */
-export function loadStationCatalog(env: Readonly<Record<string, string | undefined>>): StationCatalog {
-  const file = env.STATIONS_FILE?.trim();
-  if (!file) return createStationCatalog(DEFAULT_STATIONS);
-  return createStationCatalog([...DEFAULT_STATIONS, ...readStationsFile(resolve(file))]);
+export function loadStationCatalog(env: Env): StationCatalog {
+  const problems: ConfigProblem[] = [];
+  const { stationsFile } = readSettings(CATALOG_SETTINGS, { env }, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (stationsFile === undefined) return createStationCatalog(DEFAULT_STATIONS);
+  return createStationCatalog([...DEFAULT_STATIONS, ...readStationsFile(resolve(stationsFile))]);
 }

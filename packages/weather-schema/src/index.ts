@@ -6,6 +6,7 @@ export {
   readingAvroSchema,
 } from "./avro.ts";
 export {
+  CATALOG_SETTINGS,
   CITY_SLUG_PATTERN,
   cityTableName,
   createStationCatalog,
@@ -53,6 +54,8 @@ export {
   deadLetterTopicOf,
   jsonValueSubjectOf,
   readingsTopicFrom,
+  TOPIC_SETTINGS,
+  topicNameSchema,
   valueSubjectOf,
 } from "./topics.ts";
 export { type ReadingValidation, validateReading } from "./validate.ts";

@@ -1,3 +1,6 @@
+import { ConfigError, type ConfigProblem, type Env, readSettings, setting } from "@weather/settings";
+import { z } from "zod";
+
 /** The topic readings travel on unless READINGS_TOPIC names another. */
 export const DEFAULT_READINGS_TOPIC = "weather.readings";
 
@@ -11,15 +14,32 @@ export function valueSubjectOf(topic: string): string {
   return `${topic}-value`;
 }
 
-/** READINGS_TOPIC, or the default; Kafka's own rules for a topic name are checked here, once. */
-export function readingsTopicFrom(env: Readonly<Record<string, string | undefined>>): string {
-  const topic = env.READINGS_TOPIC?.trim() || DEFAULT_READINGS_TOPIC;
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic) || topic === "." || topic === "..") {
-    throw new Error(
-      `READINGS_TOPIC "${topic}" is not a valid Kafka topic name: use 1-249 letters, digits, '.', '_' or '-'`,
-    );
-  }
-  return topic;
+/** Kafka's own rules for a topic name, checked once, here. */
+export const topicNameSchema = z
+  .string()
+  .trim()
+  .refine(
+    (topic) => /^[A-Za-z0-9._-]{1,249}$/.test(topic) && topic !== "." && topic !== "..",
+    "is not a valid Kafka topic name: use 1-249 letters, digits, '.', '_' or '-'",
+  );
+
+export const TOPIC_SETTINGS = Object.freeze({
+  readingsTopic: setting({
+    env: "READINGS_TOPIC",
+    flag: "topic",
+    value: "TOPIC",
+    description: "the readings topic; dead letters go to <topic>.dlq",
+    default: DEFAULT_READINGS_TOPIC,
+    schema: topicNameSchema,
+  }),
+});
+
+/** READINGS_TOPIC, or the default. @throws ConfigError when it is not a valid topic name. */
+export function readingsTopicFrom(env: Env): string {
+  const problems: ConfigProblem[] = [];
+  const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env }, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return readingsTopic;
 }
 
 /**

@@ -7,7 +7,6 @@ import { fileURLToPath } from "node:url";
 import { dropDatabaseIfExists } from "@weather/db";
 import { deadLetterTopicOf, deleteReadingSubjects } from "@weather/schema";
 import { createKafka, deleteTopicsIfPresent, readConnectionSettings } from "@weather/service-kit";
-import { logLevel } from "kafkajs";
 
 export const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report"] as const;
 export type Worker = (typeof WORKERS)[number];
@@ -134,10 +133,7 @@ export function runEnvironment(label: string) {
       return url.toString();
     },
     async cleanup() {
-      const admin = createKafka(settings, {
-        clientId: "deploy-test-cleanup",
-        logLevel: logLevel.NOTHING,
-      }).admin();
+      const admin = createKafka(settings, { clientId: "deploy-test-cleanup" }).admin();
       await admin.connect();
       try {
         await deleteTopicsIfPresent(admin, [topic, deadLetterTopicOf(topic)]);

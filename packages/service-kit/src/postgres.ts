@@ -1,50 +1,6 @@
 import type { ConnectionOptions } from "node:tls";
-import { Kafka, type KafkaConfig, type SASLOptions } from "kafkajs";
 import type { ConnectionSettings } from "./connections.ts";
-import type { DatabaseSecurity, KafkaSecurity } from "./security.ts";
-
-/** Everything of a kafkajs client's configuration but where and how securely it connects. */
-export type KafkaClientOptions = Omit<KafkaConfig, "brokers" | "ssl" | "sasl">;
-
-/**
- * The one place a kafkajs configuration is built: brokers, TLS and SASL from the validated
- * settings, the rest (client id, timeouts, retries, logging) from the caller.
- */
-export function kafkaClientConfig(
-  settings: Pick<ConnectionSettings, "kafkaBrokers" | "kafkaSecurity">,
-  options: KafkaClientOptions,
-): KafkaConfig {
-  const { tls, sasl } = settings.kafkaSecurity;
-  const config: KafkaConfig = { ...options, brokers: [...settings.kafkaBrokers] };
-  if (tls) {
-    config.ssl = {
-      rejectUnauthorized: tls.rejectUnauthorized,
-      ...(tls.ca !== undefined ? { ca: [tls.ca] } : {}),
-    };
-  }
-  if (sasl) config.sasl = saslOptionsOf(sasl);
-  return config;
-}
-
-function saslOptionsOf(sasl: NonNullable<KafkaSecurity["sasl"]>): SASLOptions {
-  const { username, password } = sasl;
-  switch (sasl.mechanism) {
-    case "plain":
-      return { mechanism: "plain", username, password };
-    case "scram-sha-256":
-      return { mechanism: "scram-sha-256", username, password };
-    case "scram-sha-512":
-      return { mechanism: "scram-sha-512", username, password };
-  }
-}
-
-/** A kafkajs client for these settings; see kafkaClientConfig. */
-export function createKafka(
-  settings: Pick<ConnectionSettings, "kafkaBrokers" | "kafkaSecurity">,
-  options: KafkaClientOptions,
-): Kafka {
-  return new Kafka(kafkaClientConfig(settings, options));
-}
+import type { DatabaseSecurity } from "./security.ts";
 
 /** The postgres.js options that carry TLS and the password; spread them into every postgres() call. */
 export interface PostgresSecurityOptions {

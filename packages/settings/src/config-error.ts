@@ -6,9 +6,11 @@ export interface ConfigProblem {
 
 /**
  * Thrown when configuration does not validate. It carries every problem at once, so an operator
- * fixes them in one go instead of discovering them one restart at a time.
+ * fixes them in one go instead of discovering them one restart at a time. Its code is the
+ * CONFIGURATION of service-kit's exit-code table.
  */
 export class ConfigError extends Error {
+  readonly code = "CONFIGURATION";
   readonly problems: readonly ConfigProblem[];
 
   constructor(problems: readonly ConfigProblem[]) {

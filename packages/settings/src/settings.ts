@@ -1,0 +1,219 @@
+/**
+ * Every setting of every worker is declared once, as a Setting: its environment variable, its
+ * command-line flag if it has one, what it means and its default. Reading (validation with every
+ * problem reported at once), `--help` and the variable tables in the docs all derive from these
+ * declarations, so none of them can drift from the others.
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { ConfigError, type ConfigProblem, type Env } from "./config-error.ts";
+
+export interface Setting<T = unknown> {
+  /** The environment variable. */
+  readonly env: string;
+  /** The command-line flag, without its dashes; absent: the variable only. */
+  readonly flag?: string;
+  /** A flag that takes no value (`--json`); its variable takes true/false. */
+  readonly switch?: boolean;
+  /** Placeholder for the value in --help, e.g. N, DURATION, URL. */
+  readonly value?: string;
+  readonly description: string;
+  /** The default, as text a user could have typed; parsed like any input. */
+  readonly default?: string;
+  /** How the docs describe a default that is not a fixed text ("random, logged"). */
+  readonly defaultText?: string;
+  /** Turns the text (variable, flag or default) into the value, or says what is wrong with it. */
+  readonly schema: z.ZodType<T>;
+  /** Never printed, not even in an error message. */
+  readonly secret?: boolean;
+}
+
+/**
+ * Declares a setting; the identity function, there for type inference: what the schema outputs,
+ * and whether a default makes the value always present.
+ */
+export function setting<const S extends Setting>(spec: S): S {
+  return Object.freeze(spec);
+}
+
+export type Settings = Readonly<Record<string, Setting>>;
+
+/** The values read: a setting with a default always has one. */
+export type SettingValues<S extends Settings> = {
+  readonly [K in keyof S]: S[K] extends Setting<infer T>
+    ? S[K] extends { default: string }
+      ? T
+      : T | undefined
+    : never;
+};
+
+/** A titled group of settings, as --help and the docs show them. */
+export interface SettingsGroup {
+  readonly title: string;
+  readonly settings: Settings;
+}
+
+/** What the command line held: flag values by flag name, and whether help was asked for. */
+export interface CommandLine {
+  readonly flags: Readonly<Record<string, string | boolean | undefined>>;
+  readonly help: boolean;
+}
+
+const SWITCH_TEXT: Readonly<Record<string, boolean>> = {
+  true: true,
+  "1": true,
+  yes: true,
+  on: true,
+  false: false,
+  "0": false,
+  no: false,
+  off: false,
+};
+
+/** The schema of a switch: true/false (or 1/0, yes/no, on/off) in its variable; present or not as a flag. */
+export const switchSchema = z
+  .string()
+  .refine((text) => SWITCH_TEXT[text.trim().toLowerCase()] !== undefined, "expected true or false")
+  .transform((text) => SWITCH_TEXT[text.trim().toLowerCase()] === true);
+
+/**
+ * Parses the command line against the flags the groups declare (and --help). A leading `--`, which
+ * npm and pnpm users type before a script's own flags, is dropped. An unknown flag or a missing
+ * value is pushed as a problem (setting "command line") and the flags are then left empty, so the
+ * caller still reports every other problem with it.
+ */
+export function readCommandLine(
+  argv: readonly string[],
+  groups: readonly SettingsGroup[],
+  problems: ConfigProblem[],
+): CommandLine {
+  const args = argv[0] === "--" ? argv.slice(1) : [...argv];
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  const known: string[] = [];
+  for (const group of groups) {
+    for (const spec of Object.values(group.settings)) {
+      if (spec.flag === undefined) continue;
+      options[spec.flag] = { type: spec.switch ? "boolean" : "string" };
+      known.push(`--${spec.flag}`);
+    }
+  }
+  try {
+    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
+    const { help, ...flags } = values as Record<string, string | boolean | undefined>;
+    return { flags, help: help === true };
+  } catch (error) {
+    // parseArgs explains unknown flags and missing values well; keep its words, drop its advice on "--".
+    const message = (error as Error).message.split(". To specify")[0] ?? String(error);
+    const list = known.length === 0 ? "this command takes no flags but --help" : `known: ${known.join(", ")}`;
+    problems.push({ setting: "command line", message: `${message}; ${list} (see --help)` });
+    return { flags: {}, help: args.includes("--help") || args.includes("-h") };
+  }
+}
+
+/** Where a setting's value came from, as an error message names it. */
+export function sourceOf(spec: Setting, input: { env: Env; commandLine?: CommandLine }): string {
+  const flag = spec.flag === undefined ? undefined : input.commandLine?.flags[spec.flag];
+  if (flag !== undefined && spec.flag !== undefined) return `--${spec.flag}`;
+  if (present(input.env[spec.env]) !== undefined) return spec.env;
+  return spec.flag !== undefined ? `--${spec.flag} default` : `${spec.env} default`;
+}
+
+const present = (value: string | undefined) =>
+  value === undefined || value.trim() === "" ? undefined : value;
+
+/**
+ * Reads the settings: a flag wins over its variable, the variable over the default; an empty
+ * variable counts as unset (a shell's `VAR= cmd` usually means "use the default"). Problems are
+ * pushed, named after where the value came from, so the caller reports every one at once.
+ */
+export function readSettings<S extends Settings>(
+  settings: S,
+  input: { env: Env; commandLine?: CommandLine },
+  problems: ConfigProblem[],
+): SettingValues<S> {
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(settings)) {
+    const flag = spec.flag === undefined ? undefined : input.commandLine?.flags[spec.flag];
+    let raw: string | undefined;
+    if (typeof flag === "boolean") raw = String(flag);
+    else raw = flag ?? present(input.env[spec.env]) ?? spec.default;
+    if (raw === undefined) continue;
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) {
+      values[key] = parsed.data;
+    } else {
+      const shown = spec.secret ? "(hidden)" : JSON.stringify(shorten(maskCredentials(raw)));
+      problems.push({
+        setting: sourceOf(spec, input),
+        message: `${shown}: ${parsed.error.issues[0]?.message ?? "is not valid"}`,
+      });
+    }
+  }
+  return values as SettingValues<S>;
+}
+
+/** A URL's password, masked: an invalid DATABASE_URL is echoed in the error, its secret is not. */
+function maskCredentials(text: string): string {
+  return text.replace(/(\/\/[^:@/\s]*:)[^@/\s]+@/g, "$1***@");
+}
+
+function shorten(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
+/** The text shown for a setting's default. */
+function defaultOf(spec: Setting): string | undefined {
+  return spec.defaultText ?? spec.default;
+}
+
+/**
+ * The `--help` text of a worker: usage, what it does, then every setting by group with its flag,
+ * its variable and its default.
+ */
+export function helpText(options: {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage?: string;
+  readonly details?: readonly string[];
+  readonly groups: readonly SettingsGroup[];
+}): string {
+  const lines = [`Usage: ${options.name} ${options.usage ?? "[options]"}`, "", options.summary];
+  if (options.details && options.details.length > 0) lines.push("", ...options.details);
+  lines.push(
+    "",
+    "Every flag may also be set by its environment variable; a flag wins over the variable.",
+    `  --help, -h: print this and exit`,
+  );
+  for (const group of options.groups) {
+    lines.push("", `${group.title}:`);
+    for (const spec of Object.values(group.settings)) {
+      const flag =
+        spec.flag === undefined ? "" : `--${spec.flag}${spec.switch ? "" : ` ${spec.value ?? "VALUE"}`}`;
+      const fallback = defaultOf(spec);
+      const name = [flag, spec.env].filter((part) => part !== "").join(", ");
+      lines.push(
+        `  ${name}`,
+        `      ${spec.description}${fallback === undefined ? "" : ` (default: ${fallback})`}`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+/** A Markdown table of the settings, for the docs (see scripts/docs.ts). */
+export function settingsTable(settings: Settings): string {
+  const cell = (text: string) => text.replaceAll("|", "\\|");
+  const rows = Object.values(settings).map((spec) => {
+    const name = spec.flag === undefined ? `\`${spec.env}\`` : `\`${spec.env}\`, \`--${spec.flag}\``;
+    const fallback = defaultOf(spec);
+    return `| ${name} | ${fallback === undefined ? "" : cell(`\`${fallback}\``)} | ${cell(spec.description)} |`;
+  });
+  return ["| Setting | Default | Meaning |", "| --- | --- | --- |", ...rows].join("\n");
+}
+
+/** Throws the problems gathered so far, if any, as one ConfigError. */
+export function throwIfProblems(problems: readonly ConfigProblem[]): void {
+  if (problems.length > 0) throw new ConfigError(problems);
+}
