@@ -1,35 +1,14 @@
 #!/usr/bin/env bash
 # The whole product, from nothing: set-up (Node 24 and pnpm where missing, dependencies), the
-# local stack (downloaded once), bootstrap, 134 readings per station from Winnipeg and Vancouver,
-# the sink until it has caught up, then the per-city summary read back from PostgreSQL.
-# Leaves the stack running; `pnpm stack down` stops it.
-#
-# The readings are a seeded backfill over fixed simulated hours, so they are the same readings on
-# every run: running this again re-sends them and the sink, which stores each reading once,
-# still shows 134 rows per city.
+# local stack (downloaded once), then the product's steps (scripts/pipeline-steps.sh): bootstrap,
+# 134 readings per station from Winnipeg and Vancouver, the sink until it has caught up, and the
+# per-city summary read back from PostgreSQL. Leaves the stack running; `pnpm stack down` stops it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/toolchain.sh
 ensure_toolchain
 
-PIPELINE_COUNT="${PIPELINE_COUNT:-134}"
-PIPELINE_FROM="${PIPELINE_FROM:-2026-01-01T00:00:00Z}"
-PIPELINE_SEED="${PIPELINE_SEED:-2026}"
-
-step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
-
-step "1/5 local stack: PostgreSQL, Kafka, schema registry"
+printf '\n\033[1m== %s\033[0m\n' "1/5 local stack: PostgreSQL, Kafka, schema registry" >&2
 pnpm -s stack up
 
-step "2/5 bootstrap: database, migrations, city tables, topics, schemas"
-pnpm -s --filter bootstrap start
-
-step "3/5 sensor-producer: $PIPELINE_COUNT readings per station (CYWG Winnipeg, CYVR Vancouver)"
-pnpm -s --filter sensor-producer start \
-  --stations CYWG,CYVR --count "$PIPELINE_COUNT" --from "$PIPELINE_FROM" --step 1h --seed "$PIPELINE_SEED"
-
-step "4/5 pg-sink: consuming until caught up"
-pnpm -s --filter pg-sink start --until-caught-up
-
-step "5/5 report: what PostgreSQL holds"
-pnpm -s --filter report start
+bash scripts/pipeline-steps.sh

@@ -44,7 +44,7 @@ async function withRetry<T>(what: string, attempt: () => Promise<T>, tries = 3):
 }
 
 async function producerSuite(world: BenchWorld, config: BenchConfig): Promise<Figure[]> {
-  const tools = findKafkaTools();
+  const tools = await findKafkaTools(log);
   let size: number | undefined;
   const recordSizeOf = async (topic: string) => {
     size ??= await meanValueSize(world, topic);

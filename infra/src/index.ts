@@ -6,6 +6,7 @@
 export type { ServiceState, ServiceStatus, StackContext } from "./context.ts";
 export { type DaemonState, daemonState, stopDaemon } from "./daemon.ts";
 export { findJava, type JavaRuntime } from "./java.ts";
+export { ensureKafkaJars } from "./kafka-jars.ts";
 export { type StackPaths, stackPaths } from "./paths.ts";
 export { KAFKA, kafkaUp, probeKafka } from "./services/kafka.ts";
 export {

@@ -13,10 +13,10 @@ import {
 } from "../context.ts";
 import { startDaemon } from "../daemon.ts";
 import { findJava } from "../java.ts";
-import { DEPENDENCY_PLUGIN, downloadOnce } from "../maven.ts";
+import { ensureKafkaJars } from "../kafka-jars.ts";
 import { INFRA_DIR } from "../paths.ts";
 import { StackError } from "../stack-error.ts";
-import { KAFKA_MIN_JAVA, KAFKA_POM, kafkaVersion } from "../versions.ts";
+import { KAFKA_MIN_JAVA } from "../versions.ts";
 import {
   ensureKafkaTls,
   ensureScramUser,
@@ -88,23 +88,7 @@ async function startKafka(context: StackContext): Promise<number> {
   const java = findJava(KAFKA_MIN_JAVA, "KAFKA_JAVA_HOME");
   if ("problem" in java) throw new StackError(KAFKA, java.problem);
 
-  const version = kafkaVersion();
-  const libDir = join(context.paths.downloads, "kafka", "lib");
-  await downloadOnce({
-    service: KAFKA,
-    targetDir: libDir,
-    version: `kafka ${version}`,
-    proof: `kafka_2.13-${version}.jar`,
-    mavenArgs: [
-      "-q",
-      "-f",
-      KAFKA_POM,
-      `${DEPENDENCY_PLUGIN}:copy-dependencies`,
-      `-DoutputDirectory=${libDir}`,
-    ],
-    logFile: join(context.paths.logs, `${KAFKA}-download.log`),
-    log: context.log,
-  });
+  const libDir = await ensureKafkaJars(context.paths, context.log);
 
   const kafkaDir = join(context.paths.data, "kafka");
   const logDir = join(kafkaDir, "log-dirs");

@@ -112,6 +112,7 @@ const RETRIABLE_CONDITIONS = [
   /leader not available/i,
   /not leader/i,
   /There is no leader for this topic-partition/i,
+  /does not host this topic-partition/i,
   /Request timed out/i,
   /not enough replicas/i,
   /Connection error|ECONNREFUSED|connection (was )?closed|Connection timeout/i,
@@ -133,6 +134,9 @@ export function kafkaLevelOf(
 ): "error" | "warn" | "info" | "debug" | "trace" {
   if (level === logLevel.DEBUG) return "trace";
   if (level === logLevel.INFO) return "debug";
+  // A request's error answer, logged by the connection before the requester sees it: the requester
+  // retries it or fails with it, and whoever reports that failure says more than this line.
+  if (message.startsWith("Response ")) return "debug";
   const retryCount = typeof extra.retryCount === "number" ? extra.retryCount : undefined;
   const text = `${message} ${typeof extra.error === "string" ? extra.error : ""}`;
   const retriable = retryCount !== undefined || RETRIABLE_CONDITIONS.some((pattern) => pattern.test(text));

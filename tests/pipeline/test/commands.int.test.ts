@@ -1,0 +1,78 @@
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { dropDatabaseIfExists } from "@weather/db";
+import { deadLetterTopicOf, deleteReadingSubjects } from "@weather/schema";
+import { createKafka, deleteTopicsIfPresent, readConnectionSettings } from "@weather/service-kit";
+import { afterAll, describe, expect, it } from "vitest";
+
+const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report"] as const;
+
+/** Runs a command in the repository as a user would, with the test's environment plus `env`. */
+function run(command: string, args: readonly string[], env: Record<string, string> = {}) {
+  const result = spawnSync(command, args, {
+    cwd: repoRoot,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 170_000,
+  });
+  if (result.error) throw result.error;
+  return result;
+}
+
+// What a terminal shows, without its colours.
+const plain = (text: string) => text.replaceAll(/\u001b\[[0-9;]*m/g, "").replaceAll("\r", "");
+
+describe("the workers as users start them", () => {
+  it.each(WORKERS)("pnpm --filter %s start -- --help prints the settings and exits 0", (worker) => {
+    const result = run("pnpm", ["-s", "--filter", worker, "start", "--", "--help"]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Usage: ${worker}`);
+    expect(result.stdout).toContain("LOG_LEVEL");
+  });
+});
+
+describe("scripts/pipeline-steps.sh on a terminal", () => {
+  const settings = readConnectionSettings(process.env);
+  const id = randomBytes(4).toString("hex");
+  const topic = `pipeline-test-${id}`;
+  const database = new URL(settings.databaseUrl);
+  database.pathname = `/weather_test_pipeline_${id}`;
+
+  afterAll(async () => {
+    const admin = createKafka(settings, { clientId: "pipeline-test-cleanup" }).admin();
+    await admin.connect();
+    try {
+      await deleteTopicsIfPresent(admin, [topic, deadLetterTopicOf(topic)]);
+    } finally {
+      await admin.disconnect();
+    }
+    await deleteReadingSubjects(settings.schemaRegistryUrl, topic);
+    await dropDatabaseIfExists(database.toString());
+  });
+
+  it("runs every step, shows 134 readings per city, and prints no error-level line on a healthy run", () => {
+    // `script` gives the steps a real terminal, so the workers log as they do for a person.
+    const result = run("script", ["-qec", "bash scripts/pipeline-steps.sh", "/dev/null"], {
+      READINGS_TOPIC: topic,
+      DATABASE_URL: database.toString(),
+      SINK_GROUP_ID: `pipeline-test-${id}`,
+      SINK_HTTP_PORT: "0",
+      SINK_BATCH_MAX_WAIT_MS: "100",
+      LOG_FORMAT: "",
+      LOG_LEVEL: "info",
+    });
+    const output = plain(result.stdout + result.stderr);
+    console.log(output);
+    expect(result.status, output).toBe(0);
+    expect(output).toContain("== 5/5 report: what PostgreSQL holds");
+    expect(output).toContain("winnipeg  (table weather_readings_winnipeg: 134 rows from 1 station)");
+    expect(output).toContain("vancouver  (table weather_readings_vancouver: 134 rows from 1 station)");
+    // Pretty lines, one per event ("12:00:00.000 INFO (pg-sink): ..."), not JSON.
+    expect(output).toMatch(/INFO \(pg-sink\): caught up/);
+    expect(output).not.toMatch(/^\{"level"/m);
+    const alarming = output.split("\n").filter((line) => /\b(ERROR|FATAL)\b/.test(line));
+    expect(alarming).toEqual([]);
+  });
+});
