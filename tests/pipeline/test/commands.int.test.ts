@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 import { dropDatabaseIfExists } from "@weather/db";
 import { deadLetterTopicOf, deleteReadingSubjects } from "@weather/schema";
 import { createKafka, deleteTopicsIfPresent, readConnectionSettings } from "@weather/service-kit";
@@ -22,7 +23,7 @@ function run(command: string, args: readonly string[], env: Record<string, strin
 }
 
 // What a terminal shows, without its colours.
-const plain = (text: string) => text.replaceAll(/\u001b\[[0-9;]*m/g, "").replaceAll("\r", "");
+const plain = (text: string) => stripVTControlCharacters(text).replaceAll("\r", "");
 
 describe("the workers as users start them", () => {
   it.each(WORKERS)("pnpm --filter %s start -- --help prints the settings and exits 0", (worker) => {
