@@ -2,52 +2,18 @@
  * report: what PostgreSQL holds, per city: rows, time span, min/avg/max of temperature, wind and
  * humidity, and a temperature sparkline. Wiring only; see summary.ts and render.ts.
  */
-import {
-  CONNECTION_SETTINGS,
-  type ConnectionSettings,
-  collectProblems,
-  DATABASE_SECURITY_SETTINGS,
-  DependencyUnavailableError,
-  LOGGING_SETTINGS,
-  postgresOptions,
-  readConnectionSettings,
-  readSettings,
-  runWorker,
-  setting,
-  switchSchema,
-  throwIfProblems,
-} from "@weather/service-kit";
+import { DependencyUnavailableError, postgresOptions, runWorker } from "@weather/service-kit";
 import postgres from "postgres";
+import { configureReport, REPORT_SETTING_GROUPS } from "./config.ts";
 import { renderSummary } from "./render.ts";
 import { summarizeCities } from "./summary.ts";
-
-const REPORT_SETTINGS = Object.freeze({
-  json: setting({
-    env: "REPORT_JSON",
-    flag: "json",
-    switch: true,
-    description: "print the summary as JSON instead of tables",
-    default: "false",
-    schema: switchSchema,
-  }),
-});
 
 await runWorker({
   name: "report",
   summary: "Prints what PostgreSQL holds, per city table.",
   usage: "[--json]",
-  settings: [
-    { title: "report", settings: REPORT_SETTINGS },
-    { title: "Connections", settings: { databaseUrl: CONNECTION_SETTINGS.databaseUrl } },
-    { title: "PostgreSQL security", settings: DATABASE_SECURITY_SETTINGS },
-    { title: "Logging", settings: LOGGING_SETTINGS },
-  ],
-  configure({ env, commandLine, problems }) {
-    const { json } = readSettings(REPORT_SETTINGS, { env, commandLine }, problems);
-    const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
-    throwIfProblems(problems);
-    return Object.freeze({ json, connections: connections as ConnectionSettings });
-  },
+  settings: REPORT_SETTING_GROUPS,
+  configure: configureReport,
   async run({ json, connections }) {
     const sql = postgres(connections.databaseUrl, {
       ...postgresOptions(connections),

@@ -7,16 +7,20 @@ export {
 } from "./config-error.ts";
 export {
   type CommandLine,
+  documentSettings,
   helpText,
   readCommandLine,
   readSettings,
+  SETTINGS_SECTION_MARKERS,
   type Setting,
   type Settings,
   type SettingsGroup,
   type SettingValues,
   setting,
+  settingsMarkdown,
   settingsTable,
   sourceOf,
   switchSchema,
   throwIfProblems,
+  withSettingsSection,
 } from "./settings.ts";

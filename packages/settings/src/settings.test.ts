@@ -82,12 +82,12 @@ describe("documentation derived from the declarations", () => {
 
   it("renders the same declarations as a Markdown table", () => {
     expect(settingsTable(SETTINGS).split("\n")).toEqual([
-      "| Setting | Default | Meaning |",
-      "| --- | --- | --- |",
-      "| `DEMO_COUNT`, `--count` | `3` | how many |",
-      "| `DEMO_URL` |  | where |",
-      "| `DEMO_TOKEN` |  | a secret |",
-      "| `DEMO_JSON`, `--json` | `false` | JSON \\| text |",
+      "| Setting                 | Default | Meaning      |",
+      "| ----------------------- | ------- | ------------ |",
+      "| `DEMO_COUNT`, `--count` | `3`     | how many     |",
+      "| `DEMO_URL`              |         | where        |",
+      "| `DEMO_TOKEN`            |         | a secret     |",
+      "| `DEMO_JSON`, `--json`   | `false` | JSON \\| text |",
     ]);
   });
 });

@@ -4,6 +4,8 @@
  * problem reported at once), `--help` and the variable tables in the docs all derive from these
  * declarations, so none of them can drift from the others.
  */
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { ConfigError, type ConfigProblem, type Env } from "./config-error.ts";
@@ -202,18 +204,67 @@ export function helpText(options: {
   return lines.join("\n");
 }
 
-/** A Markdown table of the settings, for the docs (see scripts/docs.ts). */
+/** A Markdown table of the settings, for the docs (`pnpm docs:settings`), aligned as Biome formats tables. */
 export function settingsTable(settings: Settings): string {
   const cell = (text: string) => text.replaceAll("|", "\\|");
   const rows = Object.values(settings).map((spec) => {
-    const name = spec.flag === undefined ? `\`${spec.env}\`` : `\`${spec.env}\`, \`--${spec.flag}\``;
     const fallback = defaultOf(spec);
-    return `| ${name} | ${fallback === undefined ? "" : cell(`\`${fallback}\``)} | ${cell(spec.description)} |`;
+    return [
+      spec.flag === undefined ? `\`${spec.env}\`` : `\`${spec.env}\`, \`--${spec.flag}\``,
+      fallback === undefined ? "" : cell(`\`${fallback}\``),
+      cell(spec.description),
+    ];
   });
-  return ["| Setting | Default | Meaning |", "| --- | --- | --- |", ...rows].join("\n");
+  const header = ["Setting", "Default", "Meaning"];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => [...(row[column] ?? "")].length)),
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((text, column) => text + " ".repeat((widths[column] ?? 0) - [...text].length)).join(" | ")} |`;
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
 }
 
 /** Throws the problems gathered so far, if any, as one ConfigError. */
 export function throwIfProblems(problems: readonly ConfigProblem[]): void {
   if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** Every group as a heading and a table: what the docs show for a worker's settings. */
+export function settingsMarkdown(groups: readonly SettingsGroup[]): string {
+  return groups.map((group) => `#### ${group.title}\n\n${settingsTable(group.settings)}`).join("\n\n");
+}
+
+const GENERATED_START =
+  "<!-- settings: generated from the declarations by `pnpm docs:settings`; edit those, not this -->";
+const GENERATED_END = "<!-- end of generated settings -->";
+
+/**
+ * The document with its generated settings section replaced by `section` (markers included), or
+ * undefined when it has no such section.
+ */
+export function withSettingsSection(document: string, section: string): string | undefined {
+  const start = document.indexOf(GENERATED_START);
+  const end = document.indexOf(GENERATED_END);
+  if (start < 0 || end < start) return undefined;
+  return `${document.slice(0, start)}${GENERATED_START}\n\n${section}\n\n${document.slice(end)}`;
+}
+
+/** The markers a document puts where its generated settings section goes. */
+export const SETTINGS_SECTION_MARKERS = Object.freeze({ start: GENERATED_START, end: GENERATED_END });
+
+/**
+ * Regenerates the settings section of a README from the declarations (`pnpm docs:settings`); with
+ * `check`, only says whether it is current. @returns whether the file was current.
+ */
+export function documentSettings(readme: URL, groups: readonly SettingsGroup[], check = false): boolean {
+  const path = fileURLToPath(readme);
+  const before = readFileSync(path, "utf8");
+  const after = withSettingsSection(before, settingsMarkdown(groups));
+  if (after === undefined) {
+    throw new Error(
+      `${path} has no generated settings section; add the two lines ${GENERATED_START} and ${GENERATED_END}`,
+    );
+  }
+  if (after !== before && !check) writeFileSync(path, after);
+  return after === before;
 }
