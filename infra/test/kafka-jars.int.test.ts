@@ -12,7 +12,7 @@ describe("Kafka's jars for a checkout whose stack never started Kafka", () => {
   const root = mkdtempSync(join(tmpdir(), "stack-jars-"));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it("fetches them into the download cache once, then finds them there", async () => {
+  it("fetches them into the download cache once, then finds them there", { timeout: 300_000 }, async () => {
     const messages: string[] = [];
     const libDir = await ensureKafkaJars(stackPaths(root), (message) => messages.push(message));
     expect(existsSync(join(libDir, `kafka_2.13-${kafkaVersion()}.jar`))).toBe(true);
