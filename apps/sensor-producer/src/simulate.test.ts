@@ -47,7 +47,8 @@ describe("simulation", () => {
     for (const instant of at) expect(both.readingsAt(instant)[1]).toEqual(alone.readingsAt(instant)[0]);
   });
 
-  it("keeps every value inside the schema's ranges over 100,000 readings", () => {
+  // CPU-bound (about 20 s on a quiet 2-core machine); the bound only guards against a hang.
+  it("keeps every value inside the schema's ranges over 100,000 readings", { timeout: 300_000 }, () => {
     // Extreme stations push the clamps: a polar one and a desert one, besides the real two.
     const polar = {
       ...winnipeg,
