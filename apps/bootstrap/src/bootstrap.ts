@@ -2,10 +2,10 @@ import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { createKafka, type Logger, postgresOptions } from "@weather/service-kit";
 import type { BootstrapConfig } from "./config.ts";
 import { prepareProductDatabase } from "./database.ts";
+import { ensureTopics, topicSpecsOf } from "./ensure-topics.ts";
 import { BootstrapError } from "./errors.ts";
+import type { BootstrapOutcome } from "./outcome.ts";
 import { registerSchemas } from "./schemas.ts";
-import type { BootstrapOutcome } from "./summary.ts";
-import { ensureTopics, topicSpecsOf } from "./topics.ts";
 import { kafkaProbe, postgresProbe, registryProbe, waitForServices } from "./wait-for-services.ts";
 
 /**

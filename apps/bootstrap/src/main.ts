@@ -5,7 +5,7 @@
 import { runWorker } from "@weather/service-kit";
 import { runBootstrap } from "./bootstrap.ts";
 import { BOOTSTRAP_SETTING_GROUPS, configureBootstrap } from "./config.ts";
-import { formatSummary, summarize } from "./summary.ts";
+import { formatSummary, summarize } from "./outcome.ts";
 
 await runWorker({
   name: "bootstrap",

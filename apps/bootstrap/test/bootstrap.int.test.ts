@@ -6,7 +6,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBootstrap } from "../src/bootstrap.ts";
 import { readBootstrapConfig } from "../src/config.ts";
-import { summarize } from "../src/summary.ts";
+import { summarize } from "../src/outcome.ts";
 import { runBootstrapProcess, summaryFromLog, testEnvironment, torontoStationsFile } from "./harness.ts";
 
 const log = createLogger("bootstrap-test", { LOG_LEVEL: "silent" });

@@ -75,7 +75,7 @@ export async function sendDeadLetters(
 
 /**
  * The dead-letter producer retries without a count, as an idempotent producer should (see
- * sensor-producer's kafka-sink.ts); a send still unacknowledged after this long counts as a Kafka
+ * sensor-producer's readings-producer.ts); a send still unacknowledged after this long counts as a Kafka
  * outage, which the sink waits out, heartbeating, before sending again. A letter the abandoned
  * send still delivers is then there twice: dead letters are at least once, rows exactly once.
  */

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { createReadingDecoder, deadLetterTopicOf, type StationCatalog } from "@weather/schema";
-import { createKafka, type Logger, postgresOptions } from "@weather/service-kit";
+import { createKafka, type Logger, postgresOptions, startOpsServer } from "@weather/service-kit";
 import { type Admin, type Consumer, Partitioners, type Producer } from "kafkajs";
 import { isCaughtUp } from "./caught-up.ts";
 import { classifyMessages } from "./classify.ts";
@@ -10,7 +10,6 @@ import type { SinkConfig } from "./config.ts";
 import { createBatchHandler, type SinkStatus } from "./consume.ts";
 import { createDatabasePool, type DatabasePool } from "./database.ts";
 import { buildDeadLetter, sendDeadLetters } from "./dead-letter.ts";
-import { startOpsServer } from "./http.ts";
 import { createSinkMetrics } from "./metrics.ts";
 import { readStoredOffsets, rewindOffsetsBeyondEnd } from "./offsets.ts";
 import { DependencyUnavailableError } from "./outage.ts";
@@ -74,6 +73,7 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
   try {
     const http = await startOpsServer({
       port: config.httpPort,
+      portSetting: "SINK_HTTP_PORT",
       registry: metrics.registry,
       readiness: () => ({
         ready: status.connected && status.assignedPartitions.length > 0 && status.waitingFor === undefined,

@@ -1,12 +1,12 @@
 /**
  * report: what PostgreSQL holds, per city: rows, time span, min/avg/max of temperature, wind and
- * humidity, and a temperature sparkline. Wiring only; see summary.ts and render.ts.
+ * humidity, and a temperature sparkline. Wiring only; see city-summary.ts and render.ts.
  */
 import { DependencyUnavailableError, postgresOptions, runWorker } from "@weather/service-kit";
 import postgres from "postgres";
+import { summarizeCities } from "./city-summary.ts";
 import { configureReport, REPORT_SETTING_GROUPS } from "./config.ts";
 import { renderSummary } from "./render.ts";
-import { summarizeCities } from "./summary.ts";
 
 await runWorker({
   name: "report",

@@ -1,5 +1,5 @@
+import type { CitySummary, Stats } from "./city-summary.ts";
 import { sparkline } from "./sparkline.ts";
-import type { CitySummary, Stats } from "./summary.ts";
 
 const stats = (s: Stats, unit: string) =>
   `${s.min.toFixed(1)} / ${s.avg.toFixed(1)} / ${s.max.toFixed(1)} ${unit}`;

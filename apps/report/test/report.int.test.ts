@@ -6,8 +6,8 @@ import { createDatabaseIfMissing, dropDatabaseIfExists, prepareDatabase } from "
 import { readConnectionSettings } from "@weather/service-kit";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { summarizeCities } from "../src/city-summary.ts";
 import { renderSummary } from "../src/render.ts";
-import { summarizeCities } from "../src/summary.ts";
 
 const run = promisify(execFile);
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));

@@ -2,12 +2,12 @@
  * sensor-producer: simulated weather stations sending readings to Kafka. Wiring only:
  * configuration -> simulation -> Kafka -> progress; the logic lives in the modules.
  */
-import { runWorker } from "@weather/service-kit";
+import { type OpsServer, runWorker, startOpsServer } from "@weather/service-kit";
 import { configureProducer, PRODUCER_HELP } from "./config.ts";
-import { openKafkaSink } from "./kafka-sink.ts";
-import { createMetricsRegistry, type MetricsServer, startMetricsServer } from "./metrics.ts";
+import { createMetricsRegistry } from "./metrics.ts";
 import { produceReadings } from "./produce.ts";
 import { startProgress } from "./progress.ts";
+import { openReadingsProducer } from "./readings-producer.ts";
 import { createSimulation } from "./simulate.ts";
 
 await runWorker({
@@ -17,12 +17,18 @@ await runWorker({
   shutdownTimeoutMs: 30_000,
   async run(config, { logger, signal }) {
     const registry = createMetricsRegistry();
-    let metrics: MetricsServer | undefined;
+    let metrics: OpsServer | undefined;
     try {
-      if (config.metricsPort !== null)
-        metrics = await startMetricsServer(registry, config.metricsPort, logger);
+      if (config.metricsPort !== null) {
+        metrics = await startOpsServer({
+          port: config.metricsPort,
+          portSetting: "PRODUCER_METRICS_PORT",
+          registry,
+        });
+        logger.info({ port: metrics.port }, "serving /healthz, /readyz and Prometheus metrics at /metrics");
+      }
       logger.info({ brokers: config.kafkaBrokers, registry: config.schemaRegistryUrl }, "connecting");
-      const opening = openKafkaSink({
+      const opening = openReadingsProducer({
         brokers: config.kafkaBrokers,
         security: config.kafkaSecurity,
         schemaRegistryUrl: config.schemaRegistryUrl,
@@ -35,8 +41,8 @@ await runWorker({
       });
       // A stop signal while still connecting (kafkajs may be retrying for a minute) ends the run at
       // once: nothing was generated, so nothing can be lost. The exit abandons the pending connect.
-      const sink = await Promise.race([opening, abortion(signal)]);
-      if (sink === undefined) {
+      const producer = await Promise.race([opening, abortion(signal)]);
+      if (producer === undefined) {
         logger.info({ sent: 0 }, "stopped before connecting");
         return "OK";
       }
@@ -45,7 +51,7 @@ await runWorker({
           topic: config.topic,
           format: config.format,
           schemaVersion: config.schemaVersion,
-          schemaId: sink.schemaId,
+          schemaId: producer.schemaId,
           stations: config.stationIds,
           schedule: config.schedule,
           ratePerSecond: config.ratePerSecond,
@@ -58,7 +64,7 @@ await runWorker({
         await produceReadings({
           schedule: config.schedule,
           simulation: createSimulation(config.stations, config.seed, { pressure: config.schemaVersion >= 2 }),
-          sink,
+          destination: producer,
           batchSize: config.batchSize,
           ratePerSecond: config.ratePerSecond,
           signal,
@@ -66,7 +72,7 @@ await runWorker({
         });
       } finally {
         progress.stop();
-        await sink.close();
+        await producer.close();
       }
       logger.info({ ...progress.summary(), stoppedBy: signal.aborted ? "signal" : "done" }, "stopped");
       return "OK";

@@ -1,7 +1,7 @@
 import type { WeatherReading } from "@weather/schema";
 import { DEFAULT_STATIONS } from "@weather/schema";
 import { describe, expect, it } from "vitest";
-import { produceReadings, type ReadingSink } from "./produce.ts";
+import { produceReadings, type ReadingDestination } from "./produce.ts";
 import type { Clock } from "./schedule.ts";
 import { createSimulation } from "./simulate.ts";
 
@@ -21,7 +21,7 @@ function fakeClock(startMs = Date.UTC(2024, 0, 1)): Clock & { slept: number } {
   return clock;
 }
 
-function recordingSink(): ReadingSink & { batches: WeatherReading[][] } {
+function recordingSink(): ReadingDestination & { batches: WeatherReading[][] } {
   const batches: WeatherReading[][] = [];
   return {
     batches,
@@ -40,7 +40,7 @@ describe("produceReadings", () => {
     const sent = await produceReadings({
       schedule: { kind: "simulated", fromMs: Date.UTC(2024, 0, 1), stepMs: 1000, ticks: 134 },
       simulation: simulation(),
-      sink,
+      destination: sink,
       batchSize: 50,
       ratePerSecond: null,
       signal: new AbortController().signal,
@@ -62,7 +62,7 @@ describe("produceReadings", () => {
     const sent = await produceReadings({
       schedule: { kind: "realtime", intervalMs: 1000 },
       simulation: simulation(),
-      sink,
+      destination: sink,
       batchSize: 1000,
       ratePerSecond: null,
       signal: controller.signal,
@@ -83,7 +83,7 @@ describe("produceReadings", () => {
     const sent = await produceReadings({
       schedule: { kind: "simulated", fromMs: 0, stepMs: 1000, ticks: 50 },
       simulation: simulation(),
-      sink: recordingSink(),
+      destination: recordingSink(),
       batchSize: 1000,
       ratePerSecond: 10,
       signal: new AbortController().signal,
@@ -95,7 +95,7 @@ describe("produceReadings", () => {
   });
 
   it("fails loudly when a send fails instead of dropping readings", async () => {
-    const failing: ReadingSink = {
+    const failing: ReadingDestination = {
       send: async () => {
         throw new Error("broker gone");
       },
@@ -104,7 +104,7 @@ describe("produceReadings", () => {
       produceReadings({
         schedule: { kind: "simulated", fromMs: 0, stepMs: 1000, ticks: 10 },
         simulation: simulation(),
-        sink: failing,
+        destination: failing,
         batchSize: 4,
         ratePerSecond: null,
         signal: new AbortController().signal,

@@ -10,14 +10,14 @@ import {
 import type { Simulation } from "./simulate.ts";
 
 /** Where readings go; `send` resolves once every reading of the batch is acknowledged. */
-export interface ReadingSink {
+export interface ReadingDestination {
   send(readings: readonly WeatherReading[]): Promise<void>;
 }
 
 export interface ProduceOptions {
   readonly schedule: Schedule;
   readonly simulation: Simulation;
-  readonly sink: ReadingSink;
+  readonly destination: ReadingDestination;
   readonly batchSize: number;
   readonly ratePerSecond: number | null;
   /** Aborting stops generating; what was generated is still sent before produceReadings resolves. */
@@ -34,7 +34,7 @@ export interface ProduceOptions {
  * failed send, since a reading that cannot be sent must not vanish silently.
  */
 export async function produceReadings(options: ProduceOptions): Promise<number> {
-  const { schedule, simulation, sink, signal, onSent } = options;
+  const { schedule, simulation, destination, signal, onSent } = options;
   const clock = options.clock ?? systemClock;
   const chunkSize = chunkSizeOf(options.batchSize, options.ratePerSecond);
   const limiter = createRateLimiter(options.ratePerSecond, clock);
@@ -47,7 +47,7 @@ export async function produceReadings(options: ProduceOptions): Promise<number> 
     const previous = inFlight;
     const current = previous.then(async () => {
       const startedAt = performance.now();
-      await sink.send(chunk);
+      await destination.send(chunk);
       acknowledged += chunk.length;
       onSent?.(chunk, performance.now() - startedAt);
     });

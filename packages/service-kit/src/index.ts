@@ -27,6 +27,14 @@ export {
   kafkaLogBridge,
 } from "./kafka.ts";
 export {
+  collectTopicToEnd,
+  createTopicsAndWait,
+  deleteTopicsIfPresent,
+  type PartitionMessage,
+  readTopicToEnd,
+  waitForLeaders,
+} from "./kafka-admin.ts";
+export {
   CONFLUENT_COMPAT_PATH,
   DEFAULT_DATABASE_URL,
   DEFAULT_KAFKA_BROKERS,
@@ -43,6 +51,7 @@ export {
   maskUrlPasswords,
   redactSecrets,
 } from "./logger.ts";
+export { type OpsServer, type OpsServerOptions, type Readiness, startOpsServer } from "./ops-server.ts";
 export { type PostgresSecurityOptions, postgresOptions, redactUrl } from "./postgres.ts";
 export {
   DATABASE_SECURITY_SETTINGS,
@@ -60,14 +69,6 @@ export {
   secretFrom,
   secretSettings,
 } from "./security.ts";
-export {
-  collectTopicToEnd,
-  createTopicsAndWait,
-  deleteTopicsIfPresent,
-  type PartitionMessage,
-  readTopicToEnd,
-  waitForLeaders,
-} from "./topics.ts";
 export {
   describeFailure,
   runWorker,

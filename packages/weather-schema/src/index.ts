@@ -29,6 +29,15 @@ export {
 export { type ReadingField, type ReadingFieldKind, readingFields } from "./fields.ts";
 export { ISO_UTC_TIMESTAMP_PATTERN, type ReadingJsonSchema, readingJsonSchema } from "./json-schema.ts";
 export {
+  DEFAULT_READINGS_TOPIC,
+  deadLetterTopicOf,
+  jsonValueSubjectOf,
+  readingsTopicFrom,
+  TOPIC_SETTINGS,
+  topicNameSchema,
+  valueSubjectOf,
+} from "./naming.ts";
+export {
   LATEST_READING_SCHEMA_VERSION,
   MAX_FUTURE_SKEW_MS,
   READING_SCHEMA_VERSIONS,
@@ -49,14 +58,5 @@ export {
   subjectOf,
 } from "./register.ts";
 export { type ClimateNormals, DEFAULT_STATIONS, type Station } from "./stations.ts";
-export {
-  DEFAULT_READINGS_TOPIC,
-  deadLetterTopicOf,
-  jsonValueSubjectOf,
-  readingsTopicFrom,
-  TOPIC_SETTINGS,
-  topicNameSchema,
-  valueSubjectOf,
-} from "./topics.ts";
 export { type ReadingValidation, validateReading } from "./validate.ts";
 export { WIRE_FORMATS, type WireFormat } from "./wire-record.ts";

@@ -1,8 +1,8 @@
 import { type SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { readingAvroSchema } from "./avro.ts";
 import { readingJsonSchema } from "./json-schema.ts";
+import { jsonValueSubjectOf, valueSubjectOf } from "./naming.ts";
 import type { ReadingSchemaVersion } from "./reading.ts";
-import { jsonValueSubjectOf, valueSubjectOf } from "./topics.ts";
 import { WIRE_FORMATS, type WireFormat } from "./wire-record.ts";
 
 /** The registry subject readings of a topic are registered under, per wire format. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type BootstrapOutcome, formatSummary, summarize } from "./summary.ts";
+import { type BootstrapOutcome, formatSummary, summarize } from "./outcome.ts";
 
 function outcome(fresh: boolean, partitions = 6): BootstrapOutcome {
   return {

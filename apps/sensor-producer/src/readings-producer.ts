@@ -16,9 +16,9 @@ import {
 } from "@weather/service-kit";
 import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
 import type { Compression } from "./config.ts";
-import type { ReadingSink } from "./produce.ts";
+import type { ReadingDestination } from "./produce.ts";
 
-export interface KafkaSinkOptions {
+export interface ReadingsProducerOptions {
   readonly brokers: readonly string[];
   /** TLS and SASL; absent: PLAINTEXT. */
   readonly security?: KafkaSecurity;
@@ -35,7 +35,7 @@ export interface KafkaSinkOptions {
 }
 
 /** The producer side of Kafka for readings: owns the producer connection, opened here, closed by close(). */
-export interface KafkaSink extends ReadingSink {
+export interface ReadingsProducer extends ReadingDestination {
   readonly schemaId: number;
   close(): Promise<void>;
 }
@@ -64,9 +64,9 @@ const SEND_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, ma
 
 /**
  * Connects to the registry and Kafka, checks that the topic exists (the broker does not create
- * topics implicitly, and a clear message beats a minute of retries), and returns the sink.
+ * topics implicitly, and a clear message beats a minute of retries), and returns the producer of readings.
  */
-export async function openKafkaSink(options: KafkaSinkOptions): Promise<KafkaSink> {
+export async function openReadingsProducer(options: ReadingsProducerOptions): Promise<ReadingsProducer> {
   const { topic, format, logger } = options;
   const brokers = options.brokers.join(",");
 

@@ -1,6 +1,6 @@
 import type { DatabaseOutcome } from "./database.ts";
+import type { TopicOutcome } from "./ensure-topics.ts";
 import type { SchemasOutcome } from "./schemas.ts";
-import type { TopicOutcome } from "./topics.ts";
 
 /** Everything one run did or found, step by step. */
 export interface BootstrapOutcome {

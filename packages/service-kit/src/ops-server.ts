@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { WorkerError } from "@weather/service-kit";
 import type { Registry } from "prom-client";
+import { WorkerError } from "./errors.ts";
 
 export interface Readiness {
   readonly ready: boolean;
@@ -17,12 +17,16 @@ export interface OpsServerOptions {
   readonly port: number;
   readonly host?: string;
   readonly registry: Registry;
-  readonly readiness: () => Readiness;
+  /** What /readyz reports; absent: ready whenever alive. */
+  readonly readiness?: () => Readiness;
+  /** The setting that chooses the port, named when it is taken. */
+  readonly portSetting: string;
 }
 
 /**
- * /healthz: the process is alive. /readyz: it is connected and owns partitions (503 otherwise,
- * with the reason). /metrics: Prometheus text format.
+ * A worker's operations endpoints, on one port: /healthz (the process is alive), /readyz (ready
+ * for work, e.g. connected and owning partitions; 503 otherwise, with the reason), /metrics
+ * (Prometheus text format). It owns its HTTP server: close() stops it.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const server: Server = createServer((request, response) => {
@@ -37,7 +41,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     }
     if (path === "/healthz") return json(200, { status: "ok" });
     if (path === "/readyz") {
-      const readiness = options.readiness();
+      const readiness = options.readiness?.() ?? { ready: true };
       return json(readiness.ready ? 200 : 503, readiness);
     }
     if (path === "/metrics") {
@@ -65,7 +69,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     throw new WorkerError(
       "CONFIGURATION",
       `cannot listen on port ${options.port} (${(error as NodeJS.ErrnoException).code ?? error})`,
-      { cause: error, hint: "set SINK_HTTP_PORT to a free port, or 0 for any" },
+      { cause: error, hint: `set ${options.portSetting} to a free port, or 0 for any` },
     );
   });
   let closing: Promise<void> | undefined;

@@ -5,7 +5,7 @@ import {
   jsonValueSubjectOf,
   readingsTopicFrom,
   valueSubjectOf,
-} from "./topics.ts";
+} from "./naming.ts";
 
 describe("topic naming", () => {
   it("puts dead letters on <topic>.dlq", () => {
