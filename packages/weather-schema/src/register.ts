@@ -104,6 +104,16 @@ export async function ensureReadingSchema(
 
 const REGISTRY_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
+/** The Confluent API's URL of a subject (its versions hang below it). */
+function subjectUrl(registryUrl: string, subject: string): string {
+  return `${registryUrl.replace(/\/+$/, "")}/subjects/${encodeURIComponent(subject)}`;
+}
+
+/** The Confluent API's URL of a subject's compatibility rule. */
+function configUrl(registryUrl: string, subject: string): string {
+  return `${registryUrl.replace(/\/+$/, "")}/config/${encodeURIComponent(subject)}`;
+}
+
 /** A registry answer that was not 2xx, with its status, so callers can tell 409 from 5xx. */
 class RegistryResponseError extends Error {
   readonly status: number;
@@ -147,7 +157,7 @@ async function registerSchemaVersion(
   subject: string,
   schema: ReturnType<typeof confluentReadingSchema>,
 ): Promise<number> {
-  const url = `${registryUrl.replace(/\/+$/, "")}/subjects/${encodeURIComponent(subject)}/versions`;
+  const url = `${subjectUrl(registryUrl, subject)}/versions`;
   // Avro is the API's default type and is sent without one, as the Confluent client does.
   const body =
     schema.type === SchemaType.AVRO
@@ -166,7 +176,7 @@ async function ensureSubjectCompatibility(
   subject: string,
   compatibility: CompatibilityLevel,
 ): Promise<void> {
-  const url = `${registryUrl.replace(/\/+$/, "")}/config/${encodeURIComponent(subject)}`;
+  const url = configUrl(registryUrl, subject);
   try {
     await registryRequest("GET", url);
     return;
@@ -203,7 +213,7 @@ export async function setSubjectCompatibility(
   subject: string,
   compatibility: CompatibilityLevel,
 ): Promise<void> {
-  const url = `${registryUrl.replace(/\/+$/, "")}/config/${encodeURIComponent(subject)}`;
+  const url = configUrl(registryUrl, subject);
   try {
     await registryRequest("PUT", url, { compatibility });
     return;
@@ -279,7 +289,7 @@ export async function registerReadingSchemas(
 export async function deleteReadingSubjects(registryUrl: string, topic: string): Promise<boolean> {
   let confirmed = true;
   for (const format of WIRE_FORMATS) {
-    const url = `${registryUrl.replace(/\/+$/, "")}/subjects/${encodeURIComponent(subjectOf(topic, format))}`;
+    const url = subjectUrl(registryUrl, subjectOf(topic, format));
     for (const target of [url, `${url}?permanent=true`]) {
       const response = await fetch(target, { method: "DELETE", signal: AbortSignal.timeout(10_000) }).catch(
         () => undefined,
