@@ -21,6 +21,14 @@ export const DEFAULT_DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
 export const DEFAULT_WAIT_MS = 60_000;
 /** The PostgreSQL role the sink runs as: insert and select readings, read and write its offsets. */
 export const DEFAULT_SINK_DB_ROLE = "weather_sink";
+/** The read-only PostgreSQL role the dashboard runs as: select on the readings and offsets, nothing else. */
+export const DEFAULT_READER_DB_ROLE = "weather_reader";
+
+/** A role bootstrap creates and grants; the password is set only when given. */
+export interface RoleSpec {
+  readonly name: string;
+  readonly password?: string;
+}
 
 export interface BootstrapConfig {
   readonly connections: ConnectionSettings;
@@ -35,13 +43,23 @@ export interface BootstrapConfig {
   /** Every city of the station catalog: each gets its partition of weather_readings. */
   readonly cities: readonly string[];
   /** The sink's least-privilege role; null: create none (SINK_DB_ROLE=none). */
-  readonly sinkRole: { readonly name: string; readonly password?: string } | null;
+  readonly sinkRole: RoleSpec | null;
+  /** The read-only role (the dashboard's); null: create none (READER_DB_ROLE=none). */
+  readonly readerRole: RoleSpec | null;
 }
 
 const retentionMs = z.coerce
   .number()
   .int("must be a whole number of milliseconds")
   .refine((n) => n === -1 || n >= 60_000, "must be at least 60000 (one minute), or -1 to keep forever");
+
+const roleName = z
+  .string()
+  .trim()
+  .regex(
+    /^[a-z_][a-z0-9_]{0,62}$/,
+    "must be a lower-case PostgreSQL role name (letters, digits, _), or none",
+  );
 
 const bootstrapEnvSchema = z.object({
   READINGS_PARTITIONS: z.coerce
@@ -57,14 +75,8 @@ const bootstrapEnvSchema = z.object({
     .int("must be a whole number of milliseconds")
     .min(0, "must not be negative")
     .default(DEFAULT_WAIT_MS),
-  SINK_DB_ROLE: z
-    .string()
-    .trim()
-    .regex(
-      /^[a-z_][a-z0-9_]{0,62}$/,
-      "must be a lower-case PostgreSQL role name (letters, digits, _), or none",
-    )
-    .default(DEFAULT_SINK_DB_ROLE),
+  SINK_DB_ROLE: roleName.default(DEFAULT_SINK_DB_ROLE),
+  READER_DB_ROLE: roleName.default(DEFAULT_READER_DB_ROLE),
 });
 
 /**
@@ -80,6 +92,16 @@ export function readBootstrapConfig(env: Env): BootstrapConfig {
   const parsed = bootstrapEnvSchema.safeParse(presentVariables(env));
   if (!parsed.success) problems.push(...toConfigProblems(parsed.error));
   const sinkPassword = secretFrom(env, "SINK_DB_PASSWORD", problems);
+  const readerPassword = secretFrom(env, "READER_DB_PASSWORD", problems);
+  if (parsed.success) {
+    const { SINK_DB_ROLE: sink, READER_DB_ROLE: reader } = parsed.data;
+    if (sink !== "none" && sink === reader) {
+      problems.push({
+        setting: "READER_DB_ROLE",
+        message: `must differ from SINK_DB_ROLE (${sink}): the read-only role would take the sink's right to insert away`,
+      });
+    }
+  }
   if (problems.length > 0 || !connections || !readingsTopic || !catalog || !parsed.success) {
     throw new ConfigError(problems);
   }
@@ -92,12 +114,12 @@ export function readBootstrapConfig(env: Env): BootstrapConfig {
     deadLetterRetentionMs: parsed.data.DLQ_RETENTION_MS,
     waitMs: parsed.data.BOOTSTRAP_WAIT_MS,
     cities: Object.freeze([...catalog.cities]),
-    sinkRole:
-      parsed.data.SINK_DB_ROLE === "none"
-        ? null
-        : Object.freeze({
-            name: parsed.data.SINK_DB_ROLE,
-            ...(sinkPassword !== undefined ? { password: sinkPassword } : {}),
-          }),
+    sinkRole: roleSpec(parsed.data.SINK_DB_ROLE, sinkPassword),
+    readerRole: roleSpec(parsed.data.READER_DB_ROLE, readerPassword),
   });
+}
+
+function roleSpec(name: string, password: string | undefined): RoleSpec | null {
+  if (name === "none") return null;
+  return Object.freeze({ name, ...(password !== undefined ? { password } : {}) });
 }
