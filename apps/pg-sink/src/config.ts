@@ -1,10 +1,11 @@
 import { parseArgs } from "node:util";
-import { readingsTopicFrom } from "@weather/schema";
+import { DEFAULT_SINK_GROUP_ID, readingsTopicFrom } from "@weather/schema";
 import {
   ConfigError,
   type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
+  DEFAULT_SINK_HTTP_PORT,
   presentVariables,
   readConnectionSettings,
   toConfigProblems,
@@ -36,8 +37,8 @@ export interface SinkConfig extends ConnectionSettings {
   readonly untilCaughtUp: boolean;
 }
 
-export const DEFAULT_GROUP_ID = "pg-sink";
-export const DEFAULT_HTTP_PORT = 9464;
+export const DEFAULT_GROUP_ID = DEFAULT_SINK_GROUP_ID;
+export const DEFAULT_HTTP_PORT = DEFAULT_SINK_HTTP_PORT;
 
 const int = (min: number, max: number) =>
   z.coerce

@@ -19,6 +19,7 @@ export {
   DEFAULT_DATABASE_URL,
   DEFAULT_KAFKA_BROKERS,
   DEFAULT_SCHEMA_REGISTRY_URL,
+  DEFAULT_SINK_HTTP_PORT,
   LOCAL_STACK,
 } from "./local-stack.ts";
 export { createLogger, type Logger, maskUrlPasswords, redactSecrets } from "./logger.ts";

@@ -49,7 +49,9 @@ export {
 } from "./register.ts";
 export { type ClimateNormals, DEFAULT_STATIONS, type Station } from "./stations.ts";
 export {
+  DEAD_LETTER_HEADERS,
   DEFAULT_READINGS_TOPIC,
+  DEFAULT_SINK_GROUP_ID,
   deadLetterTopicOf,
   jsonValueSubjectOf,
   readingsTopicFrom,
