@@ -4,6 +4,7 @@ import {
   type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
+  DEFAULT_READER_DB_ROLE,
   presentVariables,
   readConnectionSettings,
   secretFrom,
@@ -22,7 +23,7 @@ export const DEFAULT_WAIT_MS = 60_000;
 /** The PostgreSQL role the sink runs as: insert and select readings, read and write its offsets. */
 export const DEFAULT_SINK_DB_ROLE = "weather_sink";
 /** The read-only PostgreSQL role the dashboard runs as: select on the readings and offsets, nothing else. */
-export const DEFAULT_READER_DB_ROLE = "weather_reader";
+export { DEFAULT_READER_DB_ROLE };
 
 /** A role bootstrap creates and grants; the password is set only when given. */
 export interface RoleSpec {

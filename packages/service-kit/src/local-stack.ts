@@ -27,6 +27,11 @@ export const DEFAULT_KAFKA_BROKERS = `${LOCAL_STACK.host}:${LOCAL_STACK.kafkaPor
 export const DEFAULT_SCHEMA_REGISTRY_URL = `http://${LOCAL_STACK.host}:${LOCAL_STACK.registryPort}${CONFLUENT_COMPAT_PATH}`;
 export const DEFAULT_DATABASE_URL = `postgres://postgres@${LOCAL_STACK.host}:${LOCAL_STACK.postgresPort}/${LOCAL_STACK.database}`;
 
+/** The read-only role bootstrap creates (READER_DB_ROLE) and the dashboard reads as. */
+export const DEFAULT_READER_DB_ROLE = "weather_reader";
+/** The product's database as the read-only role: the dashboard's default DATABASE_URL. */
+export const DEFAULT_READER_DATABASE_URL = `postgres://${DEFAULT_READER_DB_ROLE}@${LOCAL_STACK.host}:${LOCAL_STACK.postgresPort}/${LOCAL_STACK.database}`;
+
 /**
  * Where pg-sink serves /healthz, /readyz and /metrics unless SINK_HTTP_PORT says otherwise; the
  * dashboard looks for sinks there.
