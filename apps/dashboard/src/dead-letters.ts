@@ -35,8 +35,8 @@ const MAX_KEPT = 100_000;
  * The dead letters of the last hour, read from the dead-letter topic itself. The first refresh
  * starts each partition at the first offset of the hour (Kafka's offsets-by-timestamp); later ones
  * read only what was appended since, and only when a high watermark moved, so a quiet topic costs
- * one metadata request per refresh. Each read goes through a throwaway consumer group whose offsets
- * are set beforehand and which is deleted afterwards: nothing is committed for anyone else.
+ * one metadata request per refresh. Each read goes through a throwaway consumer group that seeks to
+ * the wanted offsets, commits nothing and is deleted afterwards.
  */
 export class DeadLetterWindow {
   private readonly next = new Map<number, number>();
@@ -107,11 +107,6 @@ async function readRanges(
   timeoutMs: number,
 ): Promise<PartitionedMessage[]> {
   const groupId = `dashboard-dead-letters-${randomUUID()}`;
-  await admin.setOffsets({
-    groupId,
-    topic,
-    partitions: ranges.map((r) => ({ partition: r.partition, offset: String(r.from) })),
-  });
   const pending = new Map(ranges.map((r) => [r.partition, r.to]));
   const messages: PartitionedMessage[] = [];
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, retry: { retries: 2 } });
@@ -126,7 +121,10 @@ async function readRanges(
       const run = async () => {
         await consumer.connect();
         await consumer.subscribe({ topic });
-        await consumer.run({
+        // A fresh group has no offsets: the seeks decide where each partition starts. They are made
+        // right after run() is called, before it joins the group, as kafkajs documents; after the
+        // join the first fetch could already start at the end of the partitions.
+        const running = consumer.run({
           autoCommit: false,
           eachBatch: async ({ batch }) => {
             const end = pending.get(batch.partition);
@@ -139,6 +137,9 @@ async function readRanges(
             if (pending.size === 0) resolve();
           },
         });
+        for (const range of ranges)
+          consumer.seek({ topic, partition: range.partition, offset: String(range.from) });
+        await running;
       };
       run().catch(reject);
     });

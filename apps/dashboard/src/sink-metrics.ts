@@ -132,5 +132,6 @@ function describeFetchError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code) return `not answering (${cause.code}); is the sink running?`;
   if ((error as { name?: string }).name === "TimeoutError") return "no answer in time; is the sink stuck?";
-  return error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return cause?.message ? `${message} (${cause.message})` : message;
 }
