@@ -148,7 +148,10 @@ describe("the dashboard's Kafka sources, against the real broker", () => {
   });
 
   it("says which broker it cannot reach, and recovers through a new connection", async () => {
-    const away = new KafkaConnection({ kafkaBrokers: ["127.0.0.1:1"], kafkaSecurity: {} }, logger);
+    const away = new KafkaConnection(
+      { kafkaBrokers: ["127.0.0.1:1"], kafkaSecurity: settings.kafkaSecurity },
+      logger,
+    );
     try {
       const error = await away.withAdmin((a) => a.fetchTopicOffsets(topic)).catch((e: unknown) => e);
       expect(describeKafkaError(error, ["127.0.0.1:1"], topic)).toMatch(
