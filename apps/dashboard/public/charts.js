@@ -119,7 +119,13 @@ export function rateChart(container) {
       legend: { show: false },
       scales: { x: { time: true }, y: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max)] } },
       series: [{}, { label: "rows/s", stroke: "#1f8a4c", fill: "rgba(31, 138, 76, 0.12)", width: 1.5 }],
-      axes: [{}, { size: 50 }],
+      axes: [
+        {
+          space: 70,
+          values: (_u, splits) => splits.map((t) => new Date(t * 1000).toISOString().slice(11, 19)),
+        },
+        { size: 50 },
+      ],
     }),
     [[], []],
   );

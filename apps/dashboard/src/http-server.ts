@@ -40,6 +40,8 @@ function loadAssets(): Map<string, Asset> {
     ["/charts.js", file(`${publicDir}charts.js`, js)],
     ["/app.css", file(`${publicDir}app.css`, css)],
     ["/favicon.svg", file(`${publicDir}favicon.svg`, "image/svg+xml")],
+    // Browsers ask for it whatever the page links; a 404 would be a console error.
+    ["/favicon.ico", file(`${publicDir}favicon.svg`, "image/svg+xml")],
     ["/vendor/uPlot.iife.min.js", file(require.resolve("uplot/dist/uPlot.iife.min.js"), js)],
     ["/vendor/uPlot.min.css", file(require.resolve("uplot/dist/uPlot.min.css"), css)],
   ]);
