@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole product, from nothing: set-up (Node 24 and pnpm where missing, dependencies), the
 # local stack (downloaded once), bootstrap, 134 readings per station from Winnipeg and Vancouver,
-# the sink until it has caught up, then the per-city summary read back from PostgreSQL.
-# Leaves the stack running; `pnpm stack down` stops it.
+# the sink until it has caught up, then the per-city summary read back from PostgreSQL, and how to
+# open the live dashboard. Leaves the stack running; `pnpm stack down` stops it.
 #
 # The readings are a seeded backfill over fixed simulated hours, so they are the same readings on
 # every run: running this again re-sends them and the sink, which stores each reading once,
@@ -33,3 +33,19 @@ pnpm -s --filter pg-sink start --until-caught-up
 
 step "5/5 report: what PostgreSQL holds"
 pnpm -s --filter report start
+
+# The dashboard is a long-running web server: this script says how to open it rather than
+# leaving a process behind.
+dashboard_url="http://127.0.0.1:${DASHBOARD_PORT:-8080}/"
+path_hint=""
+case ":$PATH:" in *":$PWD/.tools/node_modules/.bin:"*) path_hint="export PATH=$PWD/.tools/node_modules/.bin:\$PATH && " ;; esac
+backfill_month="$(date -u -d "$PIPELINE_FROM" '+%B %Y' 2>/dev/null || echo "$PIPELINE_FROM")"
+step "Next: the live dashboard"
+cat <<EOF
+Start it (it reads PostgreSQL as weather_reader, the read-only role bootstrap created):
+  ${path_hint}pnpm --filter dashboard start
+then open ${dashboard_url} in a browser.
+The readings above are a backfill of ${backfill_month}: they show as each station's latest reading.
+For live charts of the last 24 hours, run the stations and the sink in real time:
+  pnpm --filter sensor-producer start   and   pnpm --filter pg-sink start
+EOF
