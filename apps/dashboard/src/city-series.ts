@@ -72,19 +72,24 @@ interface Row {
   p_avg: number | null;
 }
 
+/** The window at `now`: from the first bucket boundary within the span, to a little ahead of now. */
+function boundsOf(window: SeriesWindow, now: Date): { from: Date; to: Date } {
+  return {
+    from: new Date(Math.ceil((now.getTime() - window.spanMs) / window.bucketMs) * window.bucketMs),
+    // Readings may be stamped up to MAX_FUTURE_SKEW_MS ahead of the clock.
+    to: new Date(now.getTime() + MAX_FUTURE_SKEW_MS),
+  };
+}
+
 /**
- * The window's buckets, aggregated by PostgreSQL: only (cities x buckets) rows leave the server,
- * never the readings. The range predicate on observed_at is what keeps this fast on a year of
- * readings: the BRIN index skips the blocks outside the window today, and the planner prunes
- * whole partitions should the city tables be split by month. The window starts on a bucket
- * boundary so every bucket but the newest is complete; it ends a little ahead of now, as readings
- * may be stamped up to MAX_FUTURE_SKEW_MS in the future.
+ * The buckets of [from, to), aggregated by PostgreSQL: only (cities x buckets) rows leave the
+ * server, never the readings. The range predicate on observed_at is what keeps this fast on a year
+ * of readings: the BRIN index skips the blocks outside the range today, and the planner prunes
+ * whole partitions should the city tables be split by month. `from` is a bucket boundary.
  */
-export async function queryCitySeries(sql: Sql, window: SeriesWindow, now: Date): Promise<SeriesResult> {
-  const from = new Date(Math.ceil((now.getTime() - window.spanMs) / window.bucketMs) * window.bucketMs);
-  const to = new Date(now.getTime() + MAX_FUTURE_SKEW_MS);
+async function queryBuckets(sql: Sql, window: SeriesWindow, from: Date, to: Date): Promise<Row[]> {
   const bucket = `${window.bucketMs / 1000} seconds`;
-  const rows = await sql<Row[]>`
+  return sql<Row[]>`
     select city, date_bin(${bucket}::interval, observed_at, timestamptz '2000-01-01 00:00:00+00') as bucket,
            count(*)::int as n,
            avg(temperature_c) as t_avg, sum(temperature_c) as t_sum, min(temperature_c) as t_min, max(temperature_c) as t_max,
@@ -93,6 +98,10 @@ export async function queryCitySeries(sql: Sql, window: SeriesWindow, now: Date)
     where observed_at >= ${from} and observed_at < ${to}
     group by city, bucket
     order by city, bucket`;
+}
+
+function resultOf(window: SeriesWindow, now: Date, rows: readonly Row[]): SeriesResult {
+  const { from, to } = boundsOf(window, now);
   return {
     window: window.name,
     from: from.toISOString(),
@@ -102,6 +111,51 @@ export async function queryCitySeries(sql: Sql, window: SeriesWindow, now: Date)
     cities: toColumns(rows),
     summaries: summarize(rows),
   };
+}
+
+/** The whole window in one query. */
+export async function queryCitySeries(sql: Sql, window: SeriesWindow, now: Date): Promise<SeriesResult> {
+  const { from, to } = boundsOf(window, now);
+  return resultOf(window, now, await queryBuckets(sql, window, from, to));
+}
+
+/**
+ * A window kept up to date cheaply: the first refresh (and one every `recomputeEveryMs`) queries
+ * the whole window; the others only the two newest buckets (and any stamped ahead), keeping the
+ * older ones. Readings arrive in time order give or take a bucket, so the steady cost is that of
+ * a few minutes of readings, not of seven days. Readings stored later for older buckets (a backfill)
+ * show at the next recomputation.
+ */
+export class CitySeriesCache {
+  private readonly window: SeriesWindow;
+  private readonly recomputeEveryMs: number;
+  private readonly buckets = new Map<string, Row>();
+  private computedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(window: SeriesWindow, recomputeEveryMs: number) {
+    this.window = window;
+    this.recomputeEveryMs = recomputeEveryMs;
+  }
+
+  async refresh(sql: Sql, now: Date): Promise<SeriesResult> {
+    const { from, to } = boundsOf(this.window, now);
+    const whole = now.getTime() - this.computedAt >= this.recomputeEveryMs;
+    const newest = Math.floor(now.getTime() / this.window.bucketMs) * this.window.bucketMs;
+    const since = whole ? from : new Date(Math.max(from.getTime(), newest - this.window.bucketMs));
+    const rows = await queryBuckets(sql, this.window, since, to);
+    if (whole) {
+      this.buckets.clear();
+      this.computedAt = now.getTime();
+    }
+    for (const [key, row] of this.buckets) {
+      if (row.bucket < from || row.bucket >= since) this.buckets.delete(key);
+    }
+    for (const row of rows) this.buckets.set(`${row.city}|${row.bucket.getTime()}`, row);
+    const kept = [...this.buckets.values()].sort(
+      (a, b) => a.city.localeCompare(b.city) || a.bucket.getTime() - b.bucket.getTime(),
+    );
+    return resultOf(this.window, now, kept);
+  }
 }
 
 /**

@@ -40,8 +40,8 @@ describe("readDashboardConfig", () => {
       DASHBOARD_SINK_METRICS_URLS: "http://a:9464/metrics, http://b:9464/metrics,http://a:9464/metrics",
       DASHBOARD_SINK_DISCOVERY_PORT: "off",
       DASHBOARD_REFRESH_MS: "500",
-      DASHBOARD_DAY_REFRESH_MS: "5000",
-      DASHBOARD_WEEK_REFRESH_MS: "20000",
+      DASHBOARD_SERIES_REFRESH_MS: "5000",
+      DASHBOARD_SERIES_RECOMPUTE_MS: "20000",
       DASHBOARD_SOURCE_TIMEOUT_MS: "3000",
     });
     expect(config).toMatchObject({
@@ -53,8 +53,8 @@ describe("readDashboardConfig", () => {
       sinkMetricsUrls: ["http://a:9464/metrics", "http://b:9464/metrics"],
       sinkDiscoveryPort: null,
       refreshMs: 500,
-      dayRefreshMs: 5000,
-      weekRefreshMs: 20000,
+      seriesRefreshMs: 5000,
+      seriesRecomputeMs: 20000,
       sourceTimeoutMs: 3000,
     });
   });

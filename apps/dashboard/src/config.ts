@@ -36,10 +36,10 @@ export interface DashboardConfig extends ConnectionSettings {
   readonly sinkDiscoveryPort: number | null;
   /** How often the latest readings, rows per second, lag, sinks and dead letters are refreshed. */
   readonly refreshMs: number;
-  /** How often the 24-hour series is recomputed. */
-  readonly dayRefreshMs: number;
-  /** How often the 7-day series is recomputed. */
-  readonly weekRefreshMs: number;
+  /** How often the 24-hour and 7-day charts take in new readings (their newest buckets). */
+  readonly seriesRefreshMs: number;
+  /** How often the whole 24 hours and 7 days are aggregated again (picks up readings stored late). */
+  readonly seriesRecomputeMs: number;
   /** Longest one refresh of one source may take before that source is shown unavailable. */
   readonly sourceTimeoutMs: number;
   /** The station catalog: which stations to show, their city and time zone. */
@@ -92,8 +92,8 @@ const dashboardEnvSchema = z.object({
     })
     .default(DEFAULT_SINK_HTTP_PORT),
   DASHBOARD_REFRESH_MS: int(100, 60_000).default(2_000),
-  DASHBOARD_DAY_REFRESH_MS: int(1_000, 3_600_000).default(15_000),
-  DASHBOARD_WEEK_REFRESH_MS: int(1_000, 3_600_000).default(60_000),
+  DASHBOARD_SERIES_REFRESH_MS: int(100, 3_600_000).default(5_000),
+  DASHBOARD_SERIES_RECOMPUTE_MS: int(1_000, 86_400_000).default(600_000),
   DASHBOARD_SOURCE_TIMEOUT_MS: int(500, 120_000).default(10_000),
 });
 
@@ -127,8 +127,8 @@ export function readDashboardConfig(env: Env): DashboardConfig {
     sinkMetricsUrls: Object.freeze([...new Set(data.DASHBOARD_SINK_METRICS_URLS)]),
     sinkDiscoveryPort: data.DASHBOARD_SINK_DISCOVERY_PORT,
     refreshMs: data.DASHBOARD_REFRESH_MS,
-    dayRefreshMs: data.DASHBOARD_DAY_REFRESH_MS,
-    weekRefreshMs: data.DASHBOARD_WEEK_REFRESH_MS,
+    seriesRefreshMs: data.DASHBOARD_SERIES_REFRESH_MS,
+    seriesRecomputeMs: data.DASHBOARD_SERIES_RECOMPUTE_MS,
     sourceTimeoutMs: data.DASHBOARD_SOURCE_TIMEOUT_MS,
     stations: catalog.stations,
   });

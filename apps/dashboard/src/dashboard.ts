@@ -1,5 +1,5 @@
 import type { Logger } from "@weather/service-kit";
-import { DAY_WINDOW, queryCitySeries, WEEK_WINDOW } from "./city-series.ts";
+import { CitySeriesCache, DAY_WINDOW, WEEK_WINDOW } from "./city-series.ts";
 import type { DashboardConfig } from "./config.ts";
 import { DashboardState, type SourceData, type SourceName } from "./dashboard-state.ts";
 import { describeDatabaseError, openReadOnlyPool } from "./database.ts";
@@ -62,8 +62,10 @@ export async function startDashboard(config: DashboardConfig, logger: Logger): P
   };
 
   poll("latest", config.refreshMs, () => queryLatestReadings(sql, config.stations), fromDatabase);
-  poll("day", config.dayRefreshMs, () => queryCitySeries(sql, DAY_WINDOW, new Date()), fromDatabase);
-  poll("week", config.weekRefreshMs, () => queryCitySeries(sql, WEEK_WINDOW, new Date()), fromDatabase);
+  const day = new CitySeriesCache(DAY_WINDOW, config.seriesRecomputeMs);
+  const week = new CitySeriesCache(WEEK_WINDOW, config.seriesRecomputeMs);
+  poll("day", config.seriesRefreshMs, () => day.refresh(sql, new Date()), fromDatabase);
+  poll("week", config.seriesRefreshMs, () => week.refresh(sql, new Date()), fromDatabase);
   poll(
     "rowsStored",
     config.refreshMs,

@@ -10,7 +10,7 @@ import { DEFAULT_STATIONS, type Station } from "@weather/schema";
 import { readConnectionSettings } from "@weather/service-kit";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DAY_WINDOW, queryCitySeries, WEEK_WINDOW } from "../src/city-series.ts";
+import { CitySeriesCache, DAY_WINDOW, queryCitySeries, WEEK_WINDOW } from "../src/city-series.ts";
 import { describeDatabaseError, openReadOnlyPool } from "../src/database.ts";
 import { queryLatestReadings } from "../src/latest-readings.ts";
 import { readInsertCounters } from "../src/rows-stored.ts";
@@ -158,6 +158,33 @@ describe("the dashboard's PostgreSQL queries, as the read-only role", () => {
     expect(winnipeg?.temperatureMin).toEqual([-30, -10, -8]);
   });
 
+  it("keeps a window up to date by querying only its newest buckets, and recomputes it whole in time", async () => {
+    const cache = new CitySeriesCache(DAY_WINDOW, 60_000);
+    const first = await cache.refresh(reader, NOW);
+    expect(first).toEqual(await queryCitySeries(reader, DAY_WINDOW, NOW));
+
+    const later = new Date(NOW.getTime() + 1_000);
+    // A reading in the newest bucket, and one stored late for a bucket hours old.
+    await admin`insert into weather_readings ${admin([
+      row("CYVR", at("2026-01-15T12:05:00.500Z"), 6.25),
+      row("CYVR", at("2026-01-15T06:00:00.000Z"), -1),
+    ])}`;
+    const refreshed = await cache.refresh(reader, later);
+    const vancouver = (result: typeof refreshed) => result.cities.find((c) => c.city === "vancouver");
+    expect(vancouver(refreshed)?.count).toEqual([2]);
+    expect(vancouver(refreshed)?.temperatureMax).toEqual([6.25]);
+    // Winnipeg got nothing new: the same as a whole query at that instant.
+    const whole = await queryCitySeries(reader, DAY_WINDOW, later);
+    expect(refreshed.cities.find((c) => c.city === "winnipeg")).toEqual(
+      whole.cities.find((c) => c.city === "winnipeg"),
+    );
+    expect(vancouver(whole)?.count).toEqual([1, 2]);
+
+    const recomputed = await cache.refresh(reader, new Date(NOW.getTime() + 60_000));
+    expect(vancouver(recomputed)?.count).toEqual([1, 2]);
+    expect(recomputed).toEqual(await queryCitySeries(reader, DAY_WINDOW, new Date(NOW.getTime() + 60_000)));
+  });
+
   it("counts the rows PostgreSQL inserted into each city table", async () => {
     // PostgreSQL publishes a backend's counts once it is idle, within about ten seconds.
     const countsReach = async (winnipeg: number, vancouver: number) => {
@@ -173,9 +200,10 @@ describe("the dashboard's PostgreSQL queries, as the read-only role", () => {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     };
-    expect(await countsReach(6, 1)).toEqual({ winnipeg: 6, vancouver: 1 });
+    // Six of Winnipeg's and three of Vancouver's, one of them from the test before.
+    expect(await countsReach(6, 3)).toEqual({ winnipeg: 6, vancouver: 3 });
     await admin`insert into weather_readings ${admin([row("CYVR", NOW, 1), row("CYVR", NOW, 2), row("CYWG", NOW, 3)])}`;
-    expect(await countsReach(7, 3)).toEqual({ winnipeg: 7, vancouver: 3 });
+    expect(await countsReach(7, 5)).toEqual({ winnipeg: 7, vancouver: 5 });
   });
 
   it("reads in read-only sessions, whatever the role", async () => {

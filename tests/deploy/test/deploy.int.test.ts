@@ -162,7 +162,7 @@ describe("each worker deployed with pnpm deploy, run from its folder on plain no
       DASHBOARD_SINK_METRICS_URLS: "none",
       DASHBOARD_SINK_DISCOVERY_PORT: "off",
       DASHBOARD_REFRESH_MS: "300",
-      DASHBOARD_DAY_REFRESH_MS: "1000",
+      DASHBOARD_SERIES_REFRESH_MS: "1000",
     });
     try {
       const deadline = Date.now() + 60_000;
