@@ -122,6 +122,8 @@ export function rateChart(container) {
       axes: [
         {
           space: 70,
+          // Whole seconds and up: refreshes come every second or two, finer ticks only repeat labels.
+          incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900],
           values: (_u, splits) => splits.map((t) => new Date(t * 1000).toISOString().slice(11, 19)),
         },
         { size: 50 },
