@@ -5,7 +5,7 @@ import { type SourceState, startPoller } from "./poller.ts";
 const logger = createLogger("poller-test", { LOG_LEVEL: "silent" });
 
 /** Runs a poller over scripted answers and collects what it published. */
-async function publishedOver(answers: readonly (number | Error | "hang")[], timeoutMs = 1_000) {
+async function publishedOver(answers: readonly (number | Error | "slow")[], timeoutMs = 1_000) {
   const published: SourceState<number>[] = [];
   let calls = 0;
   let settle: () => void = () => {};
@@ -21,7 +21,9 @@ async function publishedOver(answers: readonly (number | Error | "hang")[], time
       const answer = answers[Math.min(calls++, answers.length - 1)];
       if (calls >= answers.length) settle();
       if (answer === undefined) throw new Error("no answers scripted");
-      if (answer === "hang") return new Promise<number>(() => {});
+      // Answers, but three times too late, as a query on a server that stopped answering for a while.
+      if (answer === "slow")
+        return new Promise<number>((resolve) => setTimeout(() => resolve(-1), timeoutMs * 3));
       if (answer instanceof Error) throw answer;
       return answer;
     },
@@ -48,7 +50,7 @@ describe("startPoller", () => {
   });
 
   it("counts a refresh that does not answer in time as a failure, and says so", async () => {
-    const published = await publishedOver(["hang", 3], 100);
+    const published = await publishedOver(["slow", 3], 100);
     expect(published.map((s) => [s.status, s.error])).toEqual([
       ["unavailable", "no answer within 100 ms (DASHBOARD_SOURCE_TIMEOUT_MS)"],
       ["ok", null],
@@ -70,5 +72,32 @@ describe("startPoller", () => {
     await poller.stop();
     expect(calls).toBe(1);
     expect(poller.state()).toMatchObject({ status: "ok", data: 1 });
+  });
+
+  it("never starts a refresh while one given up on is still running", async () => {
+    let running = 0;
+    let most = 0;
+    let calls = 0;
+    const poller = startPoller<number>({
+      name: "test",
+      intervalMs: 1,
+      timeoutMs: 20,
+      poll: async () => {
+        calls++;
+        running++;
+        most = Math.max(most, running);
+        // Far longer than the timeout, as a query stuck on a server that went away.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        running--;
+        return calls;
+      },
+      describeError: String,
+      onChange: () => {},
+      logger,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await poller.stop();
+    expect(most).toBe(1);
+    expect(calls).toBeGreaterThanOrEqual(2);
   });
 });

@@ -67,11 +67,26 @@ export function startPoller<T>(options: PollerOptions<T>): Poller<T> {
     options.onChange(next);
   };
 
+  // A refresh given up on (timed out) may still be running: the next one waits until it has
+  // settled, so one source never has two refreshes at once (two reads of the dead-letter topic,
+  // two updates of a chart's buckets, a pool filling with stuck queries).
+  let inFlight: Promise<unknown> | undefined;
+
   async function refreshOnce(): Promise<void> {
+    if (inFlight) return;
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = AbortSignal.any([timeout, stopping.signal]);
     try {
-      const data = await abortable(options.poll(signal), signal);
+      const polling = options.poll(signal);
+      const settled = polling.then(
+        () => {},
+        () => {},
+      );
+      inFlight = settled;
+      void settled.then(() => {
+        if (inFlight === settled) inFlight = undefined;
+      });
+      const data = await abortable(polling, signal);
       const at = now().toISOString();
       if (state.status !== "ok") {
         if (state.status === "unavailable") options.logger.info({ source: options.name }, "source is back");
