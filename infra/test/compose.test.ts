@@ -84,7 +84,7 @@ describe("docker-compose.yml matches the local stack", () => {
 });
 
 describe("docker-compose.yml runs the pipeline on those services", () => {
-  const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report"] as const;
+  const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report", "dashboard"] as const;
   const dockerfileOf = (worker: string) => {
     const build = service(worker).build;
     if (!build) throw new Error(`${worker} has no build section`);
@@ -129,7 +129,8 @@ describe("docker-compose.yml runs the pipeline on those services", () => {
       expect(env.KAFKA_BROKERS, worker).toBe("kafka:29092");
       expect(env.SCHEMA_REGISTRY_URL, worker).toBe("http://registry:8080/apis/ccompat/v7");
     }
-    for (const worker of ["bootstrap", "pg-sink", "report"]) {
+    expect(service("dashboard").environment.KAFKA_BROKERS).toBe("kafka:29092");
+    for (const worker of ["bootstrap", "pg-sink", "report", "dashboard"]) {
       const url = new URL(String(service(worker).environment.DATABASE_URL));
       expect(`${url.hostname}:${url.port}${url.pathname}`, worker).toBe("postgres:5432/weather");
     }
@@ -143,13 +144,30 @@ describe("docker-compose.yml runs the pipeline on those services", () => {
     expect(String(sink.SINK_HTTP_PORT)).toBe("9464");
   });
 
+  it("runs the dashboard as the read-only role bootstrap creates, published on the host, finding the sinks", () => {
+    const bootstrap = service("bootstrap").environment;
+    const dashboard = service("dashboard").environment;
+    expect(new URL(String(dashboard.DATABASE_URL)).username).toBe(bootstrap.READER_DB_ROLE);
+    expect(dashboard.DATABASE_PASSWORD).toBe(bootstrap.READER_DB_PASSWORD);
+    expect(bootstrap.READER_DB_ROLE).not.toBe(bootstrap.SINK_DB_ROLE);
+    expect(dashboard.DASHBOARD_HOST).toBe("0.0.0.0");
+    expect(service("dashboard").ports).toContain(
+      `127.0.0.1:${dashboard.DASHBOARD_PORT}:${dashboard.DASHBOARD_PORT}`,
+    );
+    expect(String(dashboard.DASHBOARD_SINK_DISCOVERY_PORT)).toBe(
+      String(service("pg-sink").environment.SINK_HTTP_PORT),
+    );
+    const image = readFileSync(join(REPO_ROOT, "apps/dashboard/Dockerfile"), "utf8");
+    expect(image).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
+  });
+
   it("starts bootstrap once the services are healthy, and the workers once bootstrap succeeded", () => {
     expect(service("bootstrap").depends_on).toEqual({
       postgres: { condition: "service_healthy" },
       kafka: { condition: "service_healthy" },
       registry: { condition: "service_healthy" },
     });
-    for (const worker of ["sensor-producer", "pg-sink", "report"]) {
+    for (const worker of ["sensor-producer", "pg-sink", "report", "dashboard"]) {
       expect(service(worker).depends_on?.bootstrap, worker).toEqual({
         condition: "service_completed_successfully",
       });

@@ -2,6 +2,7 @@ import { ConfigError } from "@weather/service-kit";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_DEAD_LETTER_RETENTION_MS,
+  DEFAULT_READER_DB_ROLE,
   DEFAULT_READINGS_PARTITIONS,
   DEFAULT_READINGS_RETENTION_MS,
   readBootstrapConfig,
@@ -88,6 +89,20 @@ describe("readBootstrapConfig", () => {
     ]);
     expect(problemsOf({ READINGS_PARTITIONS: "2.5" })).toEqual([
       'READINGS_PARTITIONS: "2.5": must be a whole number',
+    ]);
+  });
+
+  it("creates the read-only role weather_reader unless told otherwise", () => {
+    expect(readBootstrapConfig({}).readerRole).toEqual({ name: DEFAULT_READER_DB_ROLE });
+    expect(
+      readBootstrapConfig({ READER_DB_ROLE: "lab_reader", READER_DB_PASSWORD: "s3cret" }).readerRole,
+    ).toEqual({ name: "lab_reader", password: "s3cret" });
+    expect(readBootstrapConfig({ READER_DB_ROLE: "none" }).readerRole).toBeNull();
+  });
+
+  it("refuses a read-only role named like the sink's role", () => {
+    expect(problemsOf({ SINK_DB_ROLE: "weather_app", READER_DB_ROLE: "weather_app" })).toEqual([
+      expect.stringMatching(/^READER_DB_ROLE: must differ from SINK_DB_ROLE \(weather_app\)/),
     ]);
   });
 });

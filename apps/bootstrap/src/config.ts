@@ -5,6 +5,7 @@ import {
   type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
+  DEFAULT_READER_DB_ROLE,
   type Env,
   LOGGING_SETTINGS,
   readCommandLine,
@@ -27,6 +28,14 @@ export const DEFAULT_WAIT_MS = 60_000;
 /** The PostgreSQL role the sink runs as: insert and select readings, read and write its offsets. */
 export const DEFAULT_SINK_DB_ROLE = "weather_sink";
 
+export { DEFAULT_READER_DB_ROLE };
+
+/** A role bootstrap creates and grants; the password is set only when given. */
+export interface RoleSpec {
+  readonly name: string;
+  readonly password?: string;
+}
+
 export interface BootstrapConfig {
   readonly connections: ConnectionSettings;
   readonly readingsTopic: string;
@@ -40,7 +49,9 @@ export interface BootstrapConfig {
   /** Every city of the station catalog: each gets its partition of weather_readings. */
   readonly cities: readonly string[];
   /** The sink's least-privilege role; null: create none (SINK_DB_ROLE=none). */
-  readonly sinkRole: { readonly name: string; readonly password?: string } | null;
+  readonly sinkRole: RoleSpec | null;
+  /** The read-only role (the dashboard's); null: create none (READER_DB_ROLE=none). */
+  readonly readerRole: RoleSpec | null;
 }
 
 const retentionMs = z.coerce
@@ -48,9 +59,21 @@ const retentionMs = z.coerce
   .int("must be a whole number of milliseconds")
   .refine((n) => n === -1 || n >= 60_000, "must be at least 60000 (one minute), or -1 to keep forever");
 
+const roleName = z
+  .string()
+  .trim()
+  .regex(
+    /^[a-z_][a-z0-9_]{0,62}$/,
+    "must be a lower-case PostgreSQL role name (letters, digits, _), or none",
+  );
+
 const sinkPassword = secretSettings(
   "SINK_DB_PASSWORD",
   "the password bootstrap sets on the sink's role (absent: left as it is)",
+);
+const readerPassword = secretSettings(
+  "READER_DB_PASSWORD",
+  "the password bootstrap sets on the read-only role (absent: left as it is)",
 );
 
 /** Bootstrap's own settings; see CONNECTION_GROUPS, TOPIC_SETTINGS and CATALOG_SETTINGS for the shared ones. */
@@ -97,16 +120,20 @@ export const BOOTSTRAP_SETTINGS = Object.freeze({
     value: "ROLE",
     description: "the sink's least-privilege PostgreSQL role, created with LOGIN (none: create none)",
     default: DEFAULT_SINK_DB_ROLE,
-    schema: z
-      .string()
-      .trim()
-      .regex(
-        /^[a-z_][a-z0-9_]{0,62}$/,
-        "must be a lower-case PostgreSQL role name (letters, digits, _), or none",
-      ),
+    schema: roleName,
   }),
   sinkPassword: sinkPassword.value,
   sinkPasswordFile: sinkPassword.file,
+  readerRole: setting({
+    env: "READER_DB_ROLE",
+    value: "ROLE",
+    description:
+      "a read-only PostgreSQL role (SELECT only, read-only sessions), the dashboard's; created with LOGIN (none: create none)",
+    default: DEFAULT_READER_DB_ROLE,
+    schema: roleName,
+  }),
+  readerPassword: readerPassword.value,
+  readerPasswordFile: readerPassword.file,
 });
 
 /** Every setting bootstrap reads, as --help and its README show them. */
@@ -129,11 +156,22 @@ export function configureBootstrap(input: {
   const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
   const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);
   const own = readSettings(BOOTSTRAP_SETTINGS, { env, commandLine }, problems);
-  const password = secretFrom(
+  const sinkSecret = secretFrom(
     { value: own.sinkPassword, file: own.sinkPasswordFile },
     "SINK_DB_PASSWORD",
     problems,
   );
+  const readerSecret = secretFrom(
+    { value: own.readerPassword, file: own.readerPasswordFile },
+    "READER_DB_PASSWORD",
+    problems,
+  );
+  if (own.sinkRole !== "none" && own.sinkRole === own.readerRole) {
+    problems.push({
+      setting: "READER_DB_ROLE",
+      message: `must differ from SINK_DB_ROLE (${own.sinkRole}): the read-only role would take the sink's right to insert away`,
+    });
+  }
   throwIfProblems(problems);
   return Object.freeze({
     connections: connections as ConnectionSettings,
@@ -144,10 +182,8 @@ export function configureBootstrap(input: {
     deadLetterRetentionMs: own.deadLetterRetentionMs,
     waitMs: own.waitMs,
     cities: Object.freeze([...(catalog?.cities ?? [])]),
-    sinkRole:
-      own.sinkRole === "none"
-        ? null
-        : Object.freeze({ name: own.sinkRole, ...(password !== undefined ? { password } : {}) }),
+    sinkRole: roleSpec(own.sinkRole, sinkSecret),
+    readerRole: roleSpec(own.readerRole, readerSecret),
   });
 }
 
@@ -159,4 +195,9 @@ export function readBootstrapConfig(env: Env, argv: readonly string[] = []): Boo
   const problems: ConfigProblem[] = [];
   const commandLine = readCommandLine(argv, BOOTSTRAP_SETTING_GROUPS, problems);
   return configureBootstrap({ env, commandLine, problems });
+}
+
+function roleSpec(name: string, password: string | undefined): RoleSpec | null {
+  if (name === "none") return null;
+  return Object.freeze({ name, ...(password !== undefined ? { password } : {}) });
 }

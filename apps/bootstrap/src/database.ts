@@ -2,12 +2,14 @@ import {
   type ConnectOptions,
   createDatabaseIfMissing,
   databaseNameOf,
+  ensureReaderRole,
   ensureSinkRole,
   type MigrationsResult,
   type PartitionsResult,
   prepareDatabase,
-  type SinkRoleResult,
+  type RoleResult,
 } from "@weather/db";
+import type { RoleSpec } from "./config.ts";
 import { BootstrapError } from "./errors.ts";
 
 export interface DatabaseOutcome {
@@ -16,13 +18,21 @@ export interface DatabaseOutcome {
   readonly migrations: MigrationsResult;
   readonly partitions: PartitionsResult;
   /** The sink's role and the tables it may use; null when SINK_DB_ROLE=none. */
-  readonly sinkRole?: SinkRoleResult | null;
+  readonly sinkRole?: RoleResult | null;
+  /** The read-only role and the tables it may read; null when READER_DB_ROLE=none. */
+  readonly readerRole?: RoleResult | null;
+}
+
+/** The roles bootstrap creates and grants; null: none. */
+export interface ProductRoles {
+  readonly sink: RoleSpec | null;
+  readonly reader: RoleSpec | null;
 }
 
 function hintFor(error: unknown): string {
   switch ((error as { code?: unknown }).code) {
     case "42501":
-      return "the role in DATABASE_URL lacks a privilege: grant CREATEDB and CREATEROLE, or create the database, its owner and the sink's role by hand (SINK_DB_ROLE=none skips the role)";
+      return "the role in DATABASE_URL lacks a privilege: grant CREATEDB and CREATEROLE, or create the database, its owner and the roles by hand (SINK_DB_ROLE=none and READER_DB_ROLE=none skip the roles)";
     case "42P17":
       return "two cities map to overlapping partitions; check the station catalog (STATIONS_FILE)";
     default:
@@ -37,7 +47,7 @@ function hintFor(error: unknown): string {
 export async function prepareProductDatabase(
   databaseUrl: string,
   cities: readonly string[],
-  sinkRole: { readonly name: string; readonly password?: string } | null = null,
+  roles: ProductRoles = { sink: null, reader: null },
   connect: ConnectOptions = {},
 ): Promise<DatabaseOutcome> {
   const url = new URL(databaseUrl);
@@ -47,19 +57,18 @@ export async function prepareProductDatabase(
     const { database, created } = await createDatabaseIfMissing(databaseUrl, connect);
     step = "cannot migrate database";
     const { migrations, partitions } = await prepareDatabase(databaseUrl, cities, connect);
-    step = `cannot prepare the sink's role ${sinkRole?.name}`;
-    const role = sinkRole
-      ? await ensureSinkRole(
-          databaseUrl,
-          {
-            role: sinkRole.name,
-            ...(sinkRole.password !== undefined ? { password: sinkRole.password } : {}),
-          },
-          connect,
-        )
+    step = `cannot prepare the sink's role ${roles.sink?.name}`;
+    const sinkRole = roles.sink ? await ensureSinkRole(databaseUrl, roleOptions(roles.sink), connect) : null;
+    step = `cannot prepare the read-only role ${roles.reader?.name}`;
+    const readerRole = roles.reader
+      ? await ensureReaderRole(databaseUrl, roleOptions(roles.reader), connect)
       : null;
-    return { database, databaseCreated: created, migrations, partitions, sinkRole: role };
+    return { database, databaseCreated: created, migrations, partitions, sinkRole, readerRole };
   } catch (error) {
     throw new BootstrapError(step, where, error, hintFor(error));
   }
+}
+
+function roleOptions(spec: RoleSpec): { role: string; password?: string } {
+  return { role: spec.name, ...(spec.password !== undefined ? { password: spec.password } : {}) };
 }

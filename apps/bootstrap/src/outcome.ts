@@ -40,6 +40,12 @@ export function summarize(outcome: BootstrapOutcome): Summary {
       `role ${role} (select/insert on the readings, select/insert/update on offsets; ${plural(tables.length, "table")})`,
     );
   }
+  if (database.readerRole) {
+    const { role, tables, newlyGranted } = database.readerRole;
+    (database.readerRole.created || newlyGranted.length > 0 ? created : found).push(
+      `role ${role} (read-only: select on the readings and offsets; ${plural(tables.length, "table")})`,
+    );
+  }
 
   for (const topic of topics) {
     const described = `topic ${topic.topic} (${plural(topic.partitions, "partition")}, replication ${topic.replicationFactor})`;

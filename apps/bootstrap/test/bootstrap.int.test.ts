@@ -98,10 +98,11 @@ describe("bootstrap on a fresh environment", () => {
 
   it("gives a station's new city its table, and only that", async () => {
     const summary = await bootstrapInProcess({ ...env, STATIONS_FILE: torontoStationsFile() });
-    // The new table, and the sink's role granted on it (4 tables before, 5 now).
+    // The new table, and the sink's and the read-only role granted on it (4 tables before, 5 now).
     expect(summary.created).toEqual([
       "table weather_readings_toronto",
       expect.stringMatching(/^role weather_sink .*; 5 tables\)$/),
+      expect.stringMatching(/^role weather_reader \(read-only: .*; 5 tables\)$/),
     ]);
     expect(await partitionsOf(databaseUrl)).toContain("weather_readings_toronto");
   });

@@ -1,10 +1,18 @@
-import { CATALOG_SETTINGS, loadStationCatalog, type StationCatalog, TOPIC_SETTINGS } from "@weather/schema";
+import {
+  CATALOG_SETTINGS,
+  DEFAULT_SINK_GROUP_ID,
+  loadStationCatalog,
+  SINK_GROUP_SETTINGS,
+  type StationCatalog,
+  TOPIC_SETTINGS,
+} from "@weather/schema";
 import {
   CONNECTION_GROUPS,
   type CommandLine,
   type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
+  DEFAULT_SINK_HTTP_PORT,
   type Env,
   LOGGING_SETTINGS,
   readCommandLine,
@@ -42,8 +50,8 @@ export interface SinkConfig extends ConnectionSettings {
   readonly catalog: StationCatalog;
 }
 
-export const DEFAULT_GROUP_ID = "pg-sink";
-export const DEFAULT_HTTP_PORT = 9464;
+export const DEFAULT_GROUP_ID = DEFAULT_SINK_GROUP_ID;
+export const DEFAULT_HTTP_PORT = DEFAULT_SINK_HTTP_PORT;
 
 const int = (min: number, max: number) =>
   z.coerce
@@ -54,15 +62,6 @@ const int = (min: number, max: number) =>
 
 /** The sink's own settings; see CONNECTION_GROUPS, TOPIC_SETTINGS and CATALOG_SETTINGS for the shared ones. */
 export const SINK_SETTINGS = Object.freeze({
-  groupId: setting({
-    env: "SINK_GROUP_ID",
-    description: "consumer group; its progress is stored in PostgreSQL's consumer_offsets",
-    default: DEFAULT_GROUP_ID,
-    schema: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9._-]{1,249}$/, "must be 1-249 letters, digits, '.', '_' or '-'"),
-  }),
   // Measured with pnpm bench (500k readings, 6 partitions, 2 cores): 500 per transaction drains about
   // 26k rows/s, 2000 about 42k, 5000 about 42k alone and 50-65k with three partitions at once;
   // larger chunks do not help, a fetch brings at most 1 MB (about 6,000 readings) per partition.
@@ -130,7 +129,7 @@ export const SINK_SETTINGS = Object.freeze({
 /** Every setting the sink reads, as --help and its README show them. */
 export const SINK_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze([
   { title: "pg-sink", settings: SINK_SETTINGS },
-  { title: "Topic", settings: TOPIC_SETTINGS },
+  { title: "Topic and group", settings: { ...TOPIC_SETTINGS, ...SINK_GROUP_SETTINGS } },
   { title: "Station catalog", settings: CATALOG_SETTINGS },
   ...CONNECTION_GROUPS,
   { title: "Logging", settings: LOGGING_SETTINGS },
@@ -146,6 +145,7 @@ export function configureSink(input: {
   const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
   const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
   const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);
+  const { sinkGroupId } = readSettings(SINK_GROUP_SETTINGS, { env, commandLine }, problems);
   const before = problems.length;
   const own = readSettings(SINK_SETTINGS, { env, commandLine }, problems);
   // Compared only once both parsed, so a bad value is reported once, for what it is.
@@ -157,6 +157,7 @@ export function configureSink(input: {
     ...(connections as ConnectionSettings),
     ...own,
     readingsTopic,
+    groupId: sinkGroupId,
     catalog: catalog as StationCatalog,
   });
 }

@@ -1,3 +1,4 @@
+import { DEAD_LETTER_HEADERS } from "@weather/schema";
 import { within } from "@weather/service-kit";
 import type { IHeaders, KafkaMessage, Message, Producer } from "kafkajs";
 
@@ -10,17 +11,8 @@ export interface Poison {
   readonly message: string;
 }
 
-/** Headers the sink adds to a dead letter; the original message's headers are kept beside them. */
-export const DEAD_LETTER_HEADERS = Object.freeze({
-  errorClass: "dlq.error.class",
-  errorKind: "dlq.error.kind",
-  errorMessage: "dlq.error.message",
-  sourceTopic: "dlq.source.topic",
-  sourcePartition: "dlq.source.partition",
-  sourceOffset: "dlq.source.offset",
-  sourceTimestamp: "dlq.source.timestamp",
-  failedAt: "dlq.failed.at",
-});
+// Defined with the topics, so readers of the dead-letter topic use the same names.
+export { DEAD_LETTER_HEADERS };
 
 export interface DeadLetterSource {
   readonly topic: string;

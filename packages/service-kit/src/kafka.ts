@@ -37,6 +37,14 @@ export const KAFKA_RETRY = Object.freeze({
     factor: 0.2,
     multiplier: 2,
   }),
+  /** A few short attempts: a reader that shows "unavailable" within seconds and tries again later. */
+  quick: Object.freeze({
+    retries: 2,
+    initialRetryTime: 200,
+    maxRetryTime: 1_000,
+    factor: 0.2,
+    multiplier: 2,
+  }),
   /** One attempt: probes, and tests that want to see a failure at once. */
   none: Object.freeze({ retries: 0, initialRetryTime: 100, maxRetryTime: 1_000, factor: 0, multiplier: 1 }),
 } satisfies Record<string, RetryOptions>);

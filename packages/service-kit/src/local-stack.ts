@@ -26,3 +26,14 @@ export const CONFLUENT_COMPAT_PATH = "/apis/ccompat/v7";
 export const DEFAULT_KAFKA_BROKERS = `${LOCAL_STACK.host}:${LOCAL_STACK.kafkaPort}`;
 export const DEFAULT_SCHEMA_REGISTRY_URL = `http://${LOCAL_STACK.host}:${LOCAL_STACK.registryPort}${CONFLUENT_COMPAT_PATH}`;
 export const DEFAULT_DATABASE_URL = `postgres://postgres@${LOCAL_STACK.host}:${LOCAL_STACK.postgresPort}/${LOCAL_STACK.database}`;
+
+/** The read-only role bootstrap creates (READER_DB_ROLE) and the dashboard reads as. */
+export const DEFAULT_READER_DB_ROLE = "weather_reader";
+/** The product's database as the read-only role: the dashboard's default DATABASE_URL. */
+export const DEFAULT_READER_DATABASE_URL = `postgres://${DEFAULT_READER_DB_ROLE}@${LOCAL_STACK.host}:${LOCAL_STACK.postgresPort}/${LOCAL_STACK.database}`;
+
+/**
+ * Where pg-sink serves /healthz, /readyz and /metrics unless SINK_HTTP_PORT says otherwise; the
+ * dashboard looks for sinks there.
+ */
+export const DEFAULT_SINK_HTTP_PORT = 9464;

@@ -15,7 +15,14 @@ export {
   withSchemaLock,
 } from "./migrate.ts";
 export { ensureCityPartitions, type PartitionsResult } from "./partitions.ts";
-export { ensureSinkRole, type SinkRoleOptions, type SinkRoleResult } from "./roles.ts";
+export {
+  ensureReaderRole,
+  ensureSinkRole,
+  type RoleOptions,
+  type RoleResult,
+  type SinkRoleOptions,
+  type SinkRoleResult,
+} from "./roles.ts";
 export {
   type ConsumerOffsetRow,
   consumerOffsets,

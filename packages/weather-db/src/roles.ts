@@ -4,7 +4,8 @@ import { type ConnectOptions, connectOnce, databaseNameOf } from "./connect.ts";
 import { withSchemaLock } from "./migrate.ts";
 import { consumerOffsets, weatherReadings } from "./tables.ts";
 
-export interface SinkRoleResult {
+/** What ensureSinkRole or ensureReaderRole found and did. */
+export interface RoleResult {
   readonly role: string;
   readonly created: boolean;
   /** Tables the role may use: the readings parent, its partitions, the offsets table. */
@@ -13,12 +14,15 @@ export interface SinkRoleResult {
   readonly newlyGranted: readonly string[];
 }
 
-export interface SinkRoleOptions {
+export interface RoleOptions {
   /** A PostgreSQL role name; created with LOGIN if missing. */
   readonly role: string;
   /** Set (or reset) as the role's password; absent: the password is left as it is. */
   readonly password?: string;
 }
+
+export type SinkRoleResult = RoleResult;
+export type SinkRoleOptions = RoleOptions;
 
 const DUPLICATE_OBJECT = "42710";
 const UNIQUE_VIOLATION = "23505";
@@ -52,6 +56,14 @@ async function roleExists(sql: Sql, role: string): Promise<boolean> {
   return row !== undefined;
 }
 
+type TablePrivilege = "select" | "insert" | "update";
+
+/** What one role may do: on the readings (the parent and every city partition) and on the offsets. */
+interface TableGrants {
+  readonly readings: readonly TablePrivilege[];
+  readonly offsets: readonly TablePrivilege[];
+}
+
 /**
  * The sink's least privilege: it may read and add readings (the partitioned parent, through which
  * it inserts, and every city partition, for readers that go to them directly), and read, add and
@@ -59,11 +71,61 @@ async function roleExists(sql: Sql, role: string): Promise<boolean> {
  * from PUBLIC (PostgreSQL 15+ already does so), and the role owns nothing. Roles belong to the
  * server, grants to this database; run after every partition change (bootstrap does, each run).
  */
-export async function ensureSinkRole(
+export function ensureSinkRole(
   databaseUrl: string,
   options: SinkRoleOptions,
   connect: ConnectOptions = {},
 ): Promise<SinkRoleResult> {
+  return ensureRoleWithGrants(
+    databaseUrl,
+    options,
+    { readings: ["select", "insert"], offsets: ["select", "insert", "update"] },
+    connect,
+  );
+}
+
+/**
+ * A read-only role, for the dashboard and other readers: SELECT on the readings (the parent and
+ * every city partition) and on the offsets table, nothing else; no INSERT, UPDATE, DELETE,
+ * TRUNCATE or DDL, as for the sink's role. Its sessions also default to read-only transactions,
+ * a second line should a grant ever be widened by hand. Run after every partition change.
+ */
+export async function ensureReaderRole(
+  databaseUrl: string,
+  options: RoleOptions,
+  connect: ConnectOptions = {},
+): Promise<RoleResult> {
+  const result = await ensureRoleWithGrants(
+    databaseUrl,
+    options,
+    { readings: ["select"], offsets: ["select"] },
+    connect,
+  );
+  const sql = connectOnce(databaseUrl, connect);
+  try {
+    // A role setting of this database only: the same role may exist for other databases.
+    await retryConcurrentUpdate(() =>
+      sql.unsafe(
+        `alter role ${quoteIdentifier(options.role)} in database ${quoteIdentifier(databaseNameOf(databaseUrl))} set default_transaction_read_only = on`,
+      ),
+    );
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+  return result;
+}
+
+/**
+ * Creates `options.role` with LOGIN if missing, sets its password when given, and leaves it with
+ * exactly `grants` on the readings and the offsets (everything else on them revoked), CONNECT on
+ * the database and USAGE on the schema. CREATE on the schema is revoked from PUBLIC.
+ */
+async function ensureRoleWithGrants(
+  databaseUrl: string,
+  options: RoleOptions,
+  grants: TableGrants,
+  connect: ConnectOptions,
+): Promise<RoleResult> {
   const { role } = options;
   const sql = connectOnce(databaseUrl, connect);
   try {
@@ -95,11 +157,12 @@ export async function ensureSinkRole(
         where i.inhparent = to_regclass(${quoteIdentifier(parent)}) order by 1`;
       const readings = [parent, ...partitions.map((p) => p.name)];
       const who = quoteIdentifier(role);
+      const granted: (readonly [string, readonly TablePrivilege[]])[] = [
+        ...readings.map((t) => [t, grants.readings] as const),
+        [offsets, grants.offsets] as const,
+      ];
       const newlyGranted: string[] = [];
-      for (const [table, privileges] of [
-        ...readings.map((t) => [t, ["select", "insert"]] as const),
-        [offsets, ["select", "insert", "update"]] as const,
-      ]) {
+      for (const [table, privileges] of granted) {
         const [row] = await sql<{ ok: boolean }[]>`
           select bool_and(has_table_privilege(${role}::name, ${quoteIdentifier(table)}::text, p)) as ok
           from unnest(${[...privileges]}::text[]) as p`;
@@ -110,12 +173,10 @@ export async function ensureSinkRole(
       );
       await sql.unsafe("revoke create on schema public from public");
       await sql.unsafe(`grant usage on schema public to ${who}`);
-      for (const table of readings) {
+      for (const [table, privileges] of granted) {
         await sql.unsafe(`revoke all on table ${quoteIdentifier(table)} from ${who}`);
-        await sql.unsafe(`grant select, insert on table ${quoteIdentifier(table)} to ${who}`);
+        await sql.unsafe(`grant ${privileges.join(", ")} on table ${quoteIdentifier(table)} to ${who}`);
       }
-      await sql.unsafe(`revoke all on table ${quoteIdentifier(offsets)} from ${who}`);
-      await sql.unsafe(`grant select, insert, update on table ${quoteIdentifier(offsets)} to ${who}`);
       return { role, created, tables: [...readings, offsets], newlyGranted };
     });
   } finally {

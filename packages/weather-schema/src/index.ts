@@ -29,10 +29,13 @@ export {
 export { type ReadingField, type ReadingFieldKind, readingFields } from "./fields.ts";
 export { ISO_UTC_TIMESTAMP_PATTERN, type ReadingJsonSchema, readingJsonSchema } from "./json-schema.ts";
 export {
+  DEAD_LETTER_HEADERS,
   DEFAULT_READINGS_TOPIC,
+  DEFAULT_SINK_GROUP_ID,
   deadLetterTopicOf,
   jsonValueSubjectOf,
   readingsTopicFrom,
+  SINK_GROUP_SETTINGS,
   TOPIC_SETTINGS,
   topicNameSchema,
   valueSubjectOf,

@@ -9,6 +9,39 @@ export function deadLetterTopicOf(readingsTopic: string): string {
   return `${readingsTopic}.dlq`;
 }
 
+/** The consumer group pg-sink stores the readings topic in unless SINK_GROUP_ID names another. */
+export const DEFAULT_SINK_GROUP_ID = "pg-sink";
+
+/** The sink's consumer group: the sink consumes in it, the dashboard watches its lag and members. */
+export const SINK_GROUP_SETTINGS = Object.freeze({
+  sinkGroupId: setting({
+    env: "SINK_GROUP_ID",
+    value: "GROUP",
+    description: "the sink's consumer group; its progress is stored in PostgreSQL's consumer_offsets",
+    default: DEFAULT_SINK_GROUP_ID,
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._-]{1,249}$/, "must be 1-249 letters, digits, '.', '_' or '-'"),
+  }),
+});
+
+/**
+ * Headers the sink adds to a dead letter (the original message's own headers are kept beside them):
+ * what was wrong (class, a short stable kind, the message) and where it came from. Readers of the
+ * dead-letter topic (operators, the dashboard) filter and group on them.
+ */
+export const DEAD_LETTER_HEADERS = Object.freeze({
+  errorClass: "dlq.error.class",
+  errorKind: "dlq.error.kind",
+  errorMessage: "dlq.error.message",
+  sourceTopic: "dlq.source.topic",
+  sourcePartition: "dlq.source.partition",
+  sourceOffset: "dlq.source.offset",
+  sourceTimestamp: "dlq.source.timestamp",
+  failedAt: "dlq.failed.at",
+});
+
 /** The registry subject of a topic's message values (Confluent's TopicNameStrategy). */
 export function valueSubjectOf(topic: string): string {
   return `${topic}-value`;

@@ -11,6 +11,7 @@ import {
   repoRoot,
   runDeployed,
   runEnvironment,
+  startDeployed,
 } from "./deployed.ts";
 
 const PER_STATION = 40;
@@ -99,7 +100,7 @@ describe("each worker deployed with pnpm deploy, run from its folder on plain no
   afterAll(() => env.cleanup());
 
   it("ships production dependencies only, compiled JavaScript and the migrations", () => {
-    for (const worker of ["bootstrap", "sensor-producer", "pg-sink", "report"] as const) {
+    for (const worker of ["bootstrap", "sensor-producer", "pg-sink", "report", "dashboard"] as const) {
       const dir = deployed.dirOf(worker);
       expect(existsSync(join(dir, "dist", "main.js")), worker).toBe(true);
       expect(existsSync(join(dir, "src")), `${worker} ships no sources`).toBe(false);
@@ -109,6 +110,11 @@ describe("each worker deployed with pnpm deploy, run from its folder on plain no
     }
     const migrations = join(deployed.dirOf("bootstrap"), "node_modules", "@weather", "db", "drizzle");
     expect(existsSync(join(migrations, "meta", "_journal.json"))).toBe(true);
+    // The page and its chart library come with the dashboard, not from the internet.
+    expect(existsSync(join(deployed.dirOf("dashboard"), "public", "app.js"))).toBe(true);
+    expect(
+      existsSync(join(deployed.dirOf("dashboard"), "node_modules", "uplot", "dist", "uPlot.iife.min.js")),
+    ).toBe(true);
   });
 
   it("deploys from the shared lockfile while development keeps the workspace packages linked", () => {
@@ -153,6 +159,45 @@ describe("each worker deployed with pnpm deploy, run from its folder on plain no
     console.log(`deployed pipeline over PLAINTEXT: ${run.rows} rows`, run.perCity);
     expect(run.rows).toBe(PER_STATION * STATIONS);
     expect(run.perCity).toEqual({ vancouver: PER_STATION, winnipeg: PER_STATION });
+  });
+
+  it("serves the dashboard from its folder, reading what the pipeline stored as the read-only role", async () => {
+    const reader = new URL(env.adminDatabaseUrl);
+    reader.username = "weather_reader";
+    const dashboard = startDeployed(deployed.dirOf("dashboard"), {
+      KAFKA_BROKERS: env.settings.kafkaBrokers.join(","),
+      DATABASE_URL: reader.toString(),
+      READINGS_TOPIC: env.topic,
+      SINK_GROUP_ID: `deploy-test-${env.id}`,
+      DASHBOARD_PORT: "0",
+      DASHBOARD_SINK_METRICS_URLS: "none",
+      DASHBOARD_SINK_DISCOVERY_PORT: "off",
+      DASHBOARD_REFRESH_MS: "300",
+      DASHBOARD_SERIES_REFRESH_MS: "1000",
+    });
+    try {
+      const deadline = Date.now() + 60_000;
+      let port: number | undefined;
+      let day: { summaries: { readings: number }[] } | undefined;
+      while (Date.now() < deadline && day === undefined) {
+        port ??= Number(/"port":(\d+),"msg":"dashboard at/.exec(dashboard.output())?.[1]) || undefined;
+        if (port !== undefined) {
+          const snapshot = (await (await fetch(`http://127.0.0.1:${port}/api/snapshot`)).json()) as {
+            sources: { day: { status: string; data: { summaries: { readings: number }[] } } | null };
+          };
+          if (snapshot.sources.day?.status === "ok") day = snapshot.sources.day.data;
+        }
+        if (day === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(day, dashboard.output()).toBeDefined();
+      expect(day?.summaries.reduce((sum, city) => sum + city.readings, 0)).toBe(PER_STATION * STATIONS);
+      for (const path of ["/", "/app.js", "/vendor/uPlot.iife.min.js"]) {
+        expect((await fetch(`http://127.0.0.1:${port}${path}`)).status, path).toBe(200);
+      }
+    } finally {
+      dashboard.child.kill("SIGTERM");
+    }
+    expect(await dashboard.exited).toBe(0);
   });
 
   it("gives the sink's role no DELETE, UPDATE of readings, TRUNCATE or CREATE", async () => {

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +8,7 @@ import { dropDatabaseIfExists } from "@weather/db";
 import { deadLetterTopicOf, deleteReadingSubjects } from "@weather/schema";
 import { createKafka, deleteTopicsIfPresent, readConnectionSettings } from "@weather/service-kit";
 
-export const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report"] as const;
+export const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report", "dashboard"] as const;
 export type Worker = (typeof WORKERS)[number];
 
 export const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
@@ -101,6 +101,31 @@ export function runDeployed(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+export interface StartedDeployed {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  output(): string;
+}
+
+/** Starts `node dist/main.js` in a deployed folder as runDeployed does, for a worker that keeps running. */
+export function startDeployed(dir: string, env: Record<string, string>): StartedDeployed {
+  if (!existsSync(join(dir, "dist", "main.js"))) throw new Error(`${dir} holds no dist/main.js`);
+  const child = spawn(process.execPath, ["dist/main.js"], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, exited, output: () => output };
 }
 
 /** Fails with the process's output, so a failing worker says why in the test report. */

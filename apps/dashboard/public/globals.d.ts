@@ -1,0 +1,2 @@
+// The page loads uPlot with a classic script (vendor/uPlot.iife.min.js), which sets this global.
+declare var uPlot: typeof import("uplot");
