@@ -15,7 +15,7 @@ interface ComposeService {
   environment: Record<string, string | number>;
   ports: string[];
   healthcheck?: unknown;
-  build?: { context: string; dockerfile: string };
+  build?: { context: string; dockerfile?: string; args?: Record<string, string> };
   depends_on?: Record<string, { condition: string }>;
   command?: string[];
   profiles?: string[];
@@ -85,40 +85,36 @@ describe("docker-compose.yml matches the local stack", () => {
 
 describe("docker-compose.yml runs the pipeline on those services", () => {
   const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report", "dashboard"] as const;
-  const dockerfileOf = (worker: string) => {
-    const build = service(worker).build;
-    if (!build) throw new Error(`${worker} has no build section`);
-    return join(REPO_ROOT, build.context, build.dockerfile);
-  };
+  const DOCKERFILE = join(REPO_ROOT, "Dockerfile");
 
-  it("builds every worker from its own Dockerfile with the repository root as context", () => {
+  it("builds every worker from the one Dockerfile, its APP argument naming it, the repository root as context", () => {
     for (const worker of WORKERS) {
-      expect(service(worker).build, worker).toEqual({
-        context: ".",
-        dockerfile: `apps/${worker}/Dockerfile`,
-      });
-      expect(existsSync(dockerfileOf(worker)), worker).toBe(true);
+      expect(service(worker).build, worker).toEqual({ context: ".", args: { APP: worker } });
     }
+    expect(existsSync(DOCKERFILE)).toBe(true);
     expect(existsSync(join(REPO_ROOT, ".dockerignore"))).toBe(true);
   });
 
-  it("builds multi-stage images on the deploy output, run by an unprivileged user", () => {
+  it("builds a multi-stage image on the worker's deploy output, run by an unprivileged user", () => {
     const packageManager = (
       JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { packageManager: string }
     ).packageManager;
-    for (const worker of WORKERS) {
-      const dockerfile = readFileSync(dockerfileOf(worker), "utf8");
-      expect(dockerfile.match(/^FROM /gm)?.length, worker).toBeGreaterThanOrEqual(2);
-      expect(dockerfile, worker).toMatch(/ARG NODE_IMAGE=node:24-(slim|alpine)/);
-      expect(dockerfile, worker).toContain(`npm install --global --no-fund --no-audit ${packageManager}`);
-      expect(dockerfile, worker).toContain(`pnpm --filter ${worker} --prod deploy --offline /deploy`);
-      expect(dockerfile, worker).toContain("COPY --from=build /deploy /app");
-      expect(dockerfile, worker).toMatch(/^USER node$/m);
-      expect(dockerfile, worker).toContain('CMD ["node", "dist/main.js"]');
-    }
-    const sink = readFileSync(dockerfileOf("pg-sink"), "utf8");
-    expect(sink).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
-    expect(sink).toContain("process.env.SINK_HTTP_PORT");
+    const dockerfile = readFileSync(DOCKERFILE, "utf8");
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:24-(slim|alpine)/);
+    expect(dockerfile).toMatch(/^ARG APP$/m);
+    expect(dockerfile).toContain(`npm install --global --no-fund --no-audit ${packageManager}`);
+    expect(dockerfile).toContain('pnpm --filter "${APP}" --prod deploy --offline /deploy');
+    expect(dockerfile).toContain("COPY --from=build /deploy /app");
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toContain('CMD ["node", "dist/main.js"]');
+  });
+
+  it("checks the health of the workers that serve HTTP on their /healthz", () => {
+    const sinkPort = String(service("pg-sink").environment.SINK_HTTP_PORT);
+    const dashboardPort = String(service("dashboard").environment.DASHBOARD_PORT);
+    expect(JSON.stringify(service("pg-sink").healthcheck)).toContain(`127.0.0.1:${sinkPort}/healthz`);
+    expect(JSON.stringify(service("dashboard").healthcheck)).toContain(`127.0.0.1:${dashboardPort}/healthz`);
   });
 
   it("points the workers at the services by name, Kafka through its INTERNAL listener", () => {
@@ -157,8 +153,6 @@ describe("docker-compose.yml runs the pipeline on those services", () => {
     expect(String(dashboard.DASHBOARD_SINK_DISCOVERY_PORT)).toBe(
       String(service("pg-sink").environment.SINK_HTTP_PORT),
     );
-    const image = readFileSync(join(REPO_ROOT, "apps/dashboard/Dockerfile"), "utf8");
-    expect(image).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
   });
 
   it("starts bootstrap once the services are healthy, and the workers once bootstrap succeeded", () => {
