@@ -4,10 +4,11 @@
  * only ever signalled when the stack recorded it as its own.
  */
 export type { ServiceState, ServiceStatus, StackContext } from "./context.ts";
-export { type DaemonState, daemonState, stopDaemon } from "./daemon.ts";
+export { type DaemonState, daemonState, killDaemon, stopDaemon } from "./daemon.ts";
 export { findJava, type JavaRuntime } from "./java.ts";
 export { type StackPaths, stackPaths } from "./paths.ts";
-export { KAFKA, kafkaUp, probeKafka } from "./services/kafka.ts";
+export { KAFKA, kafkaDown, kafkaStatus, kafkaUp, probeKafka } from "./services/kafka.ts";
+export { type KafkaLayout, type KafkaNode, kafkaLayout, replicationOf } from "./services/kafka-layout.ts";
 export {
   KAFKA_SECURE_ADDRESS,
   type KafkaTlsFiles,

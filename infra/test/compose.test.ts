@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { REPO_ROOT, stackPaths } from "../src/paths.ts";
 import { serverProperties } from "../src/services/kafka.ts";
+import { kafkaLayout } from "../src/services/kafka-layout.ts";
 import { registrySettings } from "../src/services/registry.ts";
 import { APICURIO_VERSION, kafkaVersion } from "../src/versions.ts";
 
@@ -50,7 +51,7 @@ describe("docker-compose.yml matches the local stack", () => {
 
   it("configures the broker as the stack does", () => {
     const local = Object.fromEntries(
-      serverProperties("/tmp/x")
+      serverProperties({ logDir: "/tmp/x" })
         .split("\n")
         .filter((line) => line.includes("="))
         .map((line) => line.split("=") as [string, string]),
@@ -73,6 +74,7 @@ describe("docker-compose.yml matches the local stack", () => {
     const local = registrySettings({
       paths: stackPaths("/tmp/x"),
       postgresUrl: new URL("postgres://postgres@127.0.0.1:5432/weather"),
+      kafka: kafkaLayout(),
       log: () => {},
     });
     const env = service("registry").environment;

@@ -19,7 +19,11 @@ export {
   DEFAULT_DATABASE_URL,
   DEFAULT_KAFKA_BROKERS,
   DEFAULT_SCHEMA_REGISTRY_URL,
+  KAFKA_PORTS_PER_NODE,
+  type KafkaNodePorts,
+  kafkaNodePorts,
   LOCAL_STACK,
+  localKafkaBrokers,
 } from "./local-stack.ts";
 export { createLogger, type Logger, maskUrlPasswords, redactSecrets } from "./logger.ts";
 export {
