@@ -3,7 +3,7 @@
  * test run ends with one line that says how many tests ran and which failed, whatever turbo printed.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 
 interface VitestReport {
   numTotalTests: number;
@@ -37,12 +37,23 @@ let failed = 0;
 let skipped = 0;
 const failures: string[] = [];
 const missing: string[] = [];
+
+/** A member's reports: reports/vitest.json, and any other run's reports/vitest-<run>.json (test:cluster). */
+function reportsOf(member: string): string[] {
+  const dir = join(member, "reports");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => /^vitest(-[\w-]+)?\.json$/.test(name))
+    .map((name) => join(dir, name));
+}
+
 for (const member of members) {
-  const file = join(member, "reports", "vitest.json");
-  if (!existsSync(file)) {
-    missing.push(relative(root, member));
-    continue;
-  }
+  const files = reportsOf(member);
+  if (!files.some((file) => basename(file) === "vitest.json")) missing.push(relative(root, member));
+  for (const file of files) countReport(file);
+}
+
+function countReport(file: string): void {
   const report = JSON.parse(readFileSync(file, "utf8")) as VitestReport;
   passed += report.numPassedTests;
   failed += report.numFailedTests;
