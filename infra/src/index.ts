@@ -17,5 +17,12 @@ export {
 } from "./services/kafka-secure.ts";
 export { POSTGRES, postgresUp, probePostgres } from "./services/postgres.ts";
 export { probeRegistry, REGISTRY, registryUp } from "./services/registry.ts";
+export {
+  SIDE_CLUSTER_NODES,
+  sideClusterContext,
+  sideClusterPaths,
+  startSideCluster,
+  stopSideCluster,
+} from "./side-cluster.ts";
 export { isHealthy, SERVICES, type ServiceName, stackContext, stackStatus } from "./stack.ts";
 export { KAFKA_MIN_JAVA, kafkaVersion } from "./versions.ts";

@@ -22,6 +22,11 @@ export const LOCAL_STACK = Object.freeze({
   database: "weather",
   /** The database Apicurio Registry keeps its schemas in, on the same PostgreSQL server. */
   registryDatabase: "apicurio_registry",
+  /**
+   * The first port of the three-node cluster the cluster scenarios and the bench start beside the
+   * stack (19092-19100), well away from the stack's own Kafka, which others keep using meanwhile.
+   */
+  sideClusterKafkaPort: 19_092,
 });
 
 /** Apicurio Registry serves the Confluent Schema Registry REST API under this path. */

@@ -1,47 +1,27 @@
-import { join } from "node:path";
 import {
   daemonState,
   type KafkaNode,
-  kafkaDown,
   kafkaUp,
   killDaemon,
   type StackContext,
-  stackContext,
-  stackPaths,
+  sideClusterContext,
   stopDaemon,
 } from "@weather/infra";
 import { report } from "./report.ts";
 
 /**
- * The three-node cluster the cluster scenarios run on: a second stack of its own, started and
- * stopped by `test:cluster` (src/run-cluster-task.ts) through the same code as `pnpm stack up
- * --brokers 3`, on ports and in a folder of its own, so the one broker everyone else uses
- * (9092-9094, .stack/) is never touched. It shares that stack's downloads, PostgreSQL and registry.
+ * The three-node cluster the cluster scenarios run on: the stack manager's side cluster, started
+ * and stopped by `test:cluster` (src/run-cluster-task.ts) on ports and in a folder of its own, so
+ * the one broker everyone else uses (9092-9094, .stack/) is never touched. It shares that stack's
+ * downloads, PostgreSQL and registry.
  */
-export const CLUSTER_NODES = 3;
-
-/** The first node's PLAINTEXT port; the nodes take 19092-19100 (see kafkaNodePorts). */
-export const CLUSTER_PORT_BASE = 19092;
-
-const shared = stackPaths();
-/** `<STACK_DIR>/cluster`: the cluster's data, logs and pids; downloads stay the shared stack's. */
-export const clusterPaths = stackPaths(join(shared.root, "cluster"), shared.downloads);
-
 export function clusterContext(log: (message: string) => void = (m) => report("cluster", m)): StackContext {
-  return stackContext(
-    clusterPaths,
-    {
-      ...process.env,
-      STACK_KAFKA_BROKERS: String(CLUSTER_NODES),
-      STACK_KAFKA_PORT: String(CLUSTER_PORT_BASE),
-      // The scenarios use PLAINTEXT; no certificate or SCRAM user to make.
-      STACK_KAFKA_SECURE: "0",
-    },
-    log,
-  );
+  return sideClusterContext(log);
 }
 
 const context = clusterContext();
+/** `<STACK_DIR>/cluster`: the cluster's data, logs and pids. */
+export const clusterPaths = context.paths;
 
 /** The cluster's nodes, in node id order. */
 export const clusterNodes: readonly KafkaNode[] = context.kafka.nodes;
@@ -95,9 +75,4 @@ export async function startAllNodes(): Promise<void> {
 
 export function isNodeRunning(node: KafkaNode): boolean {
   return daemonState(clusterPaths.run, node.name).kind === "running";
-}
-
-/** Stops the whole cluster (used by the task's runner). */
-export async function stopCluster(): Promise<void> {
-  await kafkaDown(context);
 }

@@ -5,16 +5,9 @@
  * vitest's code. Extra arguments go to vitest (e.g. a file name to run one scenario).
  */
 import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { probePostgres, probeRegistry } from "@weather/infra";
-import {
-  CLUSTER_BOOTSTRAP_SERVERS,
-  clusterContext,
-  clusterPaths,
-  startAllNodes,
-  stopCluster,
-} from "./cluster-stack.ts";
+import { probePostgres, probeRegistry, startSideCluster, stopSideCluster } from "@weather/infra";
+import { CLUSTER_BOOTSTRAP_SERVERS, clusterContext, clusterPaths } from "./cluster-stack.ts";
 import { seconds, since } from "./report.ts";
 import { REPO_ROOT } from "./workers.ts";
 
@@ -52,13 +45,10 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  // A fresh cluster every run: what an earlier, interrupted run left behind is ours to remove.
-  await stopCluster();
-  rmSync(clusterPaths.data, { recursive: true, force: true });
-  rmSync(clusterPaths.logs, { recursive: true, force: true });
   let code = 1;
   try {
-    await startAllNodes();
+    // A fresh cluster every run: what an earlier, interrupted run left behind is removed first.
+    await startSideCluster(context);
     log(
       `cluster ${CLUSTER_BOOTSTRAP_SERVERS} ready in ${seconds(since(started))} (logs: ${clusterPaths.logs})`,
     );
@@ -67,8 +57,7 @@ async function main(): Promise<number> {
     log(`scenarios finished in ${seconds(since(testsStarted))} with exit code ${code}`);
   } finally {
     const stopping = performance.now();
-    await stopCluster();
-    rmSync(clusterPaths.data, { recursive: true, force: true });
+    await stopSideCluster(context);
     log(`cluster stopped in ${seconds(since(stopping))}; the task took ${seconds(since(started))} in all`);
   }
   return code;
