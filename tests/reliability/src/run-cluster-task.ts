@@ -13,6 +13,17 @@ import { REPO_ROOT } from "./workers.ts";
 
 const log = (message: string) => console.log(`[test:cluster] ${message}`);
 
+/** Set by SIGINT/SIGTERM: the task stops what it is doing, and still stops the cluster. */
+let interrupted = false;
+let vitestChild: ReturnType<typeof spawn> | undefined;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    interrupted = true;
+    // Ctrl-C reaches vitest through the terminal already; a SIGTERM from CI is passed on.
+    if (signal === "SIGTERM") vitestChild?.kill("SIGTERM");
+  });
+}
+
 function runVitest(args: readonly string[]): Promise<number> {
   const vitest = join(REPO_ROOT, "node_modules", "vitest", "vitest.mjs");
   const child = spawn(process.execPath, [vitest, "run", "--config", "vitest.cluster.config.ts", ...args], {
@@ -20,11 +31,7 @@ function runVitest(args: readonly string[]): Promise<number> {
     stdio: "inherit",
     env: { ...process.env, KAFKA_BROKERS: CLUSTER_BOOTSTRAP_SERVERS },
   });
-  // Ctrl-C reaches vitest through the terminal; a SIGTERM from CI is passed on. Either way the
-  // cluster is stopped once vitest has exited.
-  const forward = () => child.kill("SIGTERM");
-  process.on("SIGTERM", forward);
-  process.on("SIGINT", () => {});
+  vitestChild = child;
   return new Promise((resolve) => {
     child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     child.on("error", (error) => {
@@ -52,9 +59,13 @@ async function main(): Promise<number> {
     log(
       `cluster ${CLUSTER_BOOTSTRAP_SERVERS} ready in ${seconds(since(started))} (logs: ${clusterPaths.logs})`,
     );
-    const testsStarted = performance.now();
-    code = await runVitest(process.argv.slice(2));
-    log(`scenarios finished in ${seconds(since(testsStarted))} with exit code ${code}`);
+    if (interrupted) {
+      code = 130;
+    } else {
+      const testsStarted = performance.now();
+      code = await runVitest(process.argv.slice(2));
+      log(`scenarios finished in ${seconds(since(testsStarted))} with exit code ${code}`);
+    }
   } finally {
     const stopping = performance.now();
     await stopSideCluster(context);
