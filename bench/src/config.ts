@@ -9,7 +9,7 @@ import { z } from "zod";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export const SUITES = ["producer", "clients", "sink", "latency"] as const;
+export const SUITES = ["producer", "clients", "sink", "latency", "cluster"] as const;
 export type Suite = (typeof SUITES)[number];
 
 /** The benchmark's knobs, read once from the environment. */
@@ -23,6 +23,8 @@ export interface BenchConfig extends ConnectionSettings {
   readonly sinkReadings: number;
   /** How many of the backlog the one-INSERT-per-message consumer stores per run (it is slow). */
   readonly insertReadings: number;
+  /** The backlog 1, 2 and 3 sink instances drain on the three-broker cluster, per run. */
+  readonly clusterReadings: number;
   /** Readings per second of the latency run, and how long it lasts. */
   readonly latencyRate: number;
   readonly latencySeconds: number;
@@ -43,6 +45,7 @@ const benchEnvSchema = z.object({
   BENCH_PRODUCER_READINGS: count(1_000).default(200_000),
   BENCH_SINK_READINGS: count(1_000).default(500_000),
   BENCH_INSERT_READINGS: count(100).default(20_000),
+  BENCH_CLUSTER_READINGS: count(1_000).default(300_000),
   BENCH_LATENCY_RATE: count(1).default(2_000),
   BENCH_LATENCY_SECONDS: count(5).default(30),
   BENCH_RESULTS_FILE: z.string().min(1).optional(),
@@ -70,6 +73,7 @@ export function readBenchConfig(env: Env, defaultResultsFile: string): BenchConf
     producerReadings: v.BENCH_PRODUCER_READINGS,
     sinkReadings: v.BENCH_SINK_READINGS,
     insertReadings: Math.min(v.BENCH_INSERT_READINGS, v.BENCH_SINK_READINGS),
+    clusterReadings: v.BENCH_CLUSTER_READINGS,
     latencyRate: v.BENCH_LATENCY_RATE,
     latencySeconds: v.BENCH_LATENCY_SECONDS,
     resultsFile: v.BENCH_RESULTS_FILE ?? defaultResultsFile,

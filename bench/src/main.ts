@@ -9,6 +9,7 @@ import {
   loadEncodedReadings,
   platformaticVersion,
 } from "./clients-bench.ts";
+import { clusterSuite } from "./cluster-bench.ts";
 import { type BenchConfig, readBenchConfig } from "./config.ts";
 import { findKafkaTools } from "./java.ts";
 import { type LatencyRun, runLatency } from "./latency-bench.ts";
@@ -249,6 +250,7 @@ function writeResults(config: BenchConfig, machine: Machine, figures: readonly F
       producerReadings: config.producerReadings,
       sinkReadings: config.sinkReadings,
       insertReadings: config.insertReadings,
+      clusterReadings: config.clusterReadings,
       latencyRate: config.latencyRate,
       latencySeconds: config.latencySeconds,
       workerEnv: Object.fromEntries(
@@ -294,6 +296,9 @@ async function main(): Promise<number> {
     if (config.suites.includes("sink")) figures.push(...(await sinkSuite(world, config)));
     save();
     if (config.suites.includes("latency")) figures.push(...(await latencySuite(world, config)));
+    save();
+    // Last: it starts a three-broker cluster of its own beside the stack (and stops it again).
+    if (config.suites.includes("cluster")) figures.push(...(await clusterSuite(config, log)));
     save();
   } finally {
     await world.close();

@@ -96,32 +96,54 @@ export interface DrainRun {
  * every 100 ms in consumer_offsets, which commits with the rows): the drain, not the process
  * start-up, the group join or the sink's own one-second caught-up poll.
  */
-export async function runPgSink(world: BenchWorld, backlog: Backlog, run: number): Promise<DrainRun> {
+export function runPgSink(
+  world: BenchWorld,
+  backlog: Pick<Backlog, "topic" | "readings">,
+  run: number,
+): Promise<DrainRun> {
+  return drainWithPgSink(world, backlog, { run });
+}
+
+/**
+ * runPgSink with `instances` pg-sink processes in one consumer group, started together (each
+ * exits once the group has stored everything), and `env` for all of them (e.g. another cluster's
+ * KAFKA_BROKERS). Peak RSS and wall time are the largest of the instances'.
+ */
+export async function drainWithPgSink(
+  world: BenchWorld,
+  backlog: Pick<Backlog, "topic" | "readings">,
+  options: { run: number; instances?: number; env?: Readonly<Record<string, string>> },
+): Promise<DrainRun> {
+  const instances = options.instances ?? 1;
   const databaseUrl = await world.createDatabase("sink");
-  const group = `bench-sink-${world.runId}-${run}`;
+  const group = `bench-sink-${world.runId}-${instances}-${options.run}`;
   const sql = openSql(databaseUrl);
   try {
     const total = totalOf(await highWatermarks(world.admin, backlog.topic));
-    const worker = startWorker("pg-sink", ["--until-caught-up"], {
-      DATABASE_URL: databaseUrl,
-      READINGS_TOPIC: backlog.topic,
-      SINK_GROUP_ID: group,
-      SINK_HTTP_PORT: "0",
-    });
+    const workers = Array.from({ length: instances }, () =>
+      startWorker("pg-sink", ["--until-caught-up"], {
+        DATABASE_URL: databaseUrl,
+        READINGS_TOPIC: backlog.topic,
+        SINK_GROUP_ID: group,
+        SINK_HTTP_PORT: "0",
+        ...options.env,
+      }),
+    );
     let caughtUpAt: number | undefined;
-    let exited = false;
-    void worker.exited.finally(() => {
-      exited = true;
-    });
-    while (caughtUpAt === undefined && !exited) {
+    let exited = 0;
+    for (const worker of workers)
+      void worker.exited.finally(() => {
+        exited += 1;
+      });
+    while (caughtUpAt === undefined && exited < instances) {
       const [row] = await sql<{ stored: string | null }[]>`
         select sum(next_offset)::text as stored from consumer_offsets
         where consumer_group = ${group} and topic = ${backlog.topic}`.catch(() => []);
       if (Number(row?.stored ?? 0) >= total) caughtUpAt = Date.now();
       else await sleep(CAUGHT_UP_POLL_MS);
     }
-    const exit = await worker.exited;
-    assertClean("pg-sink", exit);
+    const exits = await Promise.all(workers.map((worker) => worker.exited));
+    for (const exit of exits) assertClean("pg-sink", exit);
     caughtUpAt ??= Date.now();
     const [stats] = await sql<{ rows: number; first: number }[]>`
       select count(*)::int as rows, (extract(epoch from min(ingested_at)) * 1000)::float8 as first
@@ -136,8 +158,8 @@ export async function runPgSink(world: BenchWorld, backlog: Backlog, run: number
       rows,
       elapsedMs,
       rowsPerSecond: (rows * 1000) / elapsedMs,
-      peakRssBytes: exit.peakRssBytes,
-      wallMs: exit.wallMs,
+      peakRssBytes: Math.max(...exits.map((exit) => exit.peakRssBytes)),
+      wallMs: Math.max(...exits.map((exit) => exit.wallMs)),
     };
   } finally {
     await sql.end({ timeout: 5 });

@@ -9,11 +9,11 @@ import { ConfigError } from "@weather/service-kit";
 import type { ServiceState, ServiceStatus } from "./context.ts";
 import { logFileOf } from "./context.ts";
 import { stackPaths } from "./paths.ts";
+import { KAFKA, kafkaLogNames } from "./services/kafka.ts";
 import {
   isHealthy,
   readStartedFile,
   SERVICES,
-  type ServiceName,
   stackContext,
   stackDown,
   stackStatus,
@@ -23,11 +23,17 @@ import { StackError } from "./stack-error.ts";
 
 const USAGE = `usage: pnpm stack <command>
 
-  up [--started-file FILE]   start what is not running and wait until all services are ready
+  up [--brokers N] [--started-file FILE]
+                             start what is not running and wait until all services are ready;
+                             --brokers 3 (or STACK_KAFKA_BROKERS=3) runs Kafka as a three-node
+                             cluster (default: one node); STACK_KAFKA_PORT moves its ports
                              (FILE receives the names of the services this call started)
-  down [--only-from FILE]    stop the services the stack started (only those FILE names)
-  status                     each service's state and address; exits 3 unless all are healthy
-  logs [SERVICE...]          follow the services' logs (${SERVICES.join(", ")})`;
+  down [--only-from FILE]    stop the services the stack started (only those FILE names),
+                             every Kafka node included
+  status                     each service's (and Kafka node's) state and address; exits 3
+                             unless all are healthy
+  logs [SERVICE...]          follow the logs (${SERVICES.join(", ")}; kafka means every node,
+                             kafka-2 one node of a cluster)`;
 
 function describe(state: ServiceState): string {
   switch (state.kind) {
@@ -61,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       "started-file": { type: "string" },
       "only-from": { type: "string" },
+      brokers: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -70,7 +77,14 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   const paths = stackPaths();
-  const context = stackContext(paths, process.env, log);
+  if (values.brokers !== undefined && command !== "up")
+    throw new StackError("stack", `--brokers belongs to up; ${command} covers whatever nodes the stack runs`);
+  const context = stackContext(
+    paths,
+    process.env,
+    log,
+    values.brokers !== undefined ? { brokers: values.brokers } : {},
+  );
 
   switch (command) {
     case "up": {
@@ -97,14 +111,18 @@ async function main(argv: string[]): Promise<number> {
       return statuses.every((status) => isHealthy(status.state)) ? 0 : 3;
     }
     case "logs": {
-      const unknown = rest.filter((name) => !(SERVICES as readonly string[]).includes(name));
+      const kafkaNodes = kafkaLogNames(context);
+      const known = [...SERVICES, ...kafkaNodes];
+      const unknown = rest.filter((name) => !known.includes(name));
       if (unknown.length > 0)
-        throw new StackError(
-          "logs",
-          `unknown service ${unknown.join(", ")}; expected ${SERVICES.join(", ")}`,
-        );
-      const names = (rest.length > 0 ? rest : SERVICES) as readonly ServiceName[];
-      const files = names.map((name) => logFileOf(paths, name)).filter((file) => existsSync(file));
+        throw new StackError("logs", `unknown service ${unknown.join(", ")}; expected ${known.join(", ")}`);
+      // "kafka" is every node of the stack's Kafka, one or a cluster's.
+      const names = (rest.length > 0 ? rest : SERVICES).flatMap((name) =>
+        name === KAFKA ? kafkaNodes : [name],
+      );
+      const files = [...new Set(names)]
+        .map((name) => logFileOf(paths, name))
+        .filter((file) => existsSync(file));
       if (files.length === 0) {
         log(`no logs yet under ${paths.logs}; the stack writes them once it starts a service`);
         return 1;

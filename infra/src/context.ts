@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { LOCAL_STACK } from "@weather/service-kit";
 import { daemonState, tailOf } from "./daemon.ts";
 import type { StackPaths } from "./paths.ts";
+import type { KafkaLayout } from "./services/kafka-layout.ts";
 import { StackError } from "./stack-error.ts";
 
 /** What every service of the stack is handed: where to write, how to report, which PostgreSQL. */
@@ -10,6 +11,8 @@ export interface StackContext {
   readonly paths: StackPaths;
   /** The PostgreSQL server to use or start (its database part is ignored). */
   readonly postgresUrl: URL;
+  /** How many Kafka nodes, on which ports (one node on 9092 unless told otherwise). */
+  readonly kafka: KafkaLayout;
   readonly log: (message: string) => void;
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -106,6 +106,35 @@ export async function stopDaemon(runDir: string, name: string, graceMs = 20_000)
   }
   rmSync(pidFile(runDir, name), { force: true });
   return true;
+}
+
+/**
+ * SIGKILLs a daemon the stack started, at once: a crash, for tests that prove what survives one.
+ * Returns false when there was nothing of ours to kill.
+ */
+export async function killDaemon(runDir: string, name: string): Promise<boolean> {
+  const state = daemonState(runDir, name);
+  if (state.kind !== "running") return false;
+  const marker = readPidRecord(runDir, name)?.marker ?? "";
+  signal(state.pid, "SIGKILL");
+  while (isOurs(state.pid, marker)) await sleep(50);
+  rmSync(pidFile(runDir, name), { force: true });
+  return true;
+}
+
+/** The names of the daemons with a pid file in `runDir` whose name matches `pattern`, alive or not. */
+export function recordedDaemons(runDir: string, pattern: RegExp): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(runDir);
+  } catch {
+    return [];
+  }
+  return files
+    .filter((file) => file.endsWith(".pid"))
+    .map((file) => file.slice(0, -".pid".length))
+    .filter((name) => pattern.test(name))
+    .sort();
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

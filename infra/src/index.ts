@@ -4,11 +4,12 @@
  * only ever signalled when the stack recorded it as its own.
  */
 export type { ServiceState, ServiceStatus, StackContext } from "./context.ts";
-export { type DaemonState, daemonState, stopDaemon } from "./daemon.ts";
+export { type DaemonState, daemonState, killDaemon, stopDaemon } from "./daemon.ts";
 export { findJava, type JavaRuntime } from "./java.ts";
 export { ensureKafkaJars } from "./kafka-jars.ts";
 export { type StackPaths, stackPaths } from "./paths.ts";
-export { KAFKA, kafkaUp, probeKafka } from "./services/kafka.ts";
+export { KAFKA, kafkaDown, kafkaStatus, kafkaUp, probeKafka } from "./services/kafka.ts";
+export { type KafkaLayout, type KafkaNode, kafkaLayout, replicationOf } from "./services/kafka-layout.ts";
 export {
   KAFKA_SECURE_ADDRESS,
   type KafkaTlsFiles,
@@ -17,5 +18,12 @@ export {
 } from "./services/kafka-secure.ts";
 export { POSTGRES, postgresUp, probePostgres } from "./services/postgres.ts";
 export { probeRegistry, REGISTRY, registryUp } from "./services/registry.ts";
+export {
+  SIDE_CLUSTER_NODES,
+  sideClusterContext,
+  sideClusterPaths,
+  startSideCluster,
+  stopSideCluster,
+} from "./side-cluster.ts";
 export { isHealthy, SERVICES, type ServiceName, stackContext, stackStatus } from "./stack.ts";
 export { KAFKA_MIN_JAVA, kafkaVersion } from "./versions.ts";

@@ -3,6 +3,11 @@ import { DEPENDENCY_PLUGIN, downloadOnce } from "./maven.ts";
 import type { StackPaths } from "./paths.ts";
 import { KAFKA_POM, kafkaVersion } from "./versions.ts";
 
+/** Where the stack keeps Kafka's jars. */
+export function kafkaLibDir(paths: StackPaths): string {
+  return join(paths.downloads, "kafka", "lib");
+}
+
 /**
  * Kafka's jars (broker, tools such as ProducerPerformance, logging), fetched once from Maven
  * Central into the stack's download cache, wherever the running broker came from: the bench
@@ -11,7 +16,7 @@ import { KAFKA_POM, kafkaVersion } from "./versions.ts";
  */
 export async function ensureKafkaJars(paths: StackPaths, log: (message: string) => void): Promise<string> {
   const version = kafkaVersion();
-  const libDir = join(paths.downloads, "kafka", "lib");
+  const libDir = kafkaLibDir(paths);
   await downloadOnce({
     service: "kafka",
     targetDir: libDir,

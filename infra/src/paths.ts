@@ -17,11 +17,18 @@ export interface StackPaths {
   readonly run: string;
 }
 
-export function stackPaths(root = process.env.STACK_DIR ?? join(REPO_ROOT, ".stack")): StackPaths {
+/**
+ * `downloads` may lie elsewhere: a second stack (the cluster the reliability suite starts beside
+ * the shared one) keeps its own data, logs and pids but shares the first one's downloads.
+ */
+export function stackPaths(
+  root = process.env.STACK_DIR ?? join(REPO_ROOT, ".stack"),
+  downloads?: string,
+): StackPaths {
   const absolute = resolve(root);
   return Object.freeze({
     root: absolute,
-    downloads: join(absolute, "downloads"),
+    downloads: resolve(downloads ?? join(absolute, "downloads")),
     data: join(absolute, "data"),
     logs: join(absolute, "logs"),
     run: join(absolute, "run"),

@@ -3,20 +3,35 @@ import { readConnectionSettings } from "@weather/service-kit";
 import type { ServiceState, ServiceStatus, StackContext } from "./context.ts";
 import { stopDaemon } from "./daemon.ts";
 import type { StackPaths } from "./paths.ts";
-import { KAFKA, kafkaStatus, kafkaUp } from "./services/kafka.ts";
+import { KAFKA, kafkaDown, kafkaStatus, kafkaUp } from "./services/kafka.ts";
+import { readKafkaLayout } from "./services/kafka-layout.ts";
 import { POSTGRES, postgresStatus, postgresUp } from "./services/postgres.ts";
 import { REGISTRY, registryStatus, registryUp } from "./services/registry.ts";
 
-/** In start order; `down` goes the other way, so the registry never loses its database first. */
+/**
+ * In start order; `down` goes the other way, so the registry never loses its database first.
+ * KAFKA stands for all of Kafka's nodes: one (`kafka`) or a cluster's (`kafka-1`, `kafka-2`, ...).
+ */
 export const SERVICES = [POSTGRES, KAFKA, REGISTRY] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/**
+ * Where the stack lives and what it runs: PostgreSQL from DATABASE_URL, Kafka's layout from
+ * `brokers` (the --brokers flag), STACK_KAFKA_BROKERS and STACK_KAFKA_PORT (see readKafkaLayout).
+ * @throws ConfigError for a bad value.
+ */
 export function stackContext(
   paths: StackPaths,
   env: Readonly<Record<string, string | undefined>>,
   log: (message: string) => void,
+  options: { brokers?: string } = {},
 ): StackContext {
-  return { paths, postgresUrl: new URL(readConnectionSettings(env).databaseUrl), log };
+  return {
+    paths,
+    postgresUrl: new URL(readConnectionSettings(env).databaseUrl),
+    kafka: readKafkaLayout(env, paths, options.brokers),
+    log,
+  };
 }
 
 export function isHealthy(state: ServiceState): boolean {
@@ -34,17 +49,22 @@ export async function stackUp(
 ): Promise<ServiceStatus[]> {
   const postgres = await postgresUp(context);
   // Kafka and the registry do not depend on each other: start and download them side by side.
-  const rest = await Promise.allSettled([kafkaUp(context), registryUp(context)]);
+  const rest = await Promise.allSettled([kafkaUp(context), registryUp(context).then((s) => [s])]);
   const failures = rest
     .filter((result) => result.status === "rejected")
     .map((result) => result.reason as Error);
   const statuses = [
     postgres,
-    ...rest.flatMap((result) => (result.status === "fulfilled" ? [result.value] : [])),
+    ...rest.flatMap((result) => (result.status === "fulfilled" ? result.value : [])),
   ];
   if (options.startedFile) {
-    const started = statuses.filter((status) => status.state.kind === "started").map((status) => status.name);
-    writeFileSync(options.startedFile, `${started.join("\n")}\n`);
+    // A cluster's nodes are recorded as KAFKA: `down --only-from` stops them together.
+    const started = new Set(
+      statuses
+        .filter((status) => status.state.kind === "started")
+        .map((status) => (status.name.startsWith(`${KAFKA}-`) ? KAFKA : status.name)),
+    );
+    writeFileSync(options.startedFile, `${[...started].join("\n")}\n`);
   }
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1)
@@ -67,15 +87,21 @@ export function readStartedFile(file: string): ServiceName[] {
 export async function stackDown(
   context: StackContext,
   options: { only?: readonly ServiceName[] } = {},
-): Promise<{ service: ServiceName; stopped: boolean }[]> {
-  const results: { service: ServiceName; stopped: boolean }[] = [];
+): Promise<{ service: string; stopped: boolean }[]> {
+  const results: { service: string; stopped: boolean }[] = [];
   for (const service of [...SERVICES].reverse()) {
     if (options.only && !options.only.includes(service)) continue;
-    results.push({ service, stopped: await stopDaemon(context.paths.run, service) });
+    if (service === KAFKA) results.push(...(await kafkaDown(context)));
+    else results.push({ service, stopped: await stopDaemon(context.paths.run, service) });
   }
   return results;
 }
 
-export function stackStatus(context: StackContext): Promise<ServiceStatus[]> {
-  return Promise.all([postgresStatus(context), kafkaStatus(context), registryStatus(context)]);
+export async function stackStatus(context: StackContext): Promise<ServiceStatus[]> {
+  const [postgres, kafka, registry] = await Promise.all([
+    postgresStatus(context),
+    kafkaStatus(context),
+    registryStatus(context),
+  ]);
+  return [postgres, ...kafka, registry];
 }

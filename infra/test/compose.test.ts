@@ -4,7 +4,8 @@ import { LOCAL_STACK } from "@weather/service-kit";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { REPO_ROOT, stackPaths } from "../src/paths.ts";
-import { serverProperties } from "../src/services/kafka.ts";
+import { heapOptions, serverProperties } from "../src/services/kafka.ts";
+import { kafkaLayout } from "../src/services/kafka-layout.ts";
 import { registrySettings } from "../src/services/registry.ts";
 import { APICURIO_VERSION, kafkaVersion } from "../src/versions.ts";
 
@@ -16,7 +17,7 @@ interface ComposeService {
   ports: string[];
   healthcheck?: unknown;
   build?: { context: string; dockerfile?: string; args?: Record<string, string> };
-  depends_on?: Record<string, { condition: string }>;
+  depends_on?: Record<string, { condition: string; required?: boolean }>;
   command?: string[];
   profiles?: string[];
 }
@@ -28,6 +29,29 @@ const service = (name: string): ComposeService => {
   if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
   return found;
 };
+
+/** The broker settings the compose file must share with infra/src/services/kafka.ts. */
+const BROKER_SETTINGS = [
+  "auto.create.topics.enable",
+  "num.partitions",
+  "default.replication.factor",
+  "min.insync.replicas",
+  "offsets.topic.replication.factor",
+  "transaction.state.log.replication.factor",
+  "transaction.state.log.min.isr",
+  "share.coordinator.state.topic.replication.factor",
+  "share.coordinator.state.topic.min.isr",
+  "group.initial.rebalance.delay.ms",
+  "process.roles",
+] as const;
+const asEnv = (key: string) => `KAFKA_${key.toUpperCase().replaceAll(".", "_")}`;
+const propertiesOf = (text: string): Record<string, string> =>
+  Object.fromEntries(
+    text
+      .split("\n")
+      .filter((line) => line.includes("="))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
 
 describe("docker-compose.yml matches the local stack", () => {
   it("runs the Kafka version the pom fetches", () => {
@@ -49,30 +73,45 @@ describe("docker-compose.yml matches the local stack", () => {
   });
 
   it("configures the broker as the stack does", () => {
-    const local = Object.fromEntries(
-      serverProperties("/tmp/x")
-        .split("\n")
-        .filter((line) => line.includes("="))
-        .map((line) => line.split("=") as [string, string]),
-    );
+    const local = propertiesOf(serverProperties({ logDir: "/tmp/x" }));
     const env = service("kafka").environment;
-    const asEnv = (key: string) => `KAFKA_${key.toUpperCase().replaceAll(".", "_")}`;
-    for (const key of [
-      "auto.create.topics.enable",
-      "num.partitions",
-      "offsets.topic.replication.factor",
-      "transaction.state.log.min.isr",
-      "group.initial.rebalance.delay.ms",
-      "process.roles",
-    ]) {
-      expect(String(env[asEnv(key)]), key).toBe(local[key]);
+    for (const key of BROKER_SETTINGS) expect(String(env[asEnv(key)]), key).toBe(local[key]);
+  });
+
+  it("has a cluster profile with the three-node layout of pnpm stack up --brokers 3", () => {
+    const layout = kafkaLayout(3, LOCAL_STACK.sideClusterKafkaPort);
+    const names = layout.nodes.map((node) => node.name);
+    const clusterIds = new Set<unknown>();
+    for (const node of layout.nodes) {
+      const compose = service(node.name);
+      const env = compose.environment;
+      const local = propertiesOf(serverProperties({ layout, node, logDir: "/tmp/x" }));
+      expect(compose.profiles, node.name).toEqual(["cluster"]);
+      expect(compose.image, node.name).toBe(`apache/kafka:${kafkaVersion()}`);
+      expect(compose.healthcheck, node.name).toBeDefined();
+      expect(String(env.KAFKA_NODE_ID), node.name).toBe(local["node.id"]);
+      for (const key of BROKER_SETTINGS)
+        expect(String(env[asEnv(key)]), `${node.name} ${key}`).toBe(local[key]);
+      expect(String(env.KAFKA_HEAP_OPTS), node.name).toBe(heapOptions(layout).join(" "));
+      expect(String(env.KAFKA_CONTROLLER_QUORUM_VOTERS), node.name).toBe(
+        names.map((name, i) => `${i + 1}@${name}:9093`).join(","),
+      );
+      // Published where the side cluster listens, beside the single broker's 9092.
+      expect(compose.ports, node.name).toEqual([`127.0.0.1:${node.ports.broker}:9092`]);
+      expect(String(env.KAFKA_ADVERTISED_LISTENERS), node.name).toBe(
+        `INTERNAL://${node.name}:29092,HOST://${node.address}`,
+      );
+      clusterIds.add(env.CLUSTER_ID);
     }
+    expect(clusterIds.size, "one cluster id for all three nodes").toBe(1);
+    expect(service("kafka").profiles).toBeUndefined();
   });
 
   it("configures the registry as the stack does, apart from addresses", () => {
     const local = registrySettings({
       paths: stackPaths("/tmp/x"),
       postgresUrl: new URL("postgres://postgres@127.0.0.1:5432/weather"),
+      kafka: kafkaLayout(),
       log: () => {},
     });
     const env = service("registry").environment;
@@ -122,10 +161,13 @@ describe("docker-compose.yml runs the pipeline on those services", () => {
     expect(String(kafkaEnv.KAFKA_ADVERTISED_LISTENERS)).toContain("INTERNAL://kafka:29092");
     for (const worker of ["bootstrap", "sensor-producer", "pg-sink"]) {
       const env = service(worker).environment;
-      expect(env.KAFKA_BROKERS, worker).toBe("kafka:29092");
+      // The single broker unless COMPOSE_KAFKA_BROKERS names the cluster profile's nodes.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation, not a JS template
+      expect(env.KAFKA_BROKERS, worker).toBe("${COMPOSE_KAFKA_BROKERS:-kafka:29092}");
       expect(env.SCHEMA_REGISTRY_URL, worker).toBe("http://registry:8080/apis/ccompat/v7");
     }
-    expect(service("dashboard").environment.KAFKA_BROKERS).toBe("kafka:29092");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation, not a JS template
+    expect(service("dashboard").environment.KAFKA_BROKERS).toBe("${COMPOSE_KAFKA_BROKERS:-kafka:29092}");
     for (const worker of ["bootstrap", "pg-sink", "report", "dashboard"]) {
       const url = new URL(String(service(worker).environment.DATABASE_URL));
       expect(`${url.hostname}:${url.port}${url.pathname}`, worker).toBe("postgres:5432/weather");
@@ -159,6 +201,9 @@ describe("docker-compose.yml runs the pipeline on those services", () => {
     expect(service("bootstrap").depends_on).toEqual({
       postgres: { condition: "service_healthy" },
       kafka: { condition: "service_healthy" },
+      "kafka-1": { condition: "service_healthy", required: false },
+      "kafka-2": { condition: "service_healthy", required: false },
+      "kafka-3": { condition: "service_healthy", required: false },
       registry: { condition: "service_healthy" },
     });
     for (const worker of ["sensor-producer", "pg-sink", "report", "dashboard"]) {

@@ -6,6 +6,7 @@ import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { daemonState, stopDaemon } from "../src/daemon.ts";
 import { stackPaths } from "../src/paths.ts";
+import { kafkaLayout } from "../src/services/kafka-layout.ts";
 import { bundledPostgres, POSTGRES, postgresUp } from "../src/services/postgres.ts";
 
 async function freePort(): Promise<number> {
@@ -37,6 +38,7 @@ describe("the stack on a machine without PostgreSQL, from a folder only its owne
     const context = {
       paths,
       postgresUrl: new URL(`postgres://postgres@127.0.0.1:${port}/weather`),
+      kafka: kafkaLayout(),
       log: () => {},
     };
 

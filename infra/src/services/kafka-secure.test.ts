@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { stackPaths } from "../paths.ts";
 import { serverProperties } from "./kafka.ts";
+import { kafkaLayout } from "./kafka-layout.ts";
 import { kafkaTlsFiles, secureKafkaClientEnv, secureListenerEnabled } from "./kafka-secure.ts";
 
 describe("the broker's SASL_SSL listener", () => {
   const files = { ...kafkaTlsFiles(stackPaths("/tmp/stack")), keystorePassword: "changeit" };
-  const properties = serverProperties("/tmp/log", files);
+  const properties = serverProperties({ logDir: "/tmp/log", secure: files });
 
   it("adds SASL_SSL on 9094 next to PLAINTEXT, which stays the inter-broker listener", () => {
     expect(properties).toContain(
@@ -20,7 +21,7 @@ describe("the broker's SASL_SSL listener", () => {
   });
 
   it("is left out without TLS files, as before", () => {
-    expect(serverProperties("/tmp/log")).not.toContain("SASL_SSL");
+    expect(serverProperties({ logDir: "/tmp/log" })).not.toContain("SASL_SSL");
   });
 
   it("tells clients where the CA and the password file are", () => {
@@ -32,6 +33,19 @@ describe("the broker's SASL_SSL listener", () => {
       KAFKA_SASL_USERNAME: "weather",
       KAFKA_SASL_PASSWORD_FILE: "/tmp/stack/data/kafka/tls/weather.password",
     });
+  });
+
+  it("gives each node of a cluster its own SASL_SSL port, and clients every node's", () => {
+    const layout = kafkaLayout(3);
+    const node = layout.nodes[2];
+    expect(
+      serverProperties({ layout, ...(node ? { node } : {}), logDir: "/tmp/log", secure: files }),
+    ).toContain("listeners=PLAINTEXT://127.0.0.1:9098,CONTROLLER://127.0.0.1:9099,SASL_SSL://127.0.0.1:9100");
+    const env = secureKafkaClientEnv(
+      stackPaths("/tmp/stack"),
+      layout.nodes.map((n) => n.secureAddress),
+    );
+    expect(env.KAFKA_BROKERS).toBe("127.0.0.1:9094,127.0.0.1:9097,127.0.0.1:9100");
   });
 
   it("can be turned off with STACK_KAFKA_SECURE=0", () => {

@@ -8,8 +8,8 @@ import { INFRA_DIR, type StackPaths } from "../paths.ts";
 import { StackError } from "../stack-error.ts";
 
 /**
- * The broker's second listener: SASL_SSL on 127.0.0.1:9094, SCRAM-SHA-512 over TLS with
- * a self-signed certificate. It is always configured next to PLAINTEXT (still the default), so a
+ * The broker's second listener: SASL_SSL on 127.0.0.1:9094 (each node of a cluster on its own
+ * port, see kafkaNodePorts), SCRAM-SHA-512 over TLS with a self-signed certificate. It is always configured next to PLAINTEXT (still the default), so a
  * secure client needs no special mode of the stack: the certificate is generated at the broker's
  * first start, the SCRAM user is created once per formatted log dir through the PLAINTEXT
  * listener, and both are kept under .stack/data/kafka/tls/. STACK_KAFKA_SECURE=0 turns it off.
@@ -58,12 +58,16 @@ export function kafkaTlsFiles(paths: StackPaths): KafkaTlsFiles {
 
 /**
  * The environment a worker needs to use the secure listener, e.g. for tests:
- * KAFKA_BROKERS=127.0.0.1:9094 and the SASL/TLS variables pointing at the stack's files.
+ * KAFKA_BROKERS=127.0.0.1:9094 (every node's SASL_SSL address, given a cluster's `secureAddresses`)
+ * and the SASL/TLS variables pointing at the stack's files. All nodes share one certificate.
  */
-export function secureKafkaClientEnv(paths: StackPaths): Record<string, string> {
+export function secureKafkaClientEnv(
+  paths: StackPaths,
+  secureAddresses: readonly string[] = [KAFKA_SECURE_ADDRESS],
+): Record<string, string> {
   const files = kafkaTlsFiles(paths);
   return {
-    KAFKA_BROKERS: KAFKA_SECURE_ADDRESS,
+    KAFKA_BROKERS: secureAddresses.join(","),
     KAFKA_SSL: "true",
     KAFKA_SSL_CA_FILE: files.caFile,
     KAFKA_SASL_MECHANISM: SCRAM_MECHANISM,

@@ -1,49 +1,65 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { LOCAL_STACK } from "@weather/service-kit";
 import { Kafka, logLevel } from "kafkajs";
-import {
-  bringUp,
-  logFileOf,
-  observeService,
-  type ServiceStatus,
-  STACK_HOST,
-  type StackContext,
-} from "../context.ts";
-import { startDaemon } from "../daemon.ts";
+import { bringUp, logFileOf, observeService, type ServiceStatus, type StackContext } from "../context.ts";
+import { daemonState, recordedDaemons, startDaemon, stopDaemon } from "../daemon.ts";
 import { findJava } from "../java.ts";
-import { ensureKafkaJars } from "../kafka-jars.ts";
+import { ensureKafkaJars, kafkaLibDir } from "../kafka-jars.ts";
 import { INFRA_DIR } from "../paths.ts";
 import { StackError } from "../stack-error.ts";
 import { KAFKA_MIN_JAVA } from "../versions.ts";
 import {
+  forgetKafkaLayout,
+  KAFKA,
+  type KafkaLayout,
+  type KafkaNode,
+  kafkaLayout,
+  recordKafkaLayout,
+  replicationOf,
+} from "./kafka-layout.ts";
+import {
   ensureKafkaTls,
   ensureScramUser,
-  KAFKA_SECURE_ADDRESS,
   type KafkaTlsFiles,
   kafkaTlsFiles,
   SCRAM_MECHANISM,
-  secureListenerEnabled,
   secureListenerProperties,
 } from "./kafka-secure.ts";
 
-export const KAFKA = "kafka";
-export const KAFKA_ADDRESS = `${STACK_HOST}:${LOCAL_STACK.kafkaPort}`;
+export { KAFKA } from "./kafka-layout.ts";
+/** The one-node stack's PLAINTEXT address (the default KAFKA_BROKERS of every worker). */
+export const KAFKA_ADDRESS = kafkaLayout().bootstrapServers;
+
+/** Every Kafka node's pid file: `kafka` alone, `kafka-<id>` in a cluster. */
+const KAFKA_DAEMON = /^kafka(-\d+)?$/;
 
 /**
- * A single node that is both broker and KRaft controller, for development and tests only. With
- * `secure`, a SASL_SSL listener (SCRAM over TLS) joins PLAINTEXT; see kafka-secure.ts.
+ * One node's server.properties: broker and KRaft controller in one process, for development and
+ * tests only. In a cluster every node lists every controller (a dynamic quorum, KIP-853, formatted
+ * with all of them as initial voters) and the internal topics get three copies, two of which must
+ * hold a write; the readings topics get theirs from bootstrap. With `secure`, a SASL_SSL listener
+ * (SCRAM over TLS) joins PLAINTEXT; see kafka-secure.ts.
  */
-export function serverProperties(logDir: string, secure: KafkaTlsFiles | null = null): string {
-  const host = STACK_HOST;
-  const saslSsl = secure ? `,SASL_SSL://${KAFKA_SECURE_ADDRESS}` : "";
+export function serverProperties(options: {
+  readonly layout?: KafkaLayout;
+  readonly node?: KafkaNode;
+  readonly logDir: string;
+  readonly secure?: KafkaTlsFiles | null;
+}): string {
+  const layout = options.layout ?? kafkaLayout();
+  const node = options.node ?? layout.nodes[0];
+  if (node === undefined) throw new Error("a Kafka layout without nodes");
+  const { secure = null, logDir } = options;
+  const { copies, minInSync } = replicationOf(layout);
+  const saslSsl = secure ? `,SASL_SSL://${node.secureAddress}` : "";
   return [
     "process.roles=broker,controller",
-    "node.id=1",
-    `controller.quorum.bootstrap.servers=${host}:${LOCAL_STACK.kafkaControllerPort}`,
-    `listeners=PLAINTEXT://${host}:${LOCAL_STACK.kafkaPort},CONTROLLER://${host}:${LOCAL_STACK.kafkaControllerPort}${saslSsl}`,
-    `advertised.listeners=PLAINTEXT://${host}:${LOCAL_STACK.kafkaPort}${saslSsl}`,
+    `node.id=${node.id}`,
+    `controller.quorum.bootstrap.servers=${layout.nodes.map((n) => n.controllerAddress).join(",")}`,
+    `listeners=PLAINTEXT://${node.address},CONTROLLER://${node.controllerAddress}${saslSsl}`,
+    `advertised.listeners=PLAINTEXT://${node.address}${saslSsl}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
     `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${secure ? ",SASL_SSL:SASL_SSL" : ""}`,
@@ -53,20 +69,36 @@ export function serverProperties(logDir: string, secure: KafkaTlsFiles | null = 
     // a typo in a topic name should fail loudly, not create a second topic.
     "auto.create.topics.enable=false",
     "num.partitions=3",
-    "offsets.topic.replication.factor=1",
-    "transaction.state.log.replication.factor=1",
-    "transaction.state.log.min.isr=1",
-    "share.coordinator.state.topic.replication.factor=1",
-    "share.coordinator.state.topic.min.isr=1",
+    // Topics created without these (consumer offsets included) get as many copies as the cluster
+    // allows, and with three copies a write needs two of them.
+    `default.replication.factor=${copies}`,
+    `min.insync.replicas=${minInSync}`,
+    `offsets.topic.replication.factor=${copies}`,
+    `transaction.state.log.replication.factor=${copies}`,
+    `transaction.state.log.min.isr=${minInSync}`,
+    `share.coordinator.state.topic.replication.factor=${copies}`,
+    `share.coordinator.state.topic.min.isr=${minInSync}`,
     "group.initial.rebalance.delay.ms=0",
     "",
   ].join("\n");
 }
 
-export async function probeKafka(): Promise<string | true> {
+/**
+ * Heap per node: the one-node stack keeps what it always had; a cluster's nodes get less each, as
+ * three JVMs share a two-core development machine with the workers and PostgreSQL.
+ */
+export function heapOptions(layout: KafkaLayout): string[] {
+  return layout.nodes.length === 1 ? ["-Xms256m", "-Xmx512m"] : ["-Xms192m", "-Xmx384m"];
+}
+
+/**
+ * Asks the node at `address` for the cluster's metadata. Ready when it answers and (for a node of
+ * a cluster, `nodeId`) lists itself among the live brokers: it has joined the quorum and is unfenced.
+ */
+export async function probeKafka(address = KAFKA_ADDRESS, nodeId?: number): Promise<string | true> {
   const kafka = new Kafka({
     clientId: "stack-probe",
-    brokers: [KAFKA_ADDRESS],
+    brokers: [address],
     connectionTimeout: 1_000,
     requestTimeout: 3_000,
     retry: { retries: 0 },
@@ -76,7 +108,10 @@ export async function probeKafka(): Promise<string | true> {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 ? true : "metadata lists no brokers";
+    if (nodeId === undefined) return cluster.brokers.length > 0 ? true : "metadata lists no brokers";
+    return cluster.brokers.some((broker) => broker.nodeId === nodeId)
+      ? true
+      : `node ${nodeId} is not among the live brokers yet (${cluster.brokers.map((b) => b.nodeId).join(", ") || "none"})`;
   } catch (error) {
     return (error as Error).message;
   } finally {
@@ -84,123 +119,316 @@ export async function probeKafka(): Promise<string | true> {
   }
 }
 
-async function startKafka(context: StackContext): Promise<number> {
+function probeNode(layout: KafkaLayout, node: KafkaNode): () => Promise<string | true> {
+  return () => probeKafka(node.address, layout.nodes.length > 1 ? node.id : undefined);
+}
+
+function nodeDir(context: StackContext, node: KafkaNode): string {
+  return join(context.paths.data, node.name);
+}
+
+function logDirOf(context: StackContext, node: KafkaNode): string {
+  return join(nodeDir(context, node), "log-dirs");
+}
+
+function libDirOf(context: StackContext): string {
+  return kafkaLibDir(context.paths);
+}
+
+function javaForKafka(): string {
   const java = findJava(KAFKA_MIN_JAVA, "KAFKA_JAVA_HOME");
   if ("problem" in java) throw new StackError(KAFKA, java.problem);
+  return java.runtime.executable;
+}
 
-  const libDir = await ensureKafkaJars(context.paths, context.log);
+/** Kafka's jars in the stack's download cache (see kafka-jars.ts), fetched once. */
+async function downloadKafka(context: StackContext): Promise<void> {
+  await ensureKafkaJars(context.paths, context.log);
+}
 
-  const kafkaDir = join(context.paths.data, "kafka");
-  const logDir = join(kafkaDir, "log-dirs");
-  const propertiesFile = join(kafkaDir, "server.properties");
-  const logFile = logFileOf(context.paths, KAFKA);
-  mkdirSync(kafkaDir, { recursive: true });
-  const secure = secureListenerEnabled()
-    ? ensureKafkaTls(KAFKA, context.paths, java.runtime.executable)
-    : null;
-  writeFileSync(propertiesFile, serverProperties(logDir, secure));
-  const classpath = ["-cp", `${libDir}/*`];
+/** A Kafka Uuid as StorageTool's random-uuid prints it: 16 random bytes, URL-safe base64. */
+export function kafkaUuid(): string {
+  for (;;) {
+    const uuid = Buffer.from(randomUUID().replaceAll("-", ""), "hex").toString("base64url");
+    // Kafka refuses ids that would read as command-line options.
+    if (!uuid.startsWith("-")) return uuid;
+  }
+}
 
-  if (!existsSync(join(logDir, "meta.properties"))) {
-    context.log(`kafka: formatting storage in ${logDir}`);
-    const clusterId = spawnSync(
-      java.runtime.executable,
-      [...classpath, "kafka.tools.StorageTool", "random-uuid"],
-      {
-        encoding: "utf8",
-      },
-    ).stdout.trim();
-    const format = spawnSync(
-      java.runtime.executable,
-      [
-        ...classpath,
-        "kafka.tools.StorageTool",
-        "format",
-        "--standalone",
-        "-t",
-        clusterId,
-        "-c",
-        propertiesFile,
-      ],
-      { encoding: "utf8" },
+function runJava(java: string, args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(java, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on("error", (error) => resolve({ code: null, output: error.message }));
+    child.on("exit", (code) => resolve({ code, output }));
+  });
+}
+
+/**
+ * Formats the nodes' storage the first time: one cluster id for all of them; a lone node as the
+ * standalone voter, a cluster's nodes each with every node as an initial voter (its directory id
+ * included, so a node that comes back with an empty disk cannot vote as if it had its log).
+ * A cluster that is half formatted is refused: formatting the missing half would split it.
+ */
+async function formatStorage(context: StackContext, java: string, propertiesFiles: Map<string, string>) {
+  const { nodes } = context.kafka;
+  const formatted = nodes.filter((node) => existsSync(join(logDirOf(context, node), "meta.properties")));
+  if (formatted.length === nodes.length) return;
+  if (formatted.length > 0) {
+    throw new StackError(
+      KAFKA,
+      `${formatted.map((n) => n.name).join(", ")} already hold a formatted log dir but ` +
+        `${nodes
+          .filter((n) => !formatted.includes(n))
+          .map((n) => n.name)
+          .join(", ")} do not; a node cannot rejoin the cluster's quorum with an empty disk`,
+      undefined,
+      `start a fresh cluster: pnpm stack down, then delete ${nodes.map((n) => nodeDir(context, n)).join(" ")}`,
     );
-    if (format.status !== 0 || !clusterId) {
+  }
+  const clusterId = kafkaUuid();
+  const voters =
+    nodes.length === 1
+      ? ["--standalone"]
+      : [
+          "--initial-controllers",
+          nodes.map((n) => `${n.id}@${n.controllerAddress}:${kafkaUuid()}`).join(","),
+        ];
+  context.log(
+    `kafka: formatting storage of ${nodes.map((n) => n.name).join(", ")} (cluster id ${clusterId})`,
+  );
+  // One JVM per node, side by side: formatting is a few seconds of start-up each.
+  const results = await Promise.all(
+    nodes.map(async (node) => {
+      const file = propertiesFiles.get(node.name) ?? "";
+      const args = ["-cp", `${libDirOf(context)}/*`, "kafka.tools.StorageTool", "format"];
+      return { node, ...(await runJava(java, [...args, ...voters, "-t", clusterId, "-c", file])) };
+    }),
+  );
+  for (const { node, code, output } of results) {
+    if (code !== 0) {
       throw new StackError(
-        KAFKA,
-        `formatting storage failed: ${format.stderr || format.stdout}`.trim(),
-        logFile,
+        node.name,
+        `formatting storage failed: ${output}`.trim(),
+        logFileOf(context.paths, node.name),
       );
     }
   }
+}
 
+/** Writes each node's server.properties (the TLS files are made once, shared by all nodes). */
+function writeProperties(context: StackContext, java: string): Map<string, string> {
+  const secure = context.kafka.secure ? ensureKafkaTls(KAFKA, context.paths, java) : null;
+  const files = new Map<string, string>();
+  for (const node of context.kafka.nodes) {
+    const dir = nodeDir(context, node);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "server.properties");
+    writeFileSync(
+      file,
+      serverProperties({ layout: context.kafka, node, logDir: logDirOf(context, node), secure }),
+    );
+    files.set(node.name, file);
+  }
+  return files;
+}
+
+function startNode(context: StackContext, java: string, node: KafkaNode, propertiesFile: string): number {
   return startDaemon(context.paths.run, {
-    name: KAFKA,
-    command: java.runtime.executable,
+    name: node.name,
+    command: java,
     args: [
-      "-Xms256m",
-      "-Xmx512m",
+      ...heapOptions(context.kafka),
       "-XX:+UseG1GC",
       "-Djava.awt.headless=true",
       `-Dlog4j2.configurationFile=${join(INFRA_DIR, "kafka", "log4j2.properties")}`,
-      ...classpath,
+      "-cp",
+      `${libDirOf(context)}/*`,
       "kafka.Kafka",
       propertiesFile,
     ],
-    cwd: kafkaDir,
-    logFile,
+    cwd: nodeDir(context, node),
+    logFile: logFileOf(context.paths, node.name),
     marker: propertiesFile,
   });
 }
 
 /**
- * Once the broker answers: make sure the SCRAM user of the SASL_SSL listener exists (a no-op after
+ * Refuses what would leave a broken cluster: nodes of another layout of this stack still running
+ * (their ports and quorum differ), or a port of a cluster's node answered by someone else's server
+ * (a cluster cannot be half ours). A lone node may still be someone else's, used as it is.
+ */
+async function assertLayoutFree(context: StackContext): Promise<void> {
+  const { kafka: layout, paths } = context;
+  const ours = new Set(layout.nodes.map((node) => node.name));
+  const others = recordedDaemons(paths.run, KAFKA_DAEMON).filter(
+    (name) => !ours.has(name) && daemonState(paths.run, name).kind === "running",
+  );
+  if (others.length > 0) {
+    throw new StackError(
+      KAFKA,
+      `this stack (${paths.root}) already runs Kafka as ${others.join(", ")}, not as the ` +
+        `${layout.nodes.length}-node layout asked for (${layout.source})`,
+      undefined,
+      "stop it first: pnpm stack down (then pnpm stack up with the --brokers you want)",
+    );
+  }
+  if (layout.nodes.length === 1) return;
+  for (const node of layout.nodes) {
+    if (daemonState(paths.run, node.name).kind === "running") continue;
+    if ((await probeKafka(node.address)) === true) {
+      throw new StackError(
+        node.name,
+        `${node.address} already answers as a Kafka broker the stack did not start; a cluster's ` +
+          "nodes must all be the stack's",
+        undefined,
+        `stop that broker, or move the cluster: STACK_KAFKA_PORT=<port> (now ${layout.basePort}; node n listens from it + 3(n-1))`,
+      );
+    }
+  }
+}
+
+/**
+ * Once the nodes answer: make sure the SCRAM user of the SASL_SSL listener exists (a no-op after
  * the first time, see ensureScramUser). Skipped for a broker the stack does not own.
  */
 function prepareSecureListener(context: StackContext): void {
   const files = kafkaTlsFiles(context.paths);
-  if (!secureListenerEnabled() || !existsSync(files.scramPasswordFile)) return;
-  const java = findJava(KAFKA_MIN_JAVA, "KAFKA_JAVA_HOME");
-  if ("problem" in java) throw new StackError(KAFKA, java.problem);
+  const first = context.kafka.nodes[0];
+  if (!context.kafka.secure || first === undefined || !existsSync(files.scramPasswordFile)) return;
   const created = ensureScramUser({
     service: KAFKA,
     files,
-    javaExecutable: java.runtime.executable,
-    libDir: join(context.paths.downloads, "kafka", "lib"),
-    logDir: join(context.paths.data, "kafka", "log-dirs"),
-    bootstrapServer: KAFKA_ADDRESS,
+    javaExecutable: javaForKafka(),
+    libDir: libDirOf(context),
+    logDir: logDirOf(context, first),
+    bootstrapServer: first.address,
   });
   if (created) {
     context.log(
-      `kafka: SASL_SSL listener on ${KAFKA_SECURE_ADDRESS}: ${SCRAM_MECHANISM} user ${files.scramUser}, ` +
-        `password in ${files.scramPasswordFile}, CA certificate ${files.caFile}`,
+      `kafka: SASL_SSL listener on ${context.kafka.nodes.map((n) => n.secureAddress).join(",")}: ` +
+        `${SCRAM_MECHANISM} user ${files.scramUser}, password in ${files.scramPasswordFile}, CA certificate ${files.caFile}`,
     );
   }
 }
 
-export async function kafkaUp(context: StackContext): Promise<ServiceStatus> {
-  const state = await bringUp({
-    name: KAFKA,
-    paths: context.paths,
-    probe: probeKafka,
-    start: () => startKafka(context),
-    readyWithinMs: 90_000,
-    log: context.log,
-  });
-  if (state.kind !== "external") prepareSecureListener(context);
-  return { name: KAFKA, address: kafkaAddresses(context), state, logFile: logFileOf(context.paths, KAFKA) };
+/**
+ * Starts the layout's nodes that are not running (all of them, or only those `only` names) and
+ * waits until each is ready; running nodes are left alone. One node on the default ports may be
+ * someone else's broker, used as it is; a cluster's nodes are always the stack's own.
+ */
+export async function kafkaUp(
+  context: StackContext,
+  options: { only?: readonly string[] } = {},
+): Promise<ServiceStatus[]> {
+  const { kafka: layout, paths } = context;
+  const unknown = (options.only ?? []).filter((name) => !layout.nodes.some((node) => node.name === name));
+  if (unknown.length > 0)
+    throw new StackError(KAFKA, `no node ${unknown.join(", ")} in a ${layout.nodes.length}-node layout`);
+  const nodes = layout.nodes.filter((node) => options.only?.includes(node.name) ?? true);
+  await assertLayoutFree(context);
+
+  let prepared: Promise<{ java: string; files: Map<string, string> }> | undefined;
+  const prepare = () => {
+    prepared ??= (async () => {
+      const java = javaForKafka();
+      await downloadKafka(context);
+      const files = writeProperties(context, java);
+      await formatStorage(context, java, files);
+      recordKafkaLayout(paths, layout);
+      return { java, files };
+    })();
+    return prepared;
+  };
+  // Formatting is for the whole cluster at once, so it happens before any node starts.
+  if (nodes.some((node) => daemonState(paths.run, node.name).kind !== "running")) {
+    const external = layout.nodes.length === 1 && (await probeNode(layout, nodes[0] as KafkaNode)()) === true;
+    if (!external) await prepare();
+  }
+
+  const states = await Promise.all(
+    nodes.map((node) =>
+      bringUp({
+        name: node.name,
+        paths,
+        probe: probeNode(layout, node),
+        start: async () => {
+          const { java, files } = await prepare();
+          return startNode(context, java, node, files.get(node.name) ?? "");
+        },
+        // A node of a cluster restarting on a busy two-core machine has taken over a minute.
+        readyWithinMs: layout.nodes.length === 1 ? 90_000 : 180_000,
+        log: context.log,
+      }),
+    ),
+  );
+  if (states.some((state) => state.kind !== "external")) prepareSecureListener(context);
+  return nodes.map((node, index) => ({
+    name: node.name,
+    address: nodeAddresses(context, node),
+    state: states[index] ?? { kind: "stopped" },
+    logFile: logFileOf(paths, node.name),
+  }));
 }
 
-/** PLAINTEXT, and the SASL_SSL listener once the stack has given the broker one. */
-function kafkaAddresses(context: StackContext): string {
-  const secure = secureListenerEnabled() && existsSync(kafkaTlsFiles(context.paths).caFile);
-  return secure ? `${KAFKA_ADDRESS} (SASL_SSL ${KAFKA_SECURE_ADDRESS})` : KAFKA_ADDRESS;
+/** PLAINTEXT, the controller, and the SASL_SSL listener once the stack has given the node one. */
+function nodeAddresses(context: StackContext, node: KafkaNode): string {
+  const extras: string[] = [];
+  if (context.kafka.secure && existsSync(kafkaTlsFiles(context.paths).caFile))
+    extras.push(`SASL_SSL ${node.secureAddress}`);
+  if (context.kafka.nodes.length > 1) extras.push(`controller ${node.controllerAddress}`);
+  return extras.length > 0 ? `${node.address} (${extras.join(", ")})` : node.address;
 }
 
-export function kafkaStatus(context: StackContext): Promise<ServiceStatus> {
-  return observeService({
-    name: KAFKA,
-    address: kafkaAddresses(context),
-    paths: context.paths,
-    probe: probeKafka,
-  });
+/** Every node of the layout, as `status` shows them, plus any other node of this stack still running. */
+export async function kafkaStatus(context: StackContext): Promise<ServiceStatus[]> {
+  const { kafka: layout, paths } = context;
+  const strays = recordedDaemons(paths.run, KAFKA_DAEMON).filter(
+    (name) => !layout.nodes.some((node) => node.name === name),
+  );
+  return Promise.all([
+    ...layout.nodes.map((node) =>
+      observeService({
+        name: node.name,
+        address: nodeAddresses(context, node),
+        paths,
+        probe: probeNode(layout, node),
+      }),
+    ),
+    ...strays.map((name) =>
+      observeService({
+        name,
+        address: "(not in this layout; pnpm stack down stops it)",
+        paths,
+        probe: async () => "not in this layout",
+      }),
+    ),
+  ]);
+}
+
+/**
+ * Stops every Kafka node this stack started, whatever layout it was started with, all at once:
+ * one after the other, the last nodes would wait for a controller quorum that has already gone.
+ */
+export async function kafkaDown(context: StackContext): Promise<{ service: string; stopped: boolean }[]> {
+  const names = recordedDaemons(context.paths.run, KAFKA_DAEMON);
+  const stopped = await Promise.all(names.map((name) => stopDaemon(context.paths.run, name)));
+  forgetKafkaLayout(context.paths);
+  if (names.length === 0) return [{ service: KAFKA, stopped: false }];
+  return names.map((service, index) => ({ service, stopped: stopped[index] ?? false }));
+}
+
+/** The log files of the layout's nodes (and of nodes of another layout), for `pnpm stack logs kafka`. */
+export function kafkaLogNames(context: StackContext): string[] {
+  const names = new Set([
+    ...context.kafka.nodes.map((node) => node.name),
+    ...recordedDaemons(context.paths.run, KAFKA_DAEMON),
+  ]);
+  return [...names];
 }

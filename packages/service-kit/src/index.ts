@@ -42,7 +42,11 @@ export {
   DEFAULT_READER_DB_ROLE,
   DEFAULT_SCHEMA_REGISTRY_URL,
   DEFAULT_SINK_HTTP_PORT,
+  KAFKA_PORTS_PER_NODE,
+  type KafkaNodePorts,
+  kafkaNodePorts,
   LOCAL_STACK,
+  localKafkaBrokers,
 } from "./local-stack.ts";
 export {
   createLogger,

@@ -1,3 +1,6 @@
+/** The first Kafka node's PLAINTEXT port; every other Kafka port of the stack derives from it. */
+const KAFKA_PORT_BASE = 9092;
+
 /**
  * Where the services of the local stack (`pnpm stack up`) listen. Workers and tests default to
  * these addresses, so nothing needs exporting after the stack is up; infra/ starts the services
@@ -5,10 +8,11 @@
  */
 export const LOCAL_STACK = Object.freeze({
   host: "127.0.0.1",
-  kafkaPort: 9092,
-  kafkaControllerPort: 9093,
+  /** The first (or only) Kafka node's ports; see kafkaNodePorts for the nodes of a cluster. */
+  kafkaPort: KAFKA_PORT_BASE,
+  kafkaControllerPort: KAFKA_PORT_BASE + 1,
   /** The broker's SASL_SSL listener (SCRAM-SHA-512 over TLS, self-signed certificate). */
-  kafkaSecurePort: 9094,
+  kafkaSecurePort: KAFKA_PORT_BASE + 2,
   /** The SCRAM user the stack creates for the SASL_SSL listener; its password is in a file. */
   kafkaScramUser: "weather",
   registryPort: 8081,
@@ -18,6 +22,11 @@ export const LOCAL_STACK = Object.freeze({
   database: "weather",
   /** The database Apicurio Registry keeps its schemas in, on the same PostgreSQL server. */
   registryDatabase: "apicurio_registry",
+  /**
+   * The first port of the three-node cluster the cluster scenarios and the bench start beside the
+   * stack (19092-19100), well away from the stack's own Kafka, which others keep using meanwhile.
+   */
+  sideClusterKafkaPort: 19_092,
 });
 
 /** Apicurio Registry serves the Confluent Schema Registry REST API under this path. */
@@ -37,3 +46,33 @@ export const DEFAULT_READER_DATABASE_URL = `postgres://${DEFAULT_READER_DB_ROLE}
  * dashboard looks for sinks there.
  */
 export const DEFAULT_SINK_HTTP_PORT = 9464;
+
+/** How many consecutive ports each Kafka node of the local stack takes: PLAINTEXT, CONTROLLER, SASL_SSL. */
+export const KAFKA_PORTS_PER_NODE = 3;
+
+export interface KafkaNodePorts {
+  /** PLAINTEXT: clients and replication between the nodes. */
+  readonly broker: number;
+  /** The KRaft controller quorum. */
+  readonly controller: number;
+  /** SASL_SSL (SCRAM over TLS) for clients. */
+  readonly secure: number;
+}
+
+/**
+ * The ports of node `node` (1-based) of a local Kafka cluster whose first node listens on
+ * `basePort`: node n takes basePort + 3(n-1) and the two after it. With the default base, node 1
+ * is the one-broker stack's 9092/9093/9094 and a three-node cluster spans 9092-9100.
+ */
+export function kafkaNodePorts(node: number, basePort: number = LOCAL_STACK.kafkaPort): KafkaNodePorts {
+  const broker = basePort + KAFKA_PORTS_PER_NODE * (node - 1);
+  return Object.freeze({ broker, controller: broker + 1, secure: broker + 2 });
+}
+
+/** The PLAINTEXT bootstrap servers of a local cluster of `nodes` nodes, comma-separated (KAFKA_BROKERS). */
+export function localKafkaBrokers(nodes: number, basePort: number = LOCAL_STACK.kafkaPort): string {
+  return Array.from(
+    { length: nodes },
+    (_, i) => `${LOCAL_STACK.host}:${kafkaNodePorts(i + 1, basePort).broker}`,
+  ).join(",");
+}

@@ -3,7 +3,7 @@
  * test run ends with one line that says how many tests ran and which failed, whatever turbo printed.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 
 /** The part of vitest's JSON report (jest-compatible) the summary reads. */
 export interface VitestReport {
@@ -52,7 +52,19 @@ export function workspaceMembers(root: string): string[] {
     .filter((member) => existsSync(join(member, "package.json")));
 }
 
-/** Adds up the reports of `members` (folders holding reports/vitest.json), naming every failure. */
+/**
+ * A member's reports: reports/vitest.json, and the report of any other run of its tests,
+ * reports/vitest-<run>.json (tests/reliability's test:cluster writes vitest-cluster.json).
+ */
+function reportsOf(member: string): string[] {
+  const dir = join(member, "reports");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => /^vitest(-[\w-]+)?\.json$/.test(name))
+    .map((name) => join(dir, name));
+}
+
+/** Adds up the reports of `members` (folders holding reports/vitest*.json), naming every failure. */
 export function summarizeReports(root: string, members: readonly string[]): TestRunSummary {
   let passed = 0;
   let failed = 0;
@@ -61,20 +73,20 @@ export function summarizeReports(root: string, members: readonly string[]): Test
   let notRun = 0;
   const failures: string[] = [];
   const missing: string[] = [];
-  for (const member of members) {
-    const file = join(member, "reports", "vitest.json");
-    if (!existsSync(file)) {
-      missing.push(relative(root, member));
-      continue;
-    }
+  const reports = members.flatMap((member) => {
+    const files = reportsOf(member);
+    if (!files.some((file) => basename(file) === "vitest.json")) missing.push(relative(root, member));
+    return files;
+  });
+  for (const file of reports) {
     const report = JSON.parse(readFileSync(file, "utf8")) as VitestReport;
     passed += report.numPassedTests;
     failed += report.numFailedTests;
     skipped += report.numPendingTests;
     for (const result of report.testResults) {
-      const file = relative(root, result.name);
+      const testFile = relative(root, result.name);
       const failedTests = result.assertionResults.filter((a) => a.status === "failed");
-      for (const test of failedTests) failures.push(`${file} > ${test.fullName}`);
+      for (const test of failedTests) failures.push(`${testFile} > ${test.fullName}`);
       if (result.status === "failed" && failedTests.length === 0) {
         // The file failed outside its tests: every test it holds was reported skipped, not run.
         const unrun = result.assertionResults.filter((a) => a.status !== "passed").length;
@@ -86,7 +98,7 @@ export function summarizeReports(root: string, members: readonly string[]): Test
         const reason =
           (result.message ?? "").split("\n")[0]?.trim() ||
           "a hook failed (beforeAll/afterAll); its error is in the member's output above";
-        failures.push(`${file} (failed before its tests ran: ${reason})`);
+        failures.push(`${testFile} (failed before its tests ran: ${reason})`);
       }
     }
   }

@@ -67,11 +67,23 @@ export function suiteKafka(clientId: string): Kafka {
   return new Kafka({ clientId, brokers: [...settings.kafkaBrokers], logLevel: logLevel.NOTHING });
 }
 
-/** Runs bootstrap as a process for these names and opens the test's connections to the result. */
-export async function createWorld(label: string, options: { partitions?: number } = {}): Promise<World> {
+/**
+ * Runs bootstrap as a process for these names and opens the test's connections to the result.
+ * `env` goes to every worker of the world (bootstrap, sinks, producers), e.g. a STATIONS_FILE.
+ */
+export async function createWorld(
+  label: string,
+  options: { partitions?: number; env?: Readonly<Record<string, string>> } = {},
+): Promise<World> {
   const names = worldNames(label);
   const partitions = options.partitions ?? 6;
-  const { exit, output } = await runWorker("bootstrap", [], bootstrapEnv(names, partitions), 120_000);
+  const shared = options.env ?? {};
+  const { exit, output } = await runWorker(
+    "bootstrap",
+    [],
+    { ...bootstrapEnv(names, partitions), ...shared },
+    120_000,
+  );
   if (exit.code !== 0) {
     await removeWorld(names).catch(() => {});
     throw new Error(`bootstrap for ${names.runId} exited ${exit.code}:\n${tail(output)}`);
@@ -102,11 +114,13 @@ export async function createWorld(label: string, options: { partitions?: number 
       SINK_BACKOFF_INITIAL_MS: "100",
       SINK_BACKOFF_MAX_MS: "1000",
       LOG_LEVEL: "warn",
+      ...shared,
       ...overrides,
     }),
     producerEnv: (overrides = {}) => ({
       READINGS_TOPIC: names.topic,
       LOG_LEVEL: "warn",
+      ...shared,
       ...overrides,
     }),
     async close() {

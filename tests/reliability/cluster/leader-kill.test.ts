@@ -1,0 +1,132 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  busiestPartition,
+  CLUSTER_STATIONS,
+  createClusterWorld,
+  describeTally,
+  leaderOf,
+  type SinkInstance,
+  startSink,
+  startSteadyProducer,
+  steadyProducerArgs,
+  tally,
+  waitForFullIsr,
+  waitUntilAllStored,
+} from "../src/cluster-load.ts";
+import { killNode, nodeById, startAllNodes, startNodes } from "../src/cluster-stack.ts";
+import { assertRunning, rowCounts, waitFor } from "../src/counts.ts";
+import { report, seconds, since } from "../src/report.ts";
+import { killAllWorkers, stopWorker, tail } from "../src/workers.ts";
+import type { World } from "../src/world.ts";
+
+const TEST = "cluster-leader-kill";
+/** Readings per second over all twelve stations: steady, well below what the cluster takes. */
+const RATE = 1_200;
+/** More than the run can send: the producer is stopped (SIGTERM) once the broker is back. */
+const PER_STATION = 100_000;
+/** At least this long without the killed broker, under load. */
+const DOWN_MS = 15_000;
+
+describe("the leader of a busy partition SIGKILLed under load, three sinks consuming", () => {
+  let world: World;
+
+  beforeAll(async () => {
+    world = await createClusterWorld("leaderkill");
+    await waitForFullIsr(world.admin, [world.topic]);
+  });
+  afterAll(async () => {
+    await killAllWorkers();
+    // Whatever happened, every node runs again for the next scenario.
+    await startAllNodes();
+    await world?.close();
+  });
+
+  it("fails over, keeps producing with two copies, and stores every acknowledged reading once", async () => {
+    const start = performance.now();
+    const sinks: SinkInstance[] = ["sink-a", "sink-b", "sink-c"].map((name) => startSink(world, name));
+    const producer = startSteadyProducer(
+      world,
+      steadyProducerArgs({ rate: RATE, perStation: PER_STATION, seed: "leader-kill" }),
+    );
+    const everyone = [producer.worker, ...sinks.map((s) => s.worker)];
+    const assertAllRunning = (during: string) => {
+      for (const worker of everyone) assertRunning(worker, during);
+    };
+
+    await waitFor("rows before the kill", async () => {
+      assertAllRunning("the warm-up");
+      return (await rowCounts(world.sql)).rows >= 12_000;
+    });
+    const busy = await busiestPartition(world.admin, world.topic);
+    const victim = nodeById(await leaderOf(world.admin, world.topic, busy.partition));
+    const ackedAtKill = producer.acknowledged();
+    const killedAt = since(start);
+    await killNode(victim);
+
+    // The controller notices the dead broker (its session times out) and elects another leader.
+    let newLeader = victim.id;
+    await waitFor(`a new leader for ${world.topic}[${busy.partition}]`, async () => {
+      assertAllRunning("the failover");
+      newLeader = await leaderOf(world.admin, world.topic, busy.partition).catch(() => victim.id);
+      return newLeader !== victim.id && newLeader >= 0;
+    });
+    const failoverMs = since(start) - killedAt;
+    // Still down: the producer goes on with acks=all from the two remaining copies.
+    const ackedAtFailover = producer.acknowledged();
+    await waitFor("readings acknowledged with the broker down", async () => {
+      assertAllRunning("the outage");
+      return producer.acknowledged() >= ackedAtFailover + 5 * RATE && since(start) - killedAt >= DOWN_MS;
+    });
+    const ackedWhileDown = producer.acknowledged() - ackedAtKill;
+    const downMs = since(start) - killedAt;
+
+    const restartStarted = performance.now();
+    await startNodes([victim]);
+    const restartMs = since(restartStarted);
+    const catchUpMs = await waitForFullIsr(world.admin, [world.topic, world.deadLetterTopic]);
+    assertAllRunning("the restart");
+    // A little more load with the broker back, then the producer is stopped as an operator would.
+    await sleep(3_000);
+    const producerExit = await stopWorker(producer.worker);
+    expect(producerExit.code, tail(producer.worker.output())).toBe(0);
+    const acknowledged = producer.finalCount();
+    await waitUntilAllStored(
+      world,
+      sinks.map((s) => s.worker),
+    );
+    const perSink = await Promise.all(sinks.map(async (s) => `${s.name} ${await s.rowsWritten()}`));
+    for (const sink of sinks) {
+      const exit = await stopWorker(sink.worker);
+      expect(exit.code, tail(sink.worker.output())).toBe(0);
+    }
+
+    const counts = await tally(world);
+    report(
+      TEST,
+      `${CLUSTER_STATIONS} stations at ${RATE}/s, 3 sinks; busiest partition ${busy.partition} (${busy.messages} messages) led by ${victim.name}`,
+      `${victim.name} SIGKILLed at ${seconds(killedAt)} (${ackedAtKill} acknowledged); node ${newLeader} led the partition ` +
+        `${seconds(failoverMs)} later; ${ackedWhileDown} readings acknowledged during the ${seconds(downMs)} without it`,
+      `${victim.name} restarted in ${seconds(restartMs)}, all replicas in sync ${seconds(catchUpMs)} later; ` +
+        `producer stopped by SIGTERM after ${seconds(since(start))}, ${acknowledged} acknowledged`,
+      `rows stored per sink: ${perSink.join(", ")}`,
+      describeTally(counts),
+    );
+    expect(newLeader).not.toBe(victim.id);
+    expect(ackedWhileDown).toBeGreaterThan(0);
+    expect(acknowledged).toBeDefined();
+    // Idempotence held across the failover: the topic holds each acknowledged reading once.
+    expect(counts.topicMessages).toBe(acknowledged);
+    expect(counts.topicReadings).toBe(acknowledged);
+    expect(counts).toMatchObject({ rows: acknowledged, distinct: acknowledged, duplicates: 0 });
+    expect({
+      missing: counts.missing,
+      unexpected: counts.unexpected,
+      deadLettered: counts.deadLettered,
+    }).toEqual({
+      missing: 0,
+      unexpected: 0,
+      deadLettered: 0,
+    });
+  });
+});

@@ -1,0 +1,128 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CLUSTER_STATIONS,
+  createClusterWorld,
+  describeTally,
+  partitionStates,
+  type SinkInstance,
+  startSink,
+  startSteadyProducer,
+  steadyProducerArgs,
+  tally,
+  waitForFullIsr,
+  waitUntilAllStored,
+} from "../src/cluster-load.ts";
+import { clusterNodes, startAllNodes, startNodes, stopNode } from "../src/cluster-stack.ts";
+import { assertRunning, rowCounts, waitFor } from "../src/counts.ts";
+import { report, seconds, since } from "../src/report.ts";
+import { killAllWorkers, stopWorker, tail } from "../src/workers.ts";
+import type { World } from "../src/world.ts";
+
+const TEST = "cluster-rolling-restart";
+const RATE = 1_200;
+/** More than the run can send: the producer is stopped (SIGTERM) after the last node is back. */
+const PER_STATION = 100_000;
+/** How long each node stays stopped before it is started again. */
+const DOWN_MS = 5_000;
+
+describe("a rolling restart of all three brokers under load", () => {
+  let world: World;
+
+  beforeAll(async () => {
+    world = await createClusterWorld("rolling");
+    await waitForFullIsr(world.admin, [world.topic]);
+  });
+  afterAll(async () => {
+    await killAllWorkers();
+    await startAllNodes();
+    await world?.close();
+  });
+
+  it("restarts one node at a time, waiting for full replicas in between, and loses or doubles nothing", async () => {
+    const start = performance.now();
+    const sinks: SinkInstance[] = ["sink-a", "sink-b", "sink-c"].map((name) => startSink(world, name));
+    const producer = startSteadyProducer(
+      world,
+      steadyProducerArgs({ rate: RATE, perStation: PER_STATION, seed: "rolling-restart" }),
+    );
+    const everyone = [producer.worker, ...sinks.map((s) => s.worker)];
+    const assertAllRunning = (during: string) => {
+      for (const worker of everyone) assertRunning(worker, during);
+    };
+    await waitFor("rows before the first restart", async () => {
+      assertAllRunning("the warm-up");
+      return (await rowCounts(world.sql)).rows >= 8_000;
+    });
+
+    const steps: string[] = [];
+    for (const node of clusterNodes) {
+      const ledBefore = (await partitionStates(world.admin, world.topic)).filter(
+        (p) => p.leader === node.id,
+      ).length;
+      const ackedBefore = producer.acknowledged();
+      const stopStarted = performance.now();
+      // SIGTERM: a controlled shutdown, leadership moves to the other nodes first.
+      await stopNode(node);
+      const stopMs = since(stopStarted);
+      await sleep(DOWN_MS);
+      assertAllRunning(`${node.name}'s restart`);
+      const ackedWhileDown = producer.acknowledged() - ackedBefore;
+      const startStarted = performance.now();
+      await startNodes([node]);
+      const startMs = since(startStarted);
+      const syncMs = await waitForFullIsr(world.admin, [
+        world.topic,
+        world.deadLetterTopic,
+        "__consumer_offsets",
+      ]);
+      assertAllRunning(`${node.name}'s restart`);
+      steps.push(
+        `${node.name} (led ${ledBefore} of ${world.partitions}): stopped in ${seconds(stopMs)}, down ${seconds(DOWN_MS)} ` +
+          `with ${ackedWhileDown} readings acknowledged meanwhile, ready ${seconds(startMs)} after its start, ` +
+          `all replicas in sync ${seconds(syncMs)} later`,
+      );
+      expect(ackedWhileDown, `the producer went on while ${node.name} was down`).toBeGreaterThan(0);
+    }
+    const restartedAt = since(start);
+
+    await sleep(3_000);
+    const producerExit = await stopWorker(producer.worker);
+    expect(producerExit.code, tail(producer.worker.output())).toBe(0);
+    const acknowledged = producer.finalCount();
+    await waitUntilAllStored(
+      world,
+      sinks.map((s) => s.worker),
+    );
+    const perSink = await Promise.all(sinks.map(async (s) => `${s.name} ${await s.rowsWritten()}`));
+    for (const sink of sinks) {
+      const exit = await stopWorker(sink.worker);
+      expect(exit.code, tail(sink.worker.output())).toBe(0);
+    }
+    const producerRetries = producer.worker.logLines().filter((l) => l.level >= 50).length;
+
+    const counts = await tally(world);
+    report(
+      TEST,
+      `${CLUSTER_STATIONS} stations at ${RATE}/s, 3 sinks; nodes restarted one at a time (SIGTERM, then up again):`,
+      ...steps.map((step) => `  ${step}`),
+      `rolling restart done at ${seconds(restartedAt)}; producer stopped by SIGTERM after ${seconds(since(start))}, ` +
+        `${acknowledged} acknowledged, ${producerRetries} send errors logged and retried`,
+      `rows stored per sink: ${perSink.join(", ")}`,
+      describeTally(counts),
+    );
+    expect(acknowledged).toBeDefined();
+    expect(counts.topicMessages).toBe(acknowledged);
+    expect(counts.topicReadings).toBe(acknowledged);
+    expect(counts).toMatchObject({ rows: acknowledged, distinct: acknowledged, duplicates: 0 });
+    expect({
+      missing: counts.missing,
+      unexpected: counts.unexpected,
+      deadLettered: counts.deadLettered,
+    }).toEqual({
+      missing: 0,
+      unexpected: 0,
+      deadLettered: 0,
+    });
+  });
+});
