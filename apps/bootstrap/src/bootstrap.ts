@@ -21,7 +21,13 @@ export async function runBootstrap(config: BootstrapConfig, log: Logger): Promis
     { waitMs: config.waitMs, log },
   );
 
-  const database = await prepareProductDatabase(databaseUrl, config.cities, config.sinkRole, pg);
+  const database = await prepareProductDatabase(
+    databaseUrl,
+    config.cities,
+    config.sinkRole,
+    pg,
+    config.months,
+  );
   log.info({ step: "database", ...database }, "database ready");
 
   const kafka = createKafka(config.connections, { clientId: "bootstrap", logger: log });

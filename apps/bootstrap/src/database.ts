@@ -1,9 +1,11 @@
 import {
+  type CityMonthsResult,
   type ConnectOptions,
   createDatabaseIfMissing,
   databaseNameOf,
   ensureSinkRole,
   type MigrationsResult,
+  type MonthWindow,
   type PartitionsResult,
   prepareDatabase,
   type SinkRoleResult,
@@ -15,6 +17,8 @@ export interface DatabaseOutcome {
   readonly databaseCreated: boolean;
   readonly migrations: MigrationsResult;
   readonly partitions: PartitionsResult;
+  /** The month partitions of each city table. */
+  readonly months: readonly CityMonthsResult[];
   /** The sink's role and the tables it may use; null when SINK_DB_ROLE=none. */
   readonly sinkRole?: SinkRoleResult | null;
 }
@@ -32,13 +36,15 @@ function hintFor(error: unknown): string {
 
 /**
  * Creates the product's database if needed, applies the committed migrations and gives every
- * city its partition. Safe to run concurrently (see prepareDatabase's advisory lock).
+ * city its table and the months of the window around now. Safe to run concurrently (see
+ * prepareDatabase's advisory lock).
  */
 export async function prepareProductDatabase(
   databaseUrl: string,
   cities: readonly string[],
   sinkRole: { readonly name: string; readonly password?: string } | null = null,
   connect: ConnectOptions = {},
+  months?: MonthWindow,
 ): Promise<DatabaseOutcome> {
   const url = new URL(databaseUrl);
   const where = `${url.hostname}:${url.port || "5432"}/${databaseNameOf(databaseUrl)}`;
@@ -46,7 +52,14 @@ export async function prepareProductDatabase(
   try {
     const { database, created } = await createDatabaseIfMissing(databaseUrl, connect);
     step = "cannot migrate database";
-    const { migrations, partitions } = await prepareDatabase(databaseUrl, cities, connect);
+    const {
+      migrations,
+      partitions,
+      months: cityMonths,
+    } = await prepareDatabase(databaseUrl, cities, {
+      ...connect,
+      ...(months !== undefined ? { months } : {}),
+    });
     step = `cannot prepare the sink's role ${sinkRole?.name}`;
     const role = sinkRole
       ? await ensureSinkRole(
@@ -58,7 +71,7 @@ export async function prepareProductDatabase(
           connect,
         )
       : null;
-    return { database, databaseCreated: created, migrations, partitions, sinkRole: role };
+    return { database, databaseCreated: created, migrations, partitions, months: cityMonths, sinkRole: role };
   } catch (error) {
     throw new BootstrapError(step, where, error, hintFor(error));
   }
