@@ -24,7 +24,7 @@ export const INVALID_KINDS = [
 ] as const;
 export type InvalidKind = (typeof INVALID_KINDS)[number];
 
-/** The kind the sink dead-letters each with (its dead letters' error-kind header). */
+/** The kind the sink dead-letters each with (the dlq.error.kind header of its dead letters). */
 export const SINK_KIND_OF: Readonly<Record<InvalidKind, ReadingDecodeErrorKind | "empty-value">> = {
   implausible: "invalid",
   "unknown-station": "invalid",

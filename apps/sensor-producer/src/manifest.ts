@@ -38,7 +38,7 @@ export interface Manifest {
   };
   /** Second copies of valid readings (same id): the sink stores none of them. */
   readonly resends: { readonly sent: number; readonly byStation: Readonly<Record<string, number>> };
-  /** Messages the sink dead-letters, by the producer's kind and by the sink's error-kind header. */
+  /** Messages the sink dead-letters, by the producer's kind and by the sink's dlq.error.kind header. */
   readonly invalid: {
     readonly sent: number;
     readonly byKind: Readonly<Record<string, number>>;
