@@ -23,6 +23,41 @@ const COLUMNS = Object.values(getTableColumns(weatherReadings))
 
 type Queryable = Sql | TransactionSql;
 
+const LOCK_NOT_AVAILABLE = "55P03";
+/**
+ * How long one attempt waits for a city table's ACCESS EXCLUSIVE lock. Short on purpose: while the
+ * maintenance waits, the sink's inserts queue behind it, so a long query holding the table (a big
+ * report) must not stall the sink for long; the attempt gives up and tries again a little later.
+ */
+const CITY_LOCK_TIMEOUT = "5s";
+const CITY_LOCK_ATTEMPTS = 5;
+
+/**
+ * Runs `work` in a transaction holding the city table's ACCESS EXCLUSIVE lock, taken first so the
+ * transaction never upgrades a weaker lock. Retried, whole, when that lock or another one the work
+ * needs (its partitions') is not granted within CITY_LOCK_TIMEOUT; after CITY_LOCK_ATTEMPTS the
+ * 55P03 error goes to the caller.
+ */
+async function withCityTableLocked<T>(
+  sql: Sql,
+  cityTable: string,
+  work: (tx: TransactionSql) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await sql.begin(async (tx) => {
+        await tx.unsafe(`set local lock_timeout = '${CITY_LOCK_TIMEOUT}'`);
+        await tx.unsafe(`lock table ${quoteIdentifier(cityTable)} in access exclusive mode`);
+        return await work(tx);
+      })) as T;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE || attempt >= CITY_LOCK_ATTEMPTS)
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+    }
+  }
+}
+
 /** The month partitions `cityTable` has, by month; tables not named by monthPartitionName are not ours. */
 export async function monthPartitionsOf(sql: Queryable, cityTable: string): Promise<Map<Month, string>> {
   const rows = await sql<{ name: string }[]>`
@@ -94,8 +129,7 @@ export async function ensureMonths(
   const missing = [...new Set(months)].filter((month) => !existing.has(month)).sort((a, b) => a - b);
   if (missing.length === 0) return { created: [], movedRows: 0 };
 
-  return await sql.begin(async (tx) => {
-    await tx.unsafe(`lock table ${quoteIdentifier(cityTable)} in access exclusive mode`);
+  return await withCityTableLocked(sql, cityTable, async (tx) => {
     const defaultTable = await defaultPartitionOf(tx, cityTable);
     // The sink may have added rows to the default since we looked; under the lock it cannot.
     const inDefault = defaultTable === undefined ? new Map() : await defaultPartitionMonths(tx, cityTable);
@@ -127,7 +161,7 @@ export async function ensureMonths(
 
 /**
  * Drops the city table's month partitions of months before `oldestKept`, one short transaction
- * each. Only tables named as monthPartitionName names them are touched; the DEFAULT partition and
+ * each, holding the city table's lock (see withCityTableLocked) as ensureMonths does. Only tables named as monthPartitionName names them are touched; the DEFAULT partition and
  * anything else under the city table are left alone.
  */
 export async function dropMonthsBefore(sql: Sql, cityTable: string, oldestKept: Month): Promise<string[]> {
@@ -135,7 +169,7 @@ export async function dropMonthsBefore(sql: Sql, cityTable: string, oldestKept: 
   const months = [...(await monthPartitionsOf(sql, cityTable))].sort(([a], [b]) => a - b);
   for (const [month, name] of months) {
     if (month >= oldestKept) break;
-    await sql.unsafe(`drop table ${quoteIdentifier(name)}`);
+    await withCityTableLocked(sql, cityTable, (tx) => tx.unsafe(`drop table ${quoteIdentifier(name)}`));
     dropped.push(name);
   }
   return dropped;

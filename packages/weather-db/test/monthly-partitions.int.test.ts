@@ -237,6 +237,28 @@ describe("maintenance under concurrency", () => {
     expect(tables.some((table) => table.endsWith("_default"))).toBe(false);
   });
 
+  it("outlasts a reader that holds a city table longer than one lock attempt", async () => {
+    await insertReadings(db.sql, [{ city: "winnipeg", observedAt: "2023-06-06T06:06:06Z" }]);
+    const reader = postgres(db.url, { max: 1, onnotice: () => {} });
+    try {
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const reading = reader.begin(async (tx) => {
+        await tx`lock table weather_readings_winnipeg in access share mode`;
+        await held;
+      });
+      // Released after one lock attempt (5 s) has certainly given up; the maintenance tries again.
+      setTimeout(release, 7_000);
+      const result = await maintainPartitions(db.url, { now: NOW, monthsAhead: 1, retentionMonths: null });
+      await reading;
+      expect(createdBy(result, "weather_readings_winnipeg")).toEqual(["2023-06"]);
+    } finally {
+      await reader.end({ timeout: 5 });
+    }
+  });
+
   it("loses no row and stores none twice while a writer inserts through the parent", async () => {
     const stored = new Set<string>();
     let writing = true;
