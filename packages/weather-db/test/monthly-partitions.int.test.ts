@@ -61,6 +61,15 @@ describe("monthly partitions of a city table", () => {
     expect(strategy?.s).toBe("r");
   });
 
+  it("refuses, before creating anything, a city whose partitions' names would not fit", async () => {
+    const before = await partitionLayout(db.sql);
+    const long = `c${"x".repeat(38)}`; // 39 characters: weather_readings_<city>_default is 64 bytes
+    await expect(prepareDatabase(db.url, ["toronto", long], { months: WINDOW, now: NOW })).rejects.toThrow(
+      /city slugs may have at most 38 characters/,
+    );
+    expect(await partitionLayout(db.sql)).toEqual(before);
+  });
+
   it("creates no month twice when bootstrap runs again", async () => {
     const before = await partitionLayout(db.sql);
     const again = await prepareDatabase(db.url, CITIES, { months: WINDOW, now: NOW });
