@@ -235,7 +235,7 @@ export async function runInsertPerMessage(
           values (${r.readingId}, ${r.stationId}, ${r.city}, ${r.observedAt.toISOString()},
             ${r.temperatureC}, ${r.windSpeedKmh}, ${r.humidityPct}, ${r.pressureHpa ?? null},
             ${topic}, ${partition}, ${message.offset})
-          on conflict (city, reading_id) do nothing`;
+          on conflict do nothing`;
         inserted += 1;
         if (inserted === limit) {
           lastAt = performance.now();

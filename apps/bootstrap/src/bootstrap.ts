@@ -26,6 +26,7 @@ export async function runBootstrap(config: BootstrapConfig, log: Logger): Promis
     config.cities,
     { sink: config.sinkRole, reader: config.readerRole },
     pg,
+    config.months,
   );
   log.info({ step: "database", ...database }, "database ready");
 

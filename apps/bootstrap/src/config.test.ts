@@ -105,4 +105,30 @@ describe("readBootstrapConfig", () => {
       expect.stringMatching(/^READER_DB_ROLE: must differ from SINK_DB_ROLE \(weather_app\)/),
     ]);
   });
+
+  it("keeps a year of months back, three ahead and every month by default, and does not maintain", () => {
+    expect(readBootstrapConfig({})).toMatchObject({
+      maintain: false,
+      months: { monthsBack: 12, monthsAhead: 3, retentionMonths: null },
+    });
+  });
+
+  it("reads the monthly partitions' window and --maintain from flags and variables", () => {
+    const config = readBootstrapConfig(
+      { PARTITION_MONTHS_BACK: "2", PARTITION_RETENTION_MONTHS: "24", PARTITION_MONTHS_AHEAD: "9" },
+      ["--maintain", "--months-ahead", "6"],
+    );
+    expect(config).toMatchObject({
+      maintain: true,
+      months: { monthsBack: 2, monthsAhead: 6, retentionMonths: 24 },
+    });
+    expect(readBootstrapConfig({ BOOTSTRAP_MAINTAIN: "true" }).maintain).toBe(true);
+  });
+
+  it("refuses a month count that is negative or not whole", () => {
+    expect(problemsOf({ PARTITION_RETENTION_MONTHS: "-1", PARTITION_MONTHS_AHEAD: "1.5" }).sort()).toEqual([
+      'PARTITION_MONTHS_AHEAD: "1.5": must be a whole number of months',
+      'PARTITION_RETENTION_MONTHS: "-1": must not be negative',
+    ]);
+  });
 });

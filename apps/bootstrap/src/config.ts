@@ -1,3 +1,4 @@
+import { DEFAULT_MONTH_WINDOW, type MonthWindow } from "@weather/db";
 import { CATALOG_SETTINGS, deadLetterTopicOf, loadStationCatalog, TOPIC_SETTINGS } from "@weather/schema";
 import {
   CONNECTION_GROUPS,
@@ -15,6 +16,7 @@ import {
   secretFrom,
   secretSettings,
   setting,
+  switchSchema,
   throwIfProblems,
 } from "@weather/service-kit";
 import { z } from "zod";
@@ -52,6 +54,10 @@ export interface BootstrapConfig {
   readonly sinkRole: RoleSpec | null;
   /** The read-only role (the dashboard's); null: create none (READER_DB_ROLE=none). */
   readonly readerRole: RoleSpec | null;
+  /** The monthly partitions of the city tables: which months to create, how long to keep them. */
+  readonly months: MonthWindow;
+  /** Only maintain the monthly partitions (--maintain), for cron: no Kafka, no registry. */
+  readonly maintain: boolean;
 }
 
 const retentionMs = z.coerce
@@ -136,9 +142,56 @@ export const BOOTSTRAP_SETTINGS = Object.freeze({
   readerPasswordFile: readerPassword.file,
 });
 
+const monthCount = (max: number) =>
+  z.coerce
+    .number({ error: "must be a whole number of months" })
+    .int("must be a whole number of months")
+    .min(0, "must not be negative")
+    .max(max, `must be at most ${max}`);
+
+/** The monthly partitions of the city tables (packages/weather-db/README.md). */
+export const PARTITION_SETTINGS = Object.freeze({
+  maintain: setting({
+    env: "BOOTSTRAP_MAINTAIN",
+    flag: "maintain",
+    switch: true,
+    description:
+      "only maintain the monthly partitions, for cron: create months ahead, move rows out of the DEFAULT partitions, drop months past the retention (PostgreSQL only)",
+    default: "false",
+    schema: switchSchema,
+  }),
+  monthsBack: setting({
+    env: "PARTITION_MONTHS_BACK",
+    flag: "months-back",
+    value: "N",
+    description:
+      "months before the current one that bootstrap gives a partition (a backfill of them lands there)",
+    default: String(DEFAULT_MONTH_WINDOW.monthsBack),
+    schema: monthCount(1200),
+  }),
+  monthsAhead: setting({
+    env: "PARTITION_MONTHS_AHEAD",
+    flag: "months-ahead",
+    value: "N",
+    description: "months after the current one that bootstrap and the maintenance keep created",
+    default: String(DEFAULT_MONTH_WINDOW.monthsAhead),
+    schema: monthCount(120),
+  }),
+  retentionMonths: setting({
+    env: "PARTITION_RETENTION_MONTHS",
+    flag: "retention-months",
+    value: "N",
+    description:
+      "the maintenance drops month partitions older than the current month minus N (keeps the current month and N before it)",
+    defaultText: "keep every month",
+    schema: monthCount(1200),
+  }),
+});
+
 /** Every setting bootstrap reads, as --help and its README show them. */
 export const BOOTSTRAP_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze([
   { title: "bootstrap", settings: BOOTSTRAP_SETTINGS },
+  { title: "Monthly partitions", settings: PARTITION_SETTINGS },
   { title: "Topic", settings: TOPIC_SETTINGS },
   { title: "Station catalog", settings: CATALOG_SETTINGS },
   ...CONNECTION_GROUPS,
@@ -156,6 +209,7 @@ export function configureBootstrap(input: {
   const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
   const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);
   const own = readSettings(BOOTSTRAP_SETTINGS, { env, commandLine }, problems);
+  const partitions = readSettings(PARTITION_SETTINGS, { env, commandLine }, problems);
   const sinkSecret = secretFrom(
     { value: own.sinkPassword, file: own.sinkPasswordFile },
     "SINK_DB_PASSWORD",
@@ -184,6 +238,12 @@ export function configureBootstrap(input: {
     cities: Object.freeze([...(catalog?.cities ?? [])]),
     sinkRole: roleSpec(own.sinkRole, sinkSecret),
     readerRole: roleSpec(own.readerRole, readerSecret),
+    months: Object.freeze({
+      monthsBack: partitions.monthsBack,
+      monthsAhead: partitions.monthsAhead,
+      retentionMonths: partitions.retentionMonths ?? null,
+    }),
+    maintain: partitions.maintain,
   });
 }
 

@@ -1,10 +1,12 @@
 import {
+  type CityMonthsResult,
   type ConnectOptions,
   createDatabaseIfMissing,
   databaseNameOf,
   ensureReaderRole,
   ensureSinkRole,
   type MigrationsResult,
+  type MonthWindow,
   type PartitionsResult,
   prepareDatabase,
   type RoleResult,
@@ -17,6 +19,8 @@ export interface DatabaseOutcome {
   readonly databaseCreated: boolean;
   readonly migrations: MigrationsResult;
   readonly partitions: PartitionsResult;
+  /** The month partitions of each city table. */
+  readonly months: readonly CityMonthsResult[];
   /** The sink's role and the tables it may use; null when SINK_DB_ROLE=none. */
   readonly sinkRole?: RoleResult | null;
   /** The read-only role and the tables it may read; null when READER_DB_ROLE=none. */
@@ -42,13 +46,15 @@ function hintFor(error: unknown): string {
 
 /**
  * Creates the product's database if needed, applies the committed migrations and gives every
- * city its partition. Safe to run concurrently (see prepareDatabase's advisory lock).
+ * city its table and the months of the window around now. Safe to run concurrently (see
+ * prepareDatabase's advisory lock).
  */
 export async function prepareProductDatabase(
   databaseUrl: string,
   cities: readonly string[],
   roles: ProductRoles = { sink: null, reader: null },
   connect: ConnectOptions = {},
+  months?: MonthWindow,
 ): Promise<DatabaseOutcome> {
   const url = new URL(databaseUrl);
   const where = `${url.hostname}:${url.port || "5432"}/${databaseNameOf(databaseUrl)}`;
@@ -56,14 +62,29 @@ export async function prepareProductDatabase(
   try {
     const { database, created } = await createDatabaseIfMissing(databaseUrl, connect);
     step = "cannot migrate database";
-    const { migrations, partitions } = await prepareDatabase(databaseUrl, cities, connect);
+    const {
+      migrations,
+      partitions,
+      months: cityMonths,
+    } = await prepareDatabase(databaseUrl, cities, {
+      ...connect,
+      ...(months !== undefined ? { months } : {}),
+    });
     step = `cannot prepare the sink's role ${roles.sink?.name}`;
     const sinkRole = roles.sink ? await ensureSinkRole(databaseUrl, roleOptions(roles.sink), connect) : null;
     step = `cannot prepare the read-only role ${roles.reader?.name}`;
     const readerRole = roles.reader
       ? await ensureReaderRole(databaseUrl, roleOptions(roles.reader), connect)
       : null;
-    return { database, databaseCreated: created, migrations, partitions, sinkRole, readerRole };
+    return {
+      database,
+      databaseCreated: created,
+      migrations,
+      partitions,
+      months: cityMonths,
+      sinkRole,
+      readerRole,
+    };
   } catch (error) {
     throw new BootstrapError(step, where, error, hintFor(error));
   }

@@ -10,6 +10,14 @@ function outcome(fresh: boolean, partitions = 6): BootstrapOutcome {
       partitions: fresh
         ? { created: ["weather_readings_winnipeg"], existing: [] }
         : { created: [], existing: ["weather_readings_winnipeg"] },
+      months: [
+        {
+          table: "weather_readings_winnipeg",
+          created: fresh ? ["2026-10", "2026-11", "2026-12", "2027-02"] : [],
+          existing: fresh ? [] : ["2026-10", "2026-11", "2026-12", "2027-02"],
+          movedRows: fresh ? 3 : 0,
+        },
+      ],
     },
     topics: [
       {
@@ -40,6 +48,9 @@ describe("summarize", () => {
     expect(summary.found).toEqual([]);
     expect(summary.created).toContain("database weather");
     expect(summary.created).toContain("table weather_readings_winnipeg");
+    expect(summary.created).toContain(
+      "months 2026-10..2026-12, 2027-02 of weather_readings_winnipeg (3 rows moved out of its default partition)",
+    );
     expect(summary.created).toContain("topic weather.readings (6 partitions, replication 1)");
     expect(summary.created).toContain("avro schema id 7 under weather.readings-value");
     expect(summary.created).toContain("compatibility BACKWARD on weather.readings-value (was unset)");
@@ -51,6 +62,7 @@ describe("summarize", () => {
     expect(summary.created).toEqual([]);
     expect(summary.conflicts).toEqual([]);
     expect(formatSummary(summary)).toContain("nothing to do, everything was in place\ncreated: nothing");
+    expect(summary.found).toContain("months 2026-10..2026-12, 2027-02 of weather_readings_winnipeg");
   });
 
   it("flags a topic with another partition count as a conflict, with the fix", () => {

@@ -1,3 +1,4 @@
+import { describeMonths } from "@weather/db";
 import type { DatabaseOutcome } from "./database.ts";
 import type { TopicOutcome } from "./ensure-topics.ts";
 import type { SchemasOutcome } from "./schemas.ts";
@@ -33,6 +34,13 @@ export function summarize(outcome: BootstrapOutcome): Summary {
   else found.push(`schema up to date (${plural(database.migrations.total, "migration")})`);
   for (const table of database.partitions.created) created.push(`table ${table}`);
   for (const table of database.partitions.existing) found.push(`table ${table}`);
+  for (const { table, created: months, existing, movedRows } of database.months) {
+    if (months.length > 0) {
+      const moved = movedRows > 0 ? ` (${plural(movedRows, "row")} moved out of its default partition)` : "";
+      created.push(`months ${describeMonths(months)} of ${table}${moved}`);
+    }
+    if (existing.length > 0) found.push(`months ${describeMonths(existing)} of ${table}`);
+  }
   if (database.sinkRole) {
     // Roles belong to the server, grants to this database: new here if either is new.
     const { role, tables, newlyGranted } = database.sinkRole;

@@ -85,9 +85,12 @@ export interface ProcessResult {
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 
 /** Runs bootstrap as operators do, as its own process, with these variables on top of ours. */
-export function runBootstrapProcess(env: Record<string, string>): Promise<ProcessResult> {
+export function runBootstrapProcess(
+  env: Record<string, string>,
+  args: readonly string[] = [],
+): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@weather/source", "src/main.ts"], {
+    const child = spawn(process.execPath, ["--conditions=@weather/source", "src/main.ts", ...args], {
       cwd: appDir,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -61,7 +61,8 @@ function tableOf(city: string): string | undefined {
  * One INSERT for the whole chunk, through unnest over one array per column: a single round trip
  * and a single plan however many rows. It goes into the partitioned parent, which routes each row
  * to its city's partition. ON CONFLICT is a second guard behind the offset check: a reading
- * produced twice (a producer retry) is stored once.
+ * produced twice (a producer retry) is stored once. It names no key: the only unique key is the
+ * primary key, (city, reading_id, observed_at) since the monthly partitions (packages/weather-db).
  */
 async function insertReadings(
   tx: TransactionSql,
@@ -88,7 +89,7 @@ async function insertReadings(
       ${column((r) => r.offset)}::int8[]
     ) as r(reading_id, station_id, city, observed_at, temperature_c, wind_speed_kmh, humidity_pct,
       pressure_hpa, source_offset)
-    on conflict (city, reading_id) do nothing`;
+    on conflict do nothing`;
   return result.count;
 }
 

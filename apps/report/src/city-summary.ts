@@ -3,8 +3,10 @@ import type { Sql } from "postgres";
 /** What one city's table holds. */
 export interface CitySummary {
   readonly city: string;
-  /** The physical table the rows are in (a partition of weather_readings). */
+  /** The city's table the rows are in (a partition of weather_readings, itself partitioned by month). */
   readonly table: string;
+  /** Its month partitions, and the rows its DEFAULT partition holds (months without a partition). */
+  readonly partitions: { readonly months: number; readonly rowsInDefault: number };
   readonly rows: number;
   readonly stations: number;
   readonly firstObservedAt: Date;
@@ -25,6 +27,8 @@ export interface Stats {
 interface SummaryRow {
   city: string;
   table_name: string;
+  months: number;
+  rows_in_default: string;
   rows: string;
   stations: string;
   first_observed_at: Date;
@@ -41,19 +45,32 @@ interface SummaryRow {
 }
 
 /**
- * One pass over the partitioned table, grouped by the partition each row lives in (tableoid), so
- * the report shows the physical per-city tables, not just a GROUP BY over the parent.
+ * One pass over the partitioned table, grouped by city; each city is shown with its own table
+ * (the partition of weather_readings its rows are in, found from any one row's leaf partition),
+ * how many month partitions that table has, and how many rows wait in its DEFAULT partition.
  */
 export async function summarizeCities(sql: Sql, trendPoints = 48): Promise<CitySummary[]> {
   const rows = await sql<SummaryRow[]>`
-    select city, tableoid::regclass::text as table_name, count(*) as rows,
-           count(distinct station_id) as stations,
-           min(observed_at) as first_observed_at, max(observed_at) as last_observed_at,
-           min(temperature_c) as t_min, avg(temperature_c) as t_avg, max(temperature_c) as t_max,
-           min(wind_speed_kmh) as w_min, avg(wind_speed_kmh) as w_avg, max(wind_speed_kmh) as w_max,
-           min(humidity_pct) as h_min, avg(humidity_pct) as h_avg, max(humidity_pct) as h_max
-    from weather_readings
-    group by city, tableoid
+    with tables as (
+      select c.oid as city_table, c.relname as table_name, nullif(p.partdefid, 0) as default_oid,
+        (select count(*)::int from pg_inherits m where m.inhparent = c.oid and m.inhrelid <> p.partdefid) as months
+      from pg_inherits i
+      join pg_class c on c.oid = i.inhrelid
+      left join pg_partitioned_table p on p.partrelid = c.oid
+      where i.inhparent = 'weather_readings'::regclass
+    ), per_city as (
+      select city, min(tableoid) as leaf, count(*) filter (where tableoid in (select default_oid from tables)) as rows_in_default,
+             count(*) as rows, count(distinct station_id) as stations,
+             min(observed_at) as first_observed_at, max(observed_at) as last_observed_at,
+             min(temperature_c) as t_min, avg(temperature_c) as t_avg, max(temperature_c) as t_max,
+             min(wind_speed_kmh) as w_min, avg(wind_speed_kmh) as w_avg, max(wind_speed_kmh) as w_max,
+             min(humidity_pct) as h_min, avg(humidity_pct) as h_avg, max(humidity_pct) as h_max
+      from weather_readings
+      group by city
+    )
+    select per_city.*, t.table_name, coalesce(t.months, 0) as months
+    from per_city
+    join tables t on t.city_table in (select relid from pg_partition_ancestors(per_city.leaf::regclass))
     order by city`;
   const trends = await sql<{ city: string; bucket: number; mean: number }[]>`
     select city, bucket, avg(temperature_c) as mean
@@ -66,6 +83,7 @@ export async function summarizeCities(sql: Sql, trendPoints = 48): Promise<CityS
   return rows.map((row) => ({
     city: row.city,
     table: row.table_name,
+    partitions: { months: row.months, rowsInDefault: Number(row.rows_in_default) },
     rows: Number(row.rows),
     stations: Number(row.stations),
     firstObservedAt: row.first_observed_at,

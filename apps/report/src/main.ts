@@ -1,12 +1,14 @@
 /**
- * report: what PostgreSQL holds, per city: rows, time span, min/avg/max of temperature, wind and
- * humidity, and a temperature sparkline. Wiring only; see city-summary.ts and render.ts.
+ * report: what PostgreSQL holds, per city: rows, partitions, time span, min/avg/max of
+ * temperature, wind and humidity, a temperature sparkline, and late arrivals. Wiring only; see
+ * city-summary.ts, late-arrivals.ts and render.ts.
  */
 import { DependencyUnavailableError, postgresOptions, runWorker } from "@weather/service-kit";
 import postgres from "postgres";
 import { summarizeCities } from "./city-summary.ts";
 import { configureReport, REPORT_SETTING_GROUPS } from "./config.ts";
-import { renderSummary } from "./render.ts";
+import { lateArrivals } from "./late-arrivals.ts";
+import { type CityReport, renderSummary } from "./render.ts";
 
 await runWorker({
   name: "report",
@@ -22,7 +24,15 @@ await runWorker({
       onnotice: () => {},
     });
     try {
-      const cities = await summarizeCities(sql).catch((error: unknown) => {
+      const reported = async (): Promise<CityReport[]> => {
+        const summaries = await summarizeCities(sql);
+        const arrivals = await lateArrivals(sql);
+        return summaries.map((city) => {
+          const cityArrivals = arrivals.find((a) => a.city === city.city);
+          return cityArrivals === undefined ? city : { ...city, arrivals: cityArrivals };
+        });
+      };
+      const cities = await reported().catch((error: unknown) => {
         const missingTables = (error as { code?: string }).code === "42P01";
         throw new DependencyUnavailableError(
           "PostgreSQL",

@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError } from "@weather/service-kit";
 import { describe, expect, it } from "vitest";
 import { helpText, type ParsedCommandLine, parseCommandLine, parseDurationMs } from "./config.ts";
@@ -149,5 +152,87 @@ describe("parseDurationMs", () => {
     expect(parseDurationMs("2d")).toBe(172_800_000);
     expect(parseDurationMs("40")).toBe(40);
     expect(parseDurationMs("1 week")).toBeUndefined();
+  });
+});
+
+describe("the messy-stream settings", () => {
+  it("are all off by default, and no manifest is written", () => {
+    const config = run([]);
+    expect(config.mess).toMatchObject({
+      lateFraction: 0,
+      resendFraction: 0,
+      invalidFraction: 0,
+      burstsPerDay: 0,
+      clockSkewMs: 0,
+      invalidKinds: [
+        "implausible",
+        "unknown-station",
+        "bad-magic-byte",
+        "unknown-schema",
+        "undecodable",
+        "empty-value",
+      ],
+    });
+    expect(config.manifestPath).toBeNull();
+  });
+
+  it("reads every knob from its flag or variable", () => {
+    const folder = mkdtempSync(join(tmpdir(), "producer-config-"));
+    const config = run(
+      [
+        "--late-fraction",
+        "0.02",
+        "--lateness",
+        "lognormal:5m:1",
+        "--resend-fraction",
+        "0.01",
+        "--invalid-kinds",
+        "empty-value,implausible",
+        "--manifest",
+        join(folder, "m.json"),
+      ],
+      {
+        PRODUCER_RESEND_DELAY: "fixed:30s",
+        PRODUCER_INVALID_FRACTION: "0.005",
+        PRODUCER_BURSTS_PER_DAY: "2",
+        PRODUCER_BURST_LENGTH: "uniform:5m..1h",
+        PRODUCER_CLOCK_SKEW: "90s",
+      },
+    );
+    expect(config.mess).toEqual({
+      lateFraction: 0.02,
+      lateness: { kind: "lognormal", medianMs: 300_000, sigma: 1 },
+      resendFraction: 0.01,
+      resendDelay: { kind: "fixed", ms: 30_000 },
+      invalidFraction: 0.005,
+      invalidKinds: ["empty-value", "implausible"],
+      burstsPerDay: 2,
+      burstLength: { kind: "uniform", minMs: 300_000, maxMs: 3_600_000 },
+      clockSkewMs: 90_000,
+    });
+    expect(config.manifestPath).toBe(join(folder, "m.json"));
+  });
+
+  it("names every bad knob at once, with what is allowed", () => {
+    const problems = problemsOf(
+      ["--late-fraction", "1.5", "--lateness", "soon", "--invalid-kinds", "garbage", "--clock-skew", "10m"],
+      { PRODUCER_MANIFEST: "/nonexistent/folder/m.json" },
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        { setting: "--late-fraction", message: '"1.5": expected a fraction between 0 and 1, e.g. 0.02' },
+        {
+          setting: "--lateness",
+          message: '"soon": expected fixed:5m, uniform:1m..1h, exponential:10m or lognormal:10m:1',
+        },
+        {
+          setting: "--invalid-kinds",
+          message: expect.stringContaining("expected comma-separated kinds of implausible, unknown-station"),
+        },
+        { setting: "--clock-skew", message: expect.stringContaining("must be at most 5m") },
+        { setting: "PRODUCER_MANIFEST", message: '"/nonexistent/folder/m.json": its folder does not exist' },
+      ]),
+    );
+    expect(problems).toHaveLength(5);
   });
 });

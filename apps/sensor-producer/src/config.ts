@@ -1,7 +1,10 @@
 import { randomInt } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import {
   CATALOG_SETTINGS,
   loadStationCatalog,
+  MAX_FUTURE_SKEW_MS,
   type ReadingSchemaVersion,
   type Station,
   type StationCatalog,
@@ -28,6 +31,10 @@ import {
   throwIfProblems,
 } from "@weather/service-kit";
 import { z } from "zod";
+import { distributionSchema } from "./distribution.ts";
+import { parseDurationMs } from "./duration.ts";
+import { INVALID_KINDS, type InvalidKind } from "./invalid.ts";
+import type { MessyKnobs } from "./messy-stream.ts";
 import type { Schedule } from "./schedule.ts";
 
 /** Everything the producer needs, validated once at start-up and frozen. */
@@ -39,6 +46,8 @@ export interface ProducerConfig {
   readonly stationIds: readonly string[];
   /** Those stations, from the catalog (STATIONS_FILE and the built-in ones). */
   readonly stations: readonly Station[];
+  /** Every station id of the catalog, simulated or not (an "unknown station" must be none of them). */
+  readonly catalogStationIds: readonly string[];
   readonly format: WireFormat;
   /** The reading schema version written; 2 adds pressureHpa. */
   readonly schemaVersion: ReadingSchemaVersion;
@@ -56,6 +65,10 @@ export interface ProducerConfig {
   /** TLS and SASL towards Kafka; holds the SASL password: never log it. */
   readonly kafkaSecurity: KafkaSecurity;
   readonly schemaRegistryUrl: string;
+  /** What a messy stream does (all off by default). */
+  readonly mess: MessyKnobs;
+  /** Where to write the manifest at the end; null: nowhere. */
+  readonly manifestPath: string | null;
 }
 
 export type Compression = "none" | "gzip";
@@ -64,21 +77,7 @@ export type ParsedCommandLine =
   | { readonly kind: "run"; readonly config: ProducerConfig }
   | { readonly kind: "help"; readonly text: string };
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-
-/** "250ms", "1s", "10m", "1.5h", "1d"; a bare number is milliseconds. */
-export function parseDurationMs(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
-  if (match === null) return undefined;
-  const ms = Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? "ms"] ?? 1);
-  return Number.isFinite(ms) ? Math.round(ms) : undefined;
-}
+export { parseDurationMs };
 
 const durationSchema = z
   .string()
@@ -238,9 +237,139 @@ export const PRODUCER_SETTINGS = Object.freeze({
   }),
 });
 
+const fractionSchema = z.coerce
+  .number({ error: "expected a fraction between 0 and 1, e.g. 0.02" })
+  .min(0, "expected a fraction between 0 and 1, e.g. 0.02")
+  .max(1, "expected a fraction between 0 and 1, e.g. 0.02");
+
+const invalidKindsSchema = z
+  .string()
+  .transform((text) => text.split(",").map((kind) => kind.trim()))
+  .refine(
+    (kinds) => kinds.every((kind) => (INVALID_KINDS as readonly string[]).includes(kind)),
+    `expected comma-separated kinds of ${INVALID_KINDS.join(", ")}`,
+  )
+  .transform((kinds) => [...new Set(kinds)] as InvalidKind[]);
+
+const manifestSchema = z
+  .string()
+  .min(1, "must not be empty")
+  .transform((path) => resolve(path))
+  .refine(
+    (path) => existsSync(dirname(path)) && statSync(dirname(path)).isDirectory(),
+    "its folder does not exist",
+  )
+  .refine((path) => !existsSync(path) || statSync(path).isFile(), "is not a file");
+
+/**
+ * The knobs that make the stream messy, for testing what consumes it: all off by default, all
+ * seeded by --seed (the same seed and knobs give the same stream). See the README.
+ */
+export const MESSY_SETTINGS = Object.freeze({
+  lateFraction: setting({
+    env: "PRODUCER_LATE_FRACTION",
+    flag: "late-fraction",
+    value: "F",
+    description:
+      "fraction of readings sent late, after later readings of their station, by a draw of --lateness",
+    default: "0",
+    schema: fractionSchema,
+  }),
+  lateness: setting({
+    env: "PRODUCER_LATENESS",
+    flag: "lateness",
+    value: "DIST",
+    description:
+      "how late: fixed:5m, uniform:1m..1h, exponential:MEAN or lognormal:MEDIAN:SIGMA (schedule time)",
+    default: "exponential:10m",
+    schema: distributionSchema,
+  }),
+  resendFraction: setting({
+    env: "PRODUCER_RESEND_FRACTION",
+    flag: "resend-fraction",
+    value: "F",
+    description: "fraction of readings sent twice (same reading, same id), the copy --resend-delay later",
+    default: "0",
+    schema: fractionSchema,
+  }),
+  resendDelay: setting({
+    env: "PRODUCER_RESEND_DELAY",
+    flag: "resend-delay",
+    value: "DIST",
+    description: "how long after the first copy a re-send goes, as a distribution like --lateness",
+    default: "exponential:1m",
+    schema: distributionSchema,
+  }),
+  invalidFraction: setting({
+    env: "PRODUCER_INVALID_FRACTION",
+    flag: "invalid-fraction",
+    value: "F",
+    description:
+      "fraction of readings followed by an invalid message the sink dead-letters (one of --invalid-kinds)",
+    default: "0",
+    schema: fractionSchema,
+  }),
+  invalidKinds: setting({
+    env: "PRODUCER_INVALID_KINDS",
+    flag: "invalid-kinds",
+    value: "KINDS",
+    description: `which invalid messages, drawn evenly: ${INVALID_KINDS.join(", ")}`,
+    default: INVALID_KINDS.join(","),
+    defaultText: "all",
+    schema: invalidKindsSchema,
+  }),
+  burstsPerDay: setting({
+    env: "PRODUCER_BURSTS_PER_DAY",
+    flag: "bursts-per-day",
+    value: "R",
+    description:
+      "silences per station and day: the station holds its readings for --burst-length, then flushes them",
+    default: "0",
+    schema: z.coerce
+      .number({ error: "expected a rate per day, a number >= 0" })
+      .min(0, "expected a rate per day, a number >= 0"),
+  }),
+  burstLength: setting({
+    env: "PRODUCER_BURST_LENGTH",
+    flag: "burst-length",
+    value: "DIST",
+    description: "how long a silence lasts, as a distribution like --lateness",
+    default: "uniform:10m..2h",
+    schema: distributionSchema,
+  }),
+  clockSkew: setting({
+    env: "PRODUCER_CLOCK_SKEW",
+    flag: "clock-skew",
+    value: "DURATION",
+    description: `each station's clock is off by a fixed amount drawn from [-D, +D] (at most ${MAX_FUTURE_SKEW_MS / 60_000}m: the sink refuses readings further in the future)`,
+    default: "0",
+    schema: z
+      .string()
+      .transform((text) => parseDurationMs(text) ?? Number.NaN)
+      .pipe(
+        z
+          .number({ error: "expected a duration such as 30s or 2m" })
+          .max(
+            MAX_FUTURE_SKEW_MS,
+            `must be at most ${MAX_FUTURE_SKEW_MS / 60_000}m: the sink refuses readings further in the future`,
+          ),
+      ),
+  }),
+  manifest: setting({
+    env: "PRODUCER_MANIFEST",
+    flag: "manifest",
+    value: "FILE",
+    description:
+      "write a JSON manifest of what was sent at the end: valid readings per city and station, their checksum, re-sends, invalid ones, late ones",
+    defaultText: "none",
+    schema: manifestSchema,
+  }),
+});
+
 /** Every setting the producer reads, as --help and its README show them. */
 export const PRODUCER_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze([
   { title: "sensor-producer", settings: PRODUCER_SETTINGS },
+  { title: "Messy streams", settings: MESSY_SETTINGS },
   { title: "Topic", settings: TOPIC_SETTINGS },
   { title: "Station catalog", settings: CATALOG_SETTINGS },
   ...CONNECTION_GROUPS.filter((group) => !group.title.startsWith("PostgreSQL")),
@@ -252,6 +381,7 @@ export const PRODUCER_HELP = Object.freeze({
   summary: "Simulated weather stations sending readings to Kafka through the schema registry.",
   details: [
     "Modes: real time (default; until SIGINT/SIGTERM), --count N, or a backfill with --from [--to|--count].",
+    "Messy streams: --late-fraction, --resend-fraction, --invalid-fraction, --bursts-per-day, --clock-skew (seeded; --manifest FILE says what was sent).",
     "Durations: 500ms, 1s, 10m, 1h, 1d (a bare number is milliseconds).",
   ],
   settings: PRODUCER_SETTING_GROUPS,
@@ -274,6 +404,7 @@ export function configureProducer(
   const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
   const knownStationIds = catalog?.stations.map((station) => station.id) ?? [];
   const values = readSettings(PRODUCER_SETTINGS, { env, commandLine }, problems);
+  const mess = readSettings(MESSY_SETTINGS, { env, commandLine }, problems);
   const { readingsTopic: topic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);
   const sourceOf = (name: keyof typeof PRODUCER_SETTINGS) =>
     sourceOfSetting(PRODUCER_SETTINGS[name], { env, commandLine });
@@ -300,6 +431,7 @@ export function configureProducer(
     stations: Object.freeze(
       (catalog as StationCatalog).stations.filter((station) => stationIds.includes(station.id)),
     ),
+    catalogStationIds: Object.freeze(knownStationIds),
     format: values.format,
     schemaVersion: values.schemaVersion,
     seed: values.seed ?? String(randomInt(2 ** 31)),
@@ -312,6 +444,18 @@ export function configureProducer(
     kafkaBrokers: (connections as ConnectionSettings).kafkaBrokers,
     kafkaSecurity: (connections as ConnectionSettings).kafkaSecurity,
     schemaRegistryUrl: (connections as ConnectionSettings).schemaRegistryUrl,
+    mess: Object.freeze({
+      lateFraction: mess.lateFraction,
+      lateness: mess.lateness,
+      resendFraction: mess.resendFraction,
+      resendDelay: mess.resendDelay,
+      invalidFraction: mess.invalidFraction,
+      invalidKinds: Object.freeze(mess.invalidKinds),
+      burstsPerDay: mess.burstsPerDay,
+      burstLength: mess.burstLength,
+      clockSkewMs: mess.clockSkew,
+    }),
+    manifestPath: mess.manifest ?? null,
   });
 }
 

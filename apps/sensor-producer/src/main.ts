@@ -4,6 +4,9 @@
  */
 import { type OpsServer, runWorker, startOpsServer } from "@weather/service-kit";
 import { configureProducer, PRODUCER_HELP } from "./config.ts";
+import { describeDistribution } from "./distribution.ts";
+import { createManifestBuilder, writeManifest } from "./manifest.ts";
+import { createMessyStream } from "./messy-stream.ts";
 import { createMetricsRegistry } from "./metrics.ts";
 import { produceReadings } from "./produce.ts";
 import { startProgress } from "./progress.ts";
@@ -37,6 +40,8 @@ await runWorker({
         schemaVersion: config.schemaVersion,
         compression: config.compression,
         sendTimeoutMs: config.sendTimeoutMs,
+        unknownSchemaIds:
+          config.mess.invalidFraction > 0 && config.mess.invalidKinds.includes("unknown-schema"),
         logger,
       });
       // A stop signal while still connecting (kafkajs may be retrying for a minute) ends the run at
@@ -56,25 +61,73 @@ await runWorker({
           schedule: config.schedule,
           ratePerSecond: config.ratePerSecond,
           seed: config.seed,
+          mess: config.mess,
         },
         "producing readings",
       );
       const progress = startProgress(logger, config.progressIntervalMs, registry);
+      const manifest = createManifestBuilder();
+      const { schedule } = config;
+      const stream = createMessyStream(
+        config.stations,
+        config.seed,
+        config.mess,
+        schedule.kind === "simulated" ? schedule.stepMs : schedule.intervalMs,
+        new Set(config.catalogStationIds),
+      );
       try {
         await produceReadings({
-          schedule: config.schedule,
+          schedule,
           simulation: createSimulation(config.stations, config.seed, { pressure: config.schemaVersion >= 2 }),
+          stream,
           destination: producer,
           batchSize: config.batchSize,
           ratePerSecond: config.ratePerSecond,
           signal,
-          onSent: (batch, sendMs) => progress.recordSent(batch, sendMs),
+          onSent: (batch, sendMs) => {
+            progress.recordSent(batch, sendMs);
+            manifest.record(batch);
+          },
         });
       } finally {
         progress.stop();
         await producer.close();
       }
       logger.info({ ...progress.summary(), stoppedBy: signal.aborted ? "signal" : "done" }, "stopped");
+      if (config.manifestPath !== null) {
+        const { lateness, resendDelay, burstLength, ...knobs } = config.mess;
+        const written = manifest.build({
+          run: {
+            seed: config.seed,
+            topic: config.topic,
+            format: config.format,
+            schemaVersion: config.schemaVersion,
+            stations: config.stationIds,
+            schedule,
+            mess: {
+              ...knobs,
+              lateness: describeDistribution(lateness),
+              resendDelay: describeDistribution(resendDelay),
+              burstLength: describeDistribution(burstLength),
+            },
+            stoppedBy: signal.aborted ? "signal" : "done",
+          },
+          bursts: stream.bursts,
+          clockSkewMs: { ...stream.clockSkewMs },
+        });
+        writeManifest(config.manifestPath, written);
+        logger.info(
+          {
+            path: config.manifestPath,
+            valid: written.valid.readings,
+            checksum: written.valid.checksum,
+            resends: written.resends.sent,
+            invalid: written.invalid.sent,
+            late: written.late.outOfOrder,
+          },
+          "manifest written",
+        );
+      }
       return "OK";
     } finally {
       await metrics?.close();

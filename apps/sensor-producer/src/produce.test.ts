@@ -25,9 +25,9 @@ function recordingSink(): ReadingDestination & { batches: WeatherReading[][] } {
   const batches: WeatherReading[][] = [];
   return {
     batches,
-    send: async (readings) => {
+    send: async (messages) => {
       await new Promise((resolve) => setImmediate(resolve));
-      batches.push([...readings]);
+      batches.push(messages.map((message) => message.reading));
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { WeatherReading } from "@weather/schema";
+import { type MessyStream, type OutgoingMessage, plainMessages } from "./messy-stream.ts";
 import {
   type Clock,
   chunkSizeOf,
@@ -9,39 +9,42 @@ import {
 } from "./schedule.ts";
 import type { Simulation } from "./simulate.ts";
 
-/** Where readings go; `send` resolves once every reading of the batch is acknowledged. */
+/** Where messages go; `send` resolves once every message of the batch is acknowledged. */
 export interface ReadingDestination {
-  send(readings: readonly WeatherReading[]): Promise<void>;
+  send(messages: readonly OutgoingMessage[]): Promise<void>;
 }
 
 export interface ProduceOptions {
   readonly schedule: Schedule;
   readonly simulation: Simulation;
+  /** Makes the stream messy (late, re-sent, invalid, bursts, skew); absent: each reading on its tick. */
+  readonly stream?: MessyStream;
   readonly destination: ReadingDestination;
   readonly batchSize: number;
   readonly ratePerSecond: number | null;
   /** Aborting stops generating; what was generated is still sent before produceReadings resolves. */
   readonly signal: AbortSignal;
-  /** Called after each acknowledged batch, for progress and metrics. */
-  readonly onSent?: (batch: readonly WeatherReading[], sendMs: number) => void;
+  /** Called after each acknowledged batch, in sending order, for progress, metrics and the manifest. */
+  readonly onSent?: (batch: readonly OutgoingMessage[], sendMs: number) => void;
   readonly clock?: Clock;
 }
 
 /**
  * Runs the simulation on the schedule and sends its readings in batches. One batch is in flight
  * while the next is generated, which keeps the broker busy without reordering anything: sends stay
- * strictly sequential. Resolves with the number of readings acknowledged; rejects on the first
- * failed send, since a reading that cannot be sent must not vanish silently.
+ * strictly sequential. Resolves with the number of messages acknowledged; rejects on the first
+ * failed send, since a reading that cannot be sent must not vanish silently. What a messy stream
+ * still holds when the schedule ends (or a stop signal comes) is sent at the end.
  */
 export async function produceReadings(options: ProduceOptions): Promise<number> {
-  const { schedule, simulation, destination, signal, onSent } = options;
+  const { schedule, simulation, stream, destination, signal, onSent } = options;
   const clock = options.clock ?? systemClock;
   const chunkSize = chunkSizeOf(options.batchSize, options.ratePerSecond);
   const limiter = createRateLimiter(options.ratePerSecond, clock);
   let acknowledged = 0;
   let inFlight: Promise<void> = Promise.resolve();
 
-  const sendChunk = async (chunk: WeatherReading[]): Promise<void> => {
+  const sendChunk = async (chunk: OutgoingMessage[]): Promise<void> => {
     // Once stopping, the cap no longer matters: what was generated goes out at once.
     await limiter.acquire(chunk.length, signal);
     const previous = inFlight;
@@ -58,7 +61,7 @@ export async function produceReadings(options: ProduceOptions): Promise<number> 
     await previous;
   };
 
-  let buffer: WeatherReading[] = [];
+  let buffer: OutgoingMessage[] = [];
   const flush = async (all: boolean): Promise<void> => {
     while (buffer.length >= chunkSize || (all && buffer.length > 0)) {
       await sendChunk(buffer.slice(0, chunkSize));
@@ -67,10 +70,12 @@ export async function produceReadings(options: ProduceOptions): Promise<number> 
   };
 
   for await (const at of ticksOf(schedule, signal, clock)) {
-    buffer.push(...simulation.readingsAt(at));
+    const readings = simulation.readingsAt(at);
+    buffer.push(...(stream === undefined ? plainMessages(readings) : stream.at(at.getTime(), readings)));
     // Real-time readings go out on their tick; simulated ones once a full batch has gathered.
     await flush(schedule.kind === "realtime");
   }
+  if (stream !== undefined) buffer.push(...stream.drain());
   await flush(true);
   await inFlight;
   return acknowledged;

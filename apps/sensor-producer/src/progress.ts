@@ -1,6 +1,6 @@
-import type { WeatherReading } from "@weather/schema";
 import type { Logger } from "@weather/service-kit";
 import { Counter, Histogram, type Registry } from "prom-client";
+import type { OutgoingMessage } from "./messy-stream.ts";
 
 export interface ProgressSummary {
   readonly sent: number;
@@ -9,9 +9,9 @@ export interface ProgressSummary {
   readonly readingsPerSecond: number;
 }
 
-/** Counts acknowledged readings, logs a progress line periodically, and feeds the metrics. */
+/** Counts acknowledged messages, logs a progress line periodically, and feeds the metrics. */
 export interface Progress {
-  recordSent(batch: readonly WeatherReading[], sendMs?: number): void;
+  recordSent(batch: readonly OutgoingMessage[], sendMs?: number): void;
   summary(): ProgressSummary;
   stop(): void;
 }
@@ -24,7 +24,7 @@ export function startProgress(
 ): Progress {
   const sentTotal = new Counter({
     name: "weather_producer_readings_sent_total",
-    help: "Readings acknowledged by Kafka, by station",
+    help: "Messages acknowledged by Kafka (readings, re-sends and invalid ones), by station",
     labelNames: ["station"] as const,
     registers: [registry],
   });
@@ -59,7 +59,7 @@ export function startProgress(
 
   return {
     recordSent(batch, sendMs) {
-      for (const reading of batch) {
+      for (const { reading } of batch) {
         sentByStation[reading.stationId] = (sentByStation[reading.stationId] ?? 0) + 1;
         sentTotal.inc({ station: reading.stationId });
       }

@@ -1,10 +1,5 @@
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import {
-  createReadingEncoder,
-  type ReadingSchemaVersion,
-  type WeatherReading,
-  type WireFormat,
-} from "@weather/schema";
+import { createReadingEncoder, type ReadingSchemaVersion, type WireFormat } from "@weather/schema";
 import {
   createKafka,
   DependencyUnavailableError,
@@ -16,6 +11,8 @@ import {
 } from "@weather/service-kit";
 import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
 import type { Compression } from "./config.ts";
+import { corruptEncoded } from "./invalid.ts";
+import type { OutgoingMessage } from "./messy-stream.ts";
 import type { ReadingDestination } from "./produce.ts";
 
 export interface ReadingsProducerOptions {
@@ -32,6 +29,8 @@ export interface ReadingsProducerOptions {
   readonly clientId?: string;
   /** Longest a batch may wait for its acknowledgement; kafkajs retries until then. */
   readonly sendTimeoutMs: number;
+  /** Whether invalid messages of kind "unknown-schema" will be sent (a schema id is then found for them). */
+  readonly unknownSchemaIds?: boolean;
 }
 
 /** The producer side of Kafka for readings: owns the producer connection, opened here, closed by close(). */
@@ -109,17 +108,23 @@ export async function openReadingsProducer(options: ReadingsProducerOptions): Pr
     );
   }
 
+  const unknownSchemaId = options.unknownSchemaIds ? await findUnknownSchemaId(options.schemaRegistryUrl) : 0;
   const headers = { "content-type": CONTENT_TYPES[format], format, producer: "sensor-producer" };
   let closed = false;
+  const wireValue = async (message: OutgoingMessage): Promise<Buffer | null> => {
+    if (message.kind !== "invalid") return encoder.encode(message.reading);
+    if (message.invalid === "empty-value") return null;
+    return corruptEncoded(message.invalid, await encoder.encode(message.reading), unknownSchemaId);
+  };
 
   return {
     schemaId: encoder.schemaId,
-    async send(readings: readonly WeatherReading[]): Promise<void> {
-      if (readings.length === 0) return;
+    async send(outgoing: readonly OutgoingMessage[]): Promise<void> {
+      if (outgoing.length === 0) return;
       const messages: Message[] = await Promise.all(
-        readings.map(async (reading) => ({
-          key: reading.stationId,
-          value: await encoder.encode(reading),
+        outgoing.map(async (message) => ({
+          key: message.reading.stationId,
+          value: await wireValue(message),
           headers,
           // No explicit timestamp: Kafka's retention works on it, and a backfill's old observedAt
           // would make the broker delete fresh messages at once. observedAt travels in the value.
@@ -139,7 +144,7 @@ export async function openReadingsProducer(options: ReadingsProducerOptions): Pr
           () =>
             new DependencyUnavailableError(
               "Kafka",
-              `no acknowledgement for ${readings.length} readings within ${options.sendTimeoutMs} ms`,
+              `no acknowledgement for ${outgoing.length} messages within ${options.sendTimeoutMs} ms`,
               `Kafka at ${brokers} does not take writes to "${topic}" (down, or fewer in-sync replicas than min.insync.replicas); ` +
                 "readings acknowledged before are stored, the rest of this run is not sent",
             ),
@@ -149,7 +154,7 @@ export async function openReadingsProducer(options: ReadingsProducerOptions): Pr
         throw new DependencyUnavailableError(
           "Kafka",
           error,
-          `cannot send ${readings.length} readings to topic "${topic}" at ${brokers}; is the broker up? run: pnpm stack up`,
+          `cannot send ${outgoing.length} messages to topic "${topic}" at ${brokers}; is the broker up? run: pnpm stack up`,
         );
       }
     },
@@ -181,4 +186,45 @@ async function assertTopicExists(kafka: Kafka, topic: string, brokers: string): 
       hint: "create it first: pnpm --filter bootstrap start (or set --topic / READINGS_TOPIC)",
     });
   }
+}
+
+/** Ids far above what a registry hands out (they count from 1), tried from the top. */
+const UNKNOWN_SCHEMA_ID_CANDIDATES = Array.from({ length: 10 }, (_, i) => 2_000_000_000 - i);
+
+/**
+ * A schema id the registry does not have, for "unknown-schema" messages: were it known, the sink
+ * would decode the message with it instead of dead-lettering it, and the manifest would be wrong.
+ */
+async function findUnknownSchemaId(registryUrl: string): Promise<number> {
+  for (const id of UNKNOWN_SCHEMA_ID_CANDIDATES) {
+    let status: number;
+    try {
+      const response = await fetch(`${registryUrl}/schemas/ids/${id}`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.body?.cancel();
+      status = response.status;
+    } catch (error) {
+      throw new DependencyUnavailableError(
+        "schema registry",
+        error,
+        `cannot reach ${registryUrl}; is the stack up? run: pnpm stack up`,
+      );
+    }
+    if (status === 404) return id;
+    if (status !== 200) {
+      throw new DependencyUnavailableError(
+        "schema registry",
+        `GET /schemas/ids/${id} answered ${status}`,
+        `check SCHEMA_REGISTRY_URL (${registryUrl})`,
+      );
+    }
+  }
+  throw new WorkerError(
+    "CONFLICT",
+    `the registry at ${registryUrl} has every schema id tried for unknown-schema messages`,
+    {
+      hint: "leave unknown-schema out of PRODUCER_INVALID_KINDS",
+    },
+  );
 }

@@ -1,3 +1,10 @@
+export {
+  READING_DIGEST_SQL,
+  READINGS_CHECKSUM_ALGORITHM,
+  type StoredChecksum,
+  type StoredChecksums,
+  storedReadingsChecksums,
+} from "./checksum.ts";
 export { type ConnectOptions, connectOnce, databaseNameOf, maintenanceUrlOf } from "./connect.ts";
 export {
   type CreateDatabaseResult,
@@ -5,16 +12,48 @@ export {
   dropDatabaseIfExists,
 } from "./create-database.ts";
 export {
+  type CityMaintenance,
+  type MaintenanceOptions,
+  type MaintenanceResult,
+  maintainPartitions,
+  NotBootstrappedError,
+} from "./maintain.ts";
+export {
   applyCommittedMigrations,
+  type CityMonthsResult,
   MIGRATIONS_FOLDER,
   type MigrationsResult,
   migrate,
+  type PrepareOptions,
   type PrepareResult,
   prepareDatabase,
   SCHEMA_LOCK_KEY,
   withSchemaLock,
 } from "./migrate.ts";
-export { ensureCityPartitions, type PartitionsResult } from "./partitions.ts";
+export {
+  defaultPartitionMonths,
+  dropMonthsBefore,
+  type EnsureMonthsResult,
+  ensureMonths,
+  monthPartitionName,
+  monthPartitionsOf,
+} from "./monthly-partitions.ts";
+export {
+  bootstrapMonths,
+  DEFAULT_MONTH_WINDOW,
+  describeMonths,
+  formatMonth,
+  type Month,
+  type MonthWindow,
+  monthOf,
+  oldestKept,
+} from "./months.ts";
+export {
+  cityTablesOf,
+  defaultPartitionName,
+  ensureCityPartitions,
+  type PartitionsResult,
+} from "./partitions.ts";
 export {
   ensureReaderRole,
   ensureSinkRole,

@@ -3,6 +3,8 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate as applyMigrations } from "drizzle-orm/postgres-js/migrator";
 import type { Sql } from "postgres";
 import { type ConnectOptions, connectOnce } from "./connect.ts";
+import { ensureMonths } from "./monthly-partitions.ts";
+import { bootstrapMonths, DEFAULT_MONTH_WINDOW, formatMonth, type MonthWindow } from "./months.ts";
 import { ensureCityPartitions, type PartitionsResult } from "./partitions.ts";
 
 /** The committed migrations; `../drizzle` from both src/ and dist/. */
@@ -25,9 +27,28 @@ export interface MigrationsResult {
   readonly total: number;
 }
 
+/** The month partitions one city table was given. */
+export interface CityMonthsResult {
+  readonly table: string;
+  /** Months given a partition by this call, e.g. "2026-01". */
+  readonly created: readonly string[];
+  /** Months that had one already. */
+  readonly existing: readonly string[];
+  /** Rows moved out of the DEFAULT partition into the months created. */
+  readonly movedRows: number;
+}
+
 export interface PrepareResult {
   readonly migrations: MigrationsResult;
   readonly partitions: PartitionsResult;
+  readonly months: readonly CityMonthsResult[];
+}
+
+export interface PrepareOptions extends ConnectOptions {
+  /** Which months around now every city table gets; DEFAULT_MONTH_WINDOW unless given. */
+  readonly months?: MonthWindow;
+  /** The instant whose month counts as current; the clock's unless given. */
+  readonly now?: Date;
 }
 
 async function countApplied(sql: Sql): Promise<number> {
@@ -65,20 +86,29 @@ export async function applyCommittedMigrations(sql: Sql): Promise<MigrationsResu
 }
 
 /**
- * Brings the database DATABASE_URL names up to date and gives every city its partition, under
- * the schema lock. The database must exist (createDatabaseIfMissing).
+ * Brings the database DATABASE_URL names up to date and gives every city its table, and every
+ * city table the months of the window around now (bootstrapMonths), under the schema lock. The
+ * database must exist (createDatabaseIfMissing).
  */
 export async function prepareDatabase(
   databaseUrl: string,
   cities: Iterable<string>,
-  options: ConnectOptions = {},
+  options: PrepareOptions = {},
 ): Promise<PrepareResult> {
-  const sql = connectOnce(databaseUrl, options);
+  const { months: window = DEFAULT_MONTH_WINDOW, now = new Date(), ...connect } = options;
+  const sql = connectOnce(databaseUrl, connect);
   try {
     return await withSchemaLock(sql, async () => {
       const migrations = await applyCommittedMigrations(sql);
       const partitions = await ensureCityPartitions(sql, cities);
-      return { migrations, partitions };
+      const wanted = bootstrapMonths(now, window);
+      const months: CityMonthsResult[] = [];
+      for (const table of [...partitions.created, ...partitions.existing]) {
+        const { created, movedRows } = await ensureMonths(sql, table, wanted);
+        const existing = wanted.map(formatMonth).filter((month) => !created.includes(month));
+        months.push({ table, created, existing, movedRows });
+      }
+      return { migrations, partitions, months };
     });
   } finally {
     await sql.end({ timeout: 5 });

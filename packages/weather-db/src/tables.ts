@@ -13,15 +13,18 @@ import {
 
 /**
  * One logical table for every reading, LIST-partitioned by `city` into `weather_readings_<city>`
- * (see ensureCityPartitions). drizzle-kit cannot express PARTITION BY, so the generated migration
- * drizzle/0000_*.sql was edited by hand to add it; the snapshot in drizzle/meta does not know, and
- * need not: later `drizzle-kit generate` runs diff columns and indexes, which partitioning leaves alone.
+ * (see ensureCityPartitions), each of which is RANGE-partitioned by month of observed_at, with a
+ * DEFAULT partition (see monthly-partitions.ts). drizzle-kit cannot express PARTITION BY, so the
+ * migrations drizzle/0000_*.sql and 0001_*.sql were edited by hand; the snapshot in drizzle/meta
+ * does not know, and need not: later `drizzle-kit generate` runs diff columns and indexes, which
+ * partitioning leaves alone.
  *
- * Why the primary key is (city, reading_id) and not reading_id alone: PostgreSQL only enforces a
- * unique constraint on a partitioned table when it includes every partition key column, because
- * each partition checks uniqueness on its own. That still means a reading is never stored twice:
- * a reading's city is fixed by its station (the catalog maps station -> city), so the same
- * reading_id always arrives with the same city, lands in the same partition and collides there.
+ * Why the primary key is (city, reading_id, observed_at) and not reading_id alone: PostgreSQL only
+ * enforces a unique constraint on a partitioned table when it includes every partition key column
+ * of every level, because each leaf partition checks uniqueness on its own. That still means a
+ * reading is never stored twice: a reading's city is fixed by its station and its observed_at by
+ * the reading itself (a re-send carries the same bytes), so the same reading_id always lands in the
+ * same leaf partition and collides there. packages/weather-db/README.md has the full argument.
  */
 export const weatherReadings = pgTable(
   "weather_readings",
@@ -41,7 +44,7 @@ export const weatherReadings = pgTable(
     sourceOffset: bigint("source_offset", { mode: "bigint" }).notNull(),
   },
   (t) => [
-    primaryKey({ name: "weather_readings_pkey", columns: [t.city, t.readingId] }),
+    primaryKey({ name: "weather_readings_pkey", columns: [t.city, t.readingId, t.observedAt] }),
     // "Latest reading per station": an index-only walk from the newest entry of each station, and
     // station-scoped time ranges.
     index("weather_readings_station_observed_idx").on(t.stationId, t.observedAt.desc()),

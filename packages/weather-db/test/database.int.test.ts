@@ -54,9 +54,9 @@ describe("a fresh database, prepared", () => {
     await sql?.end();
   });
 
-  it("applies the committed migration and creates one partition per city", async () => {
+  it("applies the committed migrations and creates one partition per city", async () => {
     const result = await prepareDatabase(url, ["winnipeg", "vancouver"]);
-    expect(result.migrations).toEqual({ applied: 1, total: 1 });
+    expect(result.migrations).toEqual({ applied: 2, total: 2 });
     expect([...result.partitions.created].sort()).toEqual([
       "weather_readings_vancouver",
       "weather_readings_winnipeg",
@@ -83,12 +83,13 @@ describe("a fresh database, prepared", () => {
     const definitions = indexes.map((i) => i.definition).join("\n");
     expect(definitions).toMatch(/btree \(station_id, observed_at DESC/);
     expect(definitions).toMatch(/brin \(observed_at\)/);
-    expect(definitions).toMatch(/UNIQUE .* \(city, reading_id\)/);
+    // The key includes observed_at, the month partitions' key (see the package README).
+    expect(definitions).toMatch(/UNIQUE .* \(city, reading_id, observed_at\)/);
   });
 
   it("changes nothing when run again", async () => {
     const again = await prepareDatabase(url, ["winnipeg", "vancouver"]);
-    expect(again.migrations).toEqual({ applied: 0, total: 1 });
+    expect(again.migrations).toEqual({ applied: 0, total: 2 });
     expect(again.partitions.created).toEqual([]);
     expect(again.partitions.existing).toHaveLength(2);
     expect(await createDatabaseIfMissing(url)).toMatchObject({ created: false });
@@ -139,12 +140,12 @@ describe("concurrency", () => {
       prepareDatabase(url, ["winnipeg", "vancouver"]),
       prepareDatabase(url, ["winnipeg", "vancouver"]),
     ]);
-    expect((a?.migrations.applied ?? 0) + (b?.migrations.applied ?? 0)).toBe(1);
+    expect((a?.migrations.applied ?? 0) + (b?.migrations.applied ?? 0)).toBe(2);
     expect((a?.partitions.created.length ?? 0) + (b?.partitions.created.length ?? 0)).toBe(2);
     const sql = connectOnce(url);
     try {
       const [row] = await sql`select count(*)::int as n from drizzle.__drizzle_migrations`;
-      expect(row?.n).toBe(1);
+      expect(row?.n).toBe(2);
     } finally {
       await sql.end();
     }

@@ -14,6 +14,14 @@ export {
   type StationCatalog,
 } from "./catalog.ts";
 export {
+  canonicalReadingBytes,
+  combineChecksums,
+  createReadingsChecksum,
+  READINGS_CHECKSUM_ALGORITHM,
+  type ReadingsChecksum,
+  readingDigest,
+} from "./checksum.ts";
+export {
   createReadingDecoder,
   createReadingEncoder,
   type ReadingDecoder,
