@@ -45,13 +45,13 @@ export function summarize(outcome: BootstrapOutcome): Summary {
     // Roles belong to the server, grants to this database: new here if either is new.
     const { role, tables, newlyGranted } = database.sinkRole;
     (database.sinkRole.created || newlyGranted.length > 0 ? created : found).push(
-      `role ${role} (select/insert on the readings, select/insert/update on offsets; ${plural(tables.length, "table")})`,
+      `role ${role} (select/insert on the readings and re-sends, select/insert/update on offsets; ${plural(tables.length, "table")})`,
     );
   }
   if (database.readerRole) {
     const { role, tables, newlyGranted } = database.readerRole;
     (database.readerRole.created || newlyGranted.length > 0 ? created : found).push(
-      `role ${role} (read-only: select on the readings and offsets; ${plural(tables.length, "table")})`,
+      `role ${role} (read-only: select on the readings, offsets and re-sends; ${plural(tables.length, "table")})`,
     );
   }
 

@@ -98,12 +98,12 @@ describe("bootstrap on a fresh environment", () => {
 
   it("gives a station's new city its table, and only that", async () => {
     const summary = await bootstrapInProcess({ ...env, STATIONS_FILE: torontoStationsFile() });
-    // The new table with its months, and the sink's and the read-only role granted on it (4 tables before, 5 now).
+    // The new table with its months, and the sink's and the read-only role granted on it (5 tables before, 6 now: the readings parent, two cities, the offsets, the re-sends).
     expect(summary.created).toEqual([
       "table weather_readings_toronto",
       expect.stringMatching(/^months \d{4}-\d{2}\.\.\d{4}-\d{2} of weather_readings_toronto$/),
-      expect.stringMatching(/^role weather_sink .*; 5 tables\)$/),
-      expect.stringMatching(/^role weather_reader \(read-only: .*; 5 tables\)$/),
+      expect.stringMatching(/^role weather_sink .*; 6 tables\)$/),
+      expect.stringMatching(/^role weather_reader \(read-only: .*; 6 tables\)$/),
     ]);
     expect(await partitionsOf(databaseUrl)).toContain("weather_readings_toronto");
   });
@@ -141,7 +141,7 @@ describe("two bootstraps at the same time", () => {
     // Each object was created by exactly one of the two.
     for (const item of [
       `database ${new URL(environment.databaseUrl).pathname.slice(1)}`,
-      "2 migrations applied",
+      "3 migrations applied",
       "table weather_readings_winnipeg",
       "table weather_readings_vancouver",
       `topic ${environment.topic} (3 partitions, replication 1)`,

@@ -66,6 +66,7 @@ export {
   type ConsumerOffsetRow,
   consumerOffsets,
   type NewWeatherReadingRow,
+  readingResends,
   type WeatherReadingRow,
   weatherReadings,
 } from "./tables.ts";

@@ -2,7 +2,7 @@ import { getTableName } from "drizzle-orm";
 import type { Sql } from "postgres";
 import { type ConnectOptions, connectOnce, databaseNameOf } from "./connect.ts";
 import { withSchemaLock } from "./migrate.ts";
-import { consumerOffsets, weatherReadings } from "./tables.ts";
+import { consumerOffsets, readingResends, weatherReadings } from "./tables.ts";
 
 /** What ensureSinkRole or ensureReaderRole found and did. */
 export interface RoleResult {
@@ -58,16 +58,20 @@ async function roleExists(sql: Sql, role: string): Promise<boolean> {
 
 type TablePrivilege = "select" | "insert" | "update";
 
-/** What one role may do: on the readings (the parent and every city partition) and on the offsets. */
+/**
+ * What one role may do: on the readings (the parent and every city partition), on the offsets, and
+ * on the record of re-sent readings.
+ */
 interface TableGrants {
   readonly readings: readonly TablePrivilege[];
   readonly offsets: readonly TablePrivilege[];
+  readonly resends: readonly TablePrivilege[];
 }
 
 /**
  * The sink's least privilege: it may read and add readings (the partitioned parent, through which
- * it inserts, and every city partition, for readers that go to them directly), and read, add and
- * update its offsets; nothing else. No DELETE, no TRUNCATE, no DDL: CREATE on the schema is revoked
+ * it inserts, and every city partition, for readers that go to them directly), read, add and
+ * update its offsets, and read and add re-sent readings' records; nothing else. No DELETE, no TRUNCATE, no DDL: CREATE on the schema is revoked
  * from PUBLIC (PostgreSQL 15+ already does so), and the role owns nothing. Roles belong to the
  * server, grants to this database; run after every partition change (bootstrap does, each run).
  */
@@ -79,7 +83,11 @@ export function ensureSinkRole(
   return ensureRoleWithGrants(
     databaseUrl,
     options,
-    { readings: ["select", "insert"], offsets: ["select", "insert", "update"] },
+    {
+      readings: ["select", "insert"],
+      offsets: ["select", "insert", "update"],
+      resends: ["select", "insert"],
+    },
     connect,
   );
 }
@@ -98,7 +106,7 @@ export async function ensureReaderRole(
   const result = await ensureRoleWithGrants(
     databaseUrl,
     options,
-    { readings: ["select"], offsets: ["select"] },
+    { readings: ["select"], offsets: ["select"], resends: ["select"] },
     connect,
   );
   const sql = connectOnce(databaseUrl, connect);
@@ -152,6 +160,7 @@ async function ensureRoleWithGrants(
       }
       const parent = getTableName(weatherReadings);
       const offsets = getTableName(consumerOffsets);
+      const resends = getTableName(readingResends);
       const partitions = await sql<{ name: string }[]>`
         select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
         where i.inhparent = to_regclass(${quoteIdentifier(parent)}) order by 1`;
@@ -160,6 +169,7 @@ async function ensureRoleWithGrants(
       const granted: (readonly [string, readonly TablePrivilege[]])[] = [
         ...readings.map((t) => [t, grants.readings] as const),
         [offsets, grants.offsets] as const,
+        [resends, grants.resends] as const,
       ];
       const newlyGranted: string[] = [];
       for (const [table, privileges] of granted) {
@@ -177,7 +187,7 @@ async function ensureRoleWithGrants(
         await sql.unsafe(`revoke all on table ${quoteIdentifier(table)} from ${who}`);
         await sql.unsafe(`grant ${privileges.join(", ")} on table ${quoteIdentifier(table)} to ${who}`);
       }
-      return { role, created, tables: [...readings, offsets], newlyGranted };
+      return { role, created, tables: [...readings, offsets, resends], newlyGranted };
     });
   } finally {
     await sql.end({ timeout: 5 });

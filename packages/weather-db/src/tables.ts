@@ -72,6 +72,28 @@ export const consumerOffsets = pgTable(
   (t) => [primaryKey({ name: "consumer_offsets_pkey", columns: [t.consumerGroup, t.topic, t.partition] })],
 );
 
+/**
+ * Messages whose reading was stored before, from another offset: a producer that re-sent, a
+ * backfill run twice. The sink records each one in the transaction that moves the offset past it,
+ * so that `verify` can account for every offset of the topic: a stored row, a dead letter, or one
+ * of these. The reading itself stays where it was first stored.
+ */
+export const readingResends = pgTable(
+  "reading_resends",
+  {
+    sourceTopic: text("source_topic").notNull(),
+    sourcePartition: integer("source_partition").notNull(),
+    sourceOffset: bigint("source_offset", { mode: "bigint" }).notNull(),
+    readingId: uuid("reading_id").notNull(),
+    city: text("city").notNull(),
+    observedAt: timestamp("observed_at", { withTimezone: true, precision: 3, mode: "date" }).notNull(),
+    recordedAt: timestamp("recorded_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: "reading_resends_pkey", columns: [t.sourceTopic, t.sourcePartition, t.sourceOffset] }),
+  ],
+);
+
 export type WeatherReadingRow = typeof weatherReadings.$inferSelect;
 export type NewWeatherReadingRow = typeof weatherReadings.$inferInsert;
 export type ConsumerOffsetRow = typeof consumerOffsets.$inferSelect;

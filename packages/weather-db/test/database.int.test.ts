@@ -56,7 +56,7 @@ describe("a fresh database, prepared", () => {
 
   it("applies the committed migrations and creates one partition per city", async () => {
     const result = await prepareDatabase(url, ["winnipeg", "vancouver"]);
-    expect(result.migrations).toEqual({ applied: 2, total: 2 });
+    expect(result.migrations).toEqual({ applied: 3, total: 3 });
     expect([...result.partitions.created].sort()).toEqual([
       "weather_readings_vancouver",
       "weather_readings_winnipeg",
@@ -89,7 +89,7 @@ describe("a fresh database, prepared", () => {
 
   it("changes nothing when run again", async () => {
     const again = await prepareDatabase(url, ["winnipeg", "vancouver"]);
-    expect(again.migrations).toEqual({ applied: 0, total: 2 });
+    expect(again.migrations).toEqual({ applied: 0, total: 3 });
     expect(again.partitions.created).toEqual([]);
     expect(again.partitions.existing).toHaveLength(2);
     expect(await createDatabaseIfMissing(url)).toMatchObject({ created: false });
@@ -140,12 +140,12 @@ describe("concurrency", () => {
       prepareDatabase(url, ["winnipeg", "vancouver"]),
       prepareDatabase(url, ["winnipeg", "vancouver"]),
     ]);
-    expect((a?.migrations.applied ?? 0) + (b?.migrations.applied ?? 0)).toBe(2);
+    expect((a?.migrations.applied ?? 0) + (b?.migrations.applied ?? 0)).toBe(3);
     expect((a?.partitions.created.length ?? 0) + (b?.partitions.created.length ?? 0)).toBe(2);
     const sql = connectOnce(url);
     try {
       const [row] = await sql`select count(*)::int as n from drizzle.__drizzle_migrations`;
-      expect(row?.n).toBe(2);
+      expect(row?.n).toBe(3);
     } finally {
       await sql.end();
     }

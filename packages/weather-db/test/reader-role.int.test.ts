@@ -53,11 +53,12 @@ describe("the read-only role", () => {
     }
   });
 
-  it("is created with SELECT on the readings, every city table and the offsets, and nothing more", async () => {
+  it("is created with SELECT on the readings, every city table, the offsets and the re-sends, and nothing more", async () => {
     const result = await ensureReaderRole(adminUrl.toString(), { role });
     expect(result).toMatchObject({ role, created: true });
     expect([...result.tables].sort()).toEqual([
       "consumer_offsets",
+      "reading_resends",
       "weather_readings",
       "weather_readings_vancouver",
       "weather_readings_winnipeg",
@@ -66,6 +67,7 @@ describe("the read-only role", () => {
     expect(row?.n).toBe(1);
     expect(await outcomeOf(reader`select count(*) from weather_readings_winnipeg`)).toBe("allowed");
     expect(await outcomeOf(reader`select count(*) from consumer_offsets`)).toBe("allowed");
+    expect(await outcomeOf(reader`select count(*) from reading_resends`)).toBe("allowed");
   });
 
   it("cannot INSERT, UPDATE, DELETE or TRUNCATE, even with its sessions' read-only default switched off", async () => {
@@ -77,6 +79,11 @@ describe("the read-only role", () => {
     expect(await outcomeOf(reader`insert into consumer_offsets values ('g', 't', 0, 1, now())`)).toBe(
       "42501",
     );
+    expect(
+      await outcomeOf(
+        reader`insert into reading_resends values ('t', 0, 1, ${randomUUID()}, 'winnipeg', now(), now())`,
+      ),
+    ).toBe("42501");
     expect(await outcomeOf(reader`update weather_readings set temperature_c = 0`)).toBe("42501");
     expect(await outcomeOf(reader`delete from weather_readings_winnipeg`)).toBe("42501");
     expect(await outcomeOf(reader`truncate weather_readings`)).toBe("42501");

@@ -219,6 +219,9 @@ describe("each worker deployed with pnpm deploy, run from its folder on plain no
       expect(await codeOf(sql`update weather_readings set temperature_c = 0`)).toBe("42501");
       expect(await codeOf(sql`truncate weather_readings`)).toBe("42501");
       expect(await codeOf(sql`delete from consumer_offsets`)).toBe("42501");
+      expect(await codeOf(sql`select count(*) from reading_resends`)).toBe("allowed");
+      expect(await codeOf(sql`delete from reading_resends`)).toBe("42501");
+      expect(await codeOf(sql`update reading_resends set city = 'x'`)).toBe("42501");
       expect(await codeOf(sql`create table sink_was_here (id int)`)).toBe("42501");
       expect(await codeOf(sql`drop table consumer_offsets`)).toBe("42501");
       expect(await codeOf(sql`select count(*) from drizzle.__drizzle_migrations`)).toBe("42501");
