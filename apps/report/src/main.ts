@@ -1,22 +1,27 @@
 /**
  * report: what PostgreSQL holds, per city: rows, partitions, time span, min/avg/max of
- * temperature, wind and humidity, a temperature sparkline, and late arrivals. Wiring only; see
- * city-summary.ts, late-arrivals.ts and render.ts.
+ * temperature, wind and humidity, a temperature sparkline, and late arrivals; with --verify, the
+ * proof that every offset is accounted for. Wiring only; see city-summary.ts, late-arrivals.ts,
+ * render.ts and verify/.
  */
-import { DependencyUnavailableError, postgresOptions, runWorker } from "@weather/service-kit";
+import { deadLetterTopicOf } from "@weather/schema";
+import { createKafka, DependencyUnavailableError, postgresOptions, runWorker } from "@weather/service-kit";
 import postgres from "postgres";
 import { summarizeCities } from "./city-summary.ts";
 import { configureReport, REPORT_SETTING_GROUPS } from "./config.ts";
 import { lateArrivals } from "./late-arrivals.ts";
 import { type CityReport, renderSummary } from "./render.ts";
+import { renderVerification } from "./verify/render.ts";
+import { verifyPipeline } from "./verify/verify.ts";
 
 await runWorker({
   name: "report",
-  summary: "Prints what PostgreSQL holds, per city table.",
-  usage: "[--json]",
+  summary:
+    "Prints what PostgreSQL holds, per city table; with --verify, proves every offset of the topic is accounted for.",
+  usage: "[--json] [--verify [--manifest FILE]]",
   settings: REPORT_SETTING_GROUPS,
   configure: configureReport,
-  async run({ json, connections }) {
+  async run({ json, connections, verify }, { logger }) {
     const sql = postgres(connections.databaseUrl, {
       ...postgresOptions(connections),
       max: 1,
@@ -24,6 +29,35 @@ await runWorker({
       onnotice: () => {},
     });
     try {
+      if (verify !== undefined) {
+        const admin = createKafka(connections, { clientId: "report-verify", logger }).admin();
+        await admin.connect().catch((error: unknown) => {
+          throw new DependencyUnavailableError("Kafka", error, "is the stack up? run: pnpm stack up");
+        });
+        try {
+          const result = await verifyPipeline({
+            sql,
+            kafka: createKafka(connections, { clientId: "report-verify", logger }),
+            admin,
+            topic: verify.topic,
+            deadLetterTopic: deadLetterTopicOf(verify.topic),
+            group: verify.group,
+            ...(verify.manifest !== undefined ? { manifest: verify.manifest } : {}),
+          }).catch(explainDatabaseError);
+          console.log(
+            json
+              ? JSON.stringify(
+                  result,
+                  (_key, value) => (typeof value === "bigint" ? String(value) : value),
+                  2,
+                )
+              : renderVerification(result),
+          );
+          return result.holds ? "OK" : "CHECK_FAILED";
+        } finally {
+          await admin.disconnect();
+        }
+      }
       const reported = async (): Promise<CityReport[]> => {
         const summaries = await summarizeCities(sql);
         const arrivals = await lateArrivals(sql);
@@ -32,16 +66,7 @@ await runWorker({
           return cityArrivals === undefined ? city : { ...city, arrivals: cityArrivals };
         });
       };
-      const cities = await reported().catch((error: unknown) => {
-        const missingTables = (error as { code?: string }).code === "42P01";
-        throw new DependencyUnavailableError(
-          "PostgreSQL",
-          error,
-          missingTables
-            ? "weather_readings does not exist; run bootstrap first: pnpm --filter bootstrap start"
-            : "is the stack up and bootstrap run? try: pnpm stack up && pnpm --filter bootstrap start",
-        );
-      });
+      const cities = await reported().catch(explainDatabaseError);
       console.log(json ? JSON.stringify(cities, null, 2) : renderSummary(cities));
       return "OK";
     } finally {
@@ -49,3 +74,17 @@ await runWorker({
     }
   },
 });
+
+/** A database that is down or not bootstrapped: DEPENDENCY_UNAVAILABLE, saying which and what to do. */
+function explainDatabaseError(error: unknown): never {
+  const code = (error as { code?: string }).code;
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && code !== "42P01" && code !== "3D000")
+    throw error;
+  throw new DependencyUnavailableError(
+    "PostgreSQL",
+    error,
+    code === "42P01"
+      ? "the product's tables do not exist (or are older than this worker); run bootstrap first: pnpm --filter bootstrap start"
+      : "is the stack up and bootstrap run? try: pnpm stack up && pnpm --filter bootstrap start",
+  );
+}

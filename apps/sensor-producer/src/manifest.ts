@@ -1,70 +1,20 @@
 import { renameSync, writeFileSync } from "node:fs";
 import {
+  type CityManifest,
   combineChecksums,
   createReadingsChecksum,
+  MANIFEST_VERSION,
   READINGS_CHECKSUM_ALGORITHM,
   type ReadingsChecksum,
+  type RunManifest,
 } from "@weather/schema";
 import { INVALID_KINDS, type InvalidKind, SINK_KIND_OF } from "./invalid.ts";
 import type { OutgoingMessage } from "./messy-stream.ts";
 
-/**
- * What a run sent, for whoever checks the pipeline afterwards (`verify`, a test, an operator):
- * exactly what PostgreSQL should hold and what the dead-letter topic should, counted from the
- * messages Kafka acknowledged, in the order they were sent. JSON; MANIFEST_VERSION bumps when a
- * field changes meaning.
- */
-export const MANIFEST_VERSION = 1;
-
-export interface CityManifest {
-  /** Valid readings sent (first copies): the rows the city's table should hold. */
-  readonly readings: number;
-  readonly byStation: Readonly<Record<string, number>>;
-  /** READINGS_CHECKSUM_ALGORITHM over those readings. */
-  readonly checksum: string;
-}
-
-export interface Manifest {
-  readonly manifestVersion: number;
-  /** How the stream was made: enough to make it again (same seed, same settings, same stream). */
-  readonly run: Readonly<Record<string, unknown>>;
-  /** Every message Kafka acknowledged: valid readings, re-sends and invalid ones. */
-  readonly messages: number;
-  readonly valid: {
-    readonly readings: number;
-    readonly checksum: string;
-    readonly checksumAlgorithm: string;
-    readonly byCity: Readonly<Record<string, CityManifest>>;
-  };
-  /** Second copies of valid readings (same id): the sink stores none of them. */
-  readonly resends: { readonly sent: number; readonly byStation: Readonly<Record<string, number>> };
-  /** Messages the sink dead-letters, by the producer's kind and by the sink's dlq.error.kind header. */
-  readonly invalid: {
-    readonly sent: number;
-    readonly byKind: Readonly<Record<string, number>>;
-    readonly bySinkKind: Readonly<Record<string, number>>;
-  };
-  readonly late: {
-    /** Valid readings the lateness knob held back. */
-    readonly delayed: number;
-    /**
-     * Valid readings sent after a valid reading of the same station observed later (the report's
-     * "late"): what the held-back ones became, as the sink stores them.
-     */
-    readonly outOfOrder: number;
-    /** The largest gap between such a reading and the later one sent before it, in ms. */
-    readonly maxOutOfOrderMs: number;
-    readonly byStation: Readonly<Record<string, { readonly delayed: number; readonly outOfOrder: number }>>;
-  };
-  readonly bursts: {
-    /** Silences started (a station holding its readings, then flushing them). */
-    readonly count: number;
-    /** Valid readings held back by one. */
-    readonly readingsHeld: number;
-  };
-  /** Each station's clock skew, in ms (the observedAt it stamps minus the simulated instant). */
-  readonly clockSkewMs: Readonly<Record<string, number>>;
-}
+// The manifest's fields are declared in @weather/schema (run-manifest.ts), which report --verify
+// reads it with; this module counts a run into one and writes it.
+export type Manifest = RunManifest;
+export { type CityManifest, MANIFEST_VERSION };
 
 /** Counts acknowledged messages into a manifest; feed it batches in the order Kafka took them. */
 export interface ManifestBuilder {

@@ -31,6 +31,7 @@ export {
   createTopicsAndWait,
   deleteTopicsIfPresent,
   type PartitionMessage,
+  type ReadTopicOptions,
   readTopicToEnd,
   waitForLeaders,
 } from "./kafka-admin.ts";

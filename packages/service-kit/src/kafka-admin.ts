@@ -59,21 +59,39 @@ export async function deleteTopicsIfPresent(admin: Admin, topics: readonly strin
 /** A message with the partition it was read from (kafkajs's KafkaMessage does not carry it). */
 export type PartitionMessage = KafkaMessage & { readonly partition: number };
 
+export interface ReadTopicOptions {
+  /** Where to stop, per partition (exclusive); default: the high watermarks when the call starts. */
+  readonly until?: ReadonlyMap<number, bigint>;
+  // Generous: a benchmark's backlog of half a million readings is read this way too, and verify
+  // reads millions.
+  readonly timeoutMs?: number;
+}
+
 /**
- * Reads a topic from the beginning up to the high watermarks it has when the call starts, handing
- * over each fetched batch, through a throwaway consumer group that is deleted afterwards. Messages
- * appended meanwhile are not waited for, so the read always ends.
+ * Reads a topic from its log start up to the high watermarks it has when the call starts (or up
+ * to `until`), handing over each fetched batch, through a throwaway consumer group that is deleted
+ * afterwards. Messages appended meanwhile are not waited for, so the read always ends. A partition
+ * counts as read once a batch reaches the end, transaction markers and other records kafkajs does
+ * not hand over included (batch.lastOffset()).
  */
 export async function readTopicToEnd(
   kafka: Kafka,
   admin: Admin,
   topic: string,
   onBatch: (partition: number, messages: readonly KafkaMessage[]) => void | Promise<void>,
-  // Generous: a benchmark's backlog of half a million readings is read this way too.
-  timeoutMs = 600_000,
+  options: ReadTopicOptions = {},
 ): Promise<void> {
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
-  const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([partition]) => partition));
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const watermarks = await admin.fetchTopicOffsets(topic);
+  const ends = new Map(
+    watermarks.map((o) => [o.partition, options.until?.get(o.partition) ?? BigInt(o.high)] as const),
+  );
+  const starts = new Map(watermarks.map((o) => [o.partition, BigInt(o.low)] as const));
+  const pending = new Set(
+    [...ends]
+      .filter(([partition, end]) => end > (starts.get(partition) ?? 0n))
+      .map(([partition]) => partition),
+  );
   if (pending.size === 0) return;
   const groupId = `read-to-end-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, maxBytes: 64 << 20, maxBytesPerPartition: 16 << 20 });
@@ -92,11 +110,11 @@ export async function readTopicToEnd(
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
+        if (!pending.has(batch.partition)) return;
         const end = ends.get(batch.partition) ?? 0n;
         const wanted = batch.messages.filter((m) => BigInt(m.offset) < end);
         if (wanted.length > 0) await onBatch(batch.partition, wanted);
-        const last = batch.messages.at(-1);
-        if (last !== undefined && BigInt(last.offset) + 1n >= end) {
+        if (BigInt(batch.lastOffset()) + 1n >= end) {
           pending.delete(batch.partition);
           if (pending.size === 0) resolve();
         }
@@ -125,7 +143,7 @@ export async function collectTopicToEnd(
     (partition, batch) => {
       for (const message of batch) messages.push({ ...message, partition });
     },
-    timeoutMs,
+    timeoutMs === undefined ? {} : { timeoutMs },
   );
   return messages;
 }

@@ -68,6 +68,13 @@ export {
   setSubjectCompatibility,
   subjectOf,
 } from "./register.ts";
+export {
+  type CityManifest,
+  MANIFEST_VERSION,
+  type RunManifest,
+  readRunManifest,
+  runManifestSchema,
+} from "./run-manifest.ts";
 export { type ClimateNormals, DEFAULT_STATIONS, type Station } from "./stations.ts";
 export { type ReadingValidation, validateReading } from "./validate.ts";
 export { WIRE_FORMATS, type WireFormat } from "./wire-record.ts";
