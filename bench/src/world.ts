@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createDatabaseIfMissing, dropDatabaseIfExists, prepareDatabase } from "@weather/db";
-import { deadLetterTopicOf, deleteReadingSubjects, type StationCatalog } from "@weather/schema";
-import { createTopicsAndWait } from "@weather/service-kit";
-import { type Admin, Kafka, logLevel } from "kafkajs";
+import { deadLetterTopicOf, type StationCatalog } from "@weather/schema";
+import { createKafka, createTopicsAndWait } from "@weather/service-kit";
+import { deleteReadingSubjects } from "@weather/test-support";
+import { type Admin, type Kafka, logLevel } from "kafkajs";
 import type { BenchConfig } from "./config.ts";
 
 /** Partitions of every benchmark topic: the readings topic bootstrap creates has six. */
@@ -40,12 +41,10 @@ async function deleteSubjects(registryUrl: string, topic: string): Promise<void>
 
 export async function openBenchWorld(config: BenchConfig, catalog: StationCatalog): Promise<BenchWorld> {
   const runId = randomUUID().slice(0, 8);
-  const kafka = new Kafka({
-    clientId: `bench-${runId}`,
-    brokers: [...config.kafkaBrokers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5_000 },
-  });
+  const kafka = createKafka(
+    { kafkaBrokers: config.kafkaBrokers, kafkaSecurity: { tls: null, sasl: null } },
+    { clientId: `bench-${runId}`, retry: "patient" },
+  );
   const admin = kafka.admin();
   try {
     await admin.connect();

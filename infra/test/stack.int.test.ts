@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
-import { Kafka, logLevel } from "kafkajs";
+import { createKafka, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -9,11 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 // stack `pnpm stack up` starts. scripts/test-all.sh brings it up before running them.
 const settings = readConnectionSettings(process.env);
 const runId = randomUUID().slice(0, 8);
-const kafka = new Kafka({
-  clientId: `smoke-${runId}`,
-  brokers: [...settings.kafkaBrokers],
-  logLevel: logLevel.WARN,
-});
+const kafka = createKafka(settings, { clientId: `smoke-${runId}` });
 
 describe("the local stack is real", () => {
   const admin = kafka.admin();
@@ -34,11 +29,7 @@ describe("the local stack is real", () => {
 
   it("refuses to create topics implicitly, so a mistyped topic name fails loudly", async () => {
     // Its own quiet client: the broker's refusals are the point here, not noise for the log.
-    const quiet = new Kafka({
-      clientId: `smoke-${runId}-quiet`,
-      brokers: [...settings.kafkaBrokers],
-      logLevel: logLevel.NOTHING,
-    });
+    const quiet = createKafka(settings, { clientId: `smoke-${runId}-quiet` });
     const producer = quiet.producer({ allowAutoTopicCreation: true, retry: { retries: 1 } });
     await producer.connect();
     try {

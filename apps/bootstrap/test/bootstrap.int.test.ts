@@ -2,7 +2,7 @@ import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { connectOnce } from "@weather/db";
 import { jsonValueSubjectOf, valueSubjectOf } from "@weather/schema";
 import { createLogger } from "@weather/service-kit";
-import { Kafka, logLevel } from "kafkajs";
+import { testAdmin } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBootstrap } from "../src/bootstrap.ts";
 import { readBootstrapConfig } from "../src/config.ts";
@@ -28,16 +28,8 @@ async function partitionsOf(databaseUrl: string): Promise<string[]> {
   }
 }
 
-async function topicPartitions(
-  brokers: readonly string[],
-  topics: string[],
-): Promise<Record<string, number>> {
-  const admin = new Kafka({
-    clientId: "bootstrap-test",
-    brokers: [...brokers],
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
+async function topicPartitions(topics: string[]): Promise<Record<string, number>> {
+  const admin = await testAdmin("bootstrap-test");
   try {
     const metadata = await admin.fetchTopicMetadata({ topics });
     return Object.fromEntries(metadata.topics.map((t) => [t.name, t.partitions.length]));
@@ -77,7 +69,7 @@ describe("bootstrap on a fresh environment", () => {
     } finally {
       await sql.end();
     }
-    expect(await topicPartitions(settings.kafkaBrokers, [topic, `${topic}.dlq`])).toEqual({
+    expect(await topicPartitions([topic, `${topic}.dlq`])).toEqual({
       [topic]: 3,
       [`${topic}.dlq`]: 3,
     });
@@ -115,7 +107,7 @@ describe("bootstrap on a fresh environment", () => {
       expect.stringContaining(`topic ${topic}.dlq has 3 partitions but READINGS_PARTITIONS is 4`),
     ]);
     // Reported, not "fixed": the topic keeps its partitions.
-    expect((await topicPartitions(settings.kafkaBrokers, [topic]))[topic]).toBe(3);
+    expect((await topicPartitions([topic]))[topic]).toBe(3);
   });
 
   it("exits non-zero on that conflict when run as a process", async () => {

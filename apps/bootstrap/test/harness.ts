@@ -1,50 +1,26 @@
-import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { dropDatabaseIfExists } from "@weather/db";
-import { deadLetterTopicOf, deleteReadingSubjects } from "@weather/schema";
-import { deleteTopicsIfPresent, readConnectionSettings } from "@weather/service-kit";
-import { Kafka, logLevel } from "kafkajs";
+import { removeWorld, runWorker, testSettings, worldNames } from "@weather/test-support";
 
 /**
  * Names of one test run: its own database and topic, so runs (and turbo's parallel packages)
  * on the shared stack never meet. cleanup() removes whatever the run may have created.
  */
 export function testEnvironment(label: string) {
-  const settings = readConnectionSettings(process.env);
-  const id = `${label}_${randomUUID().slice(0, 8)}`;
-  const databaseUrl = new URL(settings.databaseUrl);
-  databaseUrl.pathname = `/weather_test_${id}`;
-  const topic = `bootstrap-test-${id.replaceAll("_", "-")}`;
+  const names = worldNames("bootstrap-test", label);
   const env: Record<string, string> = {
-    DATABASE_URL: databaseUrl.toString(),
-    READINGS_TOPIC: topic,
+    DATABASE_URL: names.databaseUrl,
+    READINGS_TOPIC: names.topic,
     READINGS_PARTITIONS: "3",
     LOG_LEVEL: "info",
   };
   return {
-    settings,
-    topic,
-    databaseUrl: databaseUrl.toString(),
+    settings: testSettings,
+    topic: names.topic,
+    databaseUrl: names.databaseUrl,
     env,
-    async cleanup() {
-      const admin = new Kafka({
-        clientId: "bootstrap-test-cleanup",
-        brokers: [...settings.kafkaBrokers],
-        logLevel: logLevel.NOTHING,
-      }).admin();
-      await admin.connect();
-      try {
-        await deleteTopicsIfPresent(admin, [topic, deadLetterTopicOf(topic)]);
-      } finally {
-        await admin.disconnect();
-      }
-      await deleteReadingSubjects(settings.schemaRegistryUrl, topic);
-      await dropDatabaseIfExists(databaseUrl.toString());
-    },
+    cleanup: () => removeWorld(names),
   };
 }
 
@@ -82,35 +58,17 @@ export interface ProcessResult {
   readonly errorLines: readonly string[];
 }
 
-const appDir = fileURLToPath(new URL("..", import.meta.url));
-
 /** Runs bootstrap as operators do, as its own process, with these variables on top of ours. */
-export function runBootstrapProcess(
+export async function runBootstrapProcess(
   env: Record<string, string>,
   args: readonly string[] = [],
 ): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@weather/source", "src/main.ts", ...args], {
-      cwd: appDir,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const errorLines = stderr
-        .split("\n")
-        .filter((line) => line.trim() !== "" && !/Warning|--trace-warnings/.test(line));
-      resolve({ code, stdout, errorLines });
-    });
-  });
+  const { exit, worker } = await runWorker("bootstrap", args, env);
+  const errorLines = worker
+    .stderr()
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !/Warning|--trace-warnings/.test(line));
+  return { code: exit.code, stdout: worker.stdout(), errorLines };
 }
 
 /** The summary from bootstrap's structured "bootstrap finished" log line. */

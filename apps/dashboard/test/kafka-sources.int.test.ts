@@ -1,12 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { DEAD_LETTER_HEADERS } from "@weather/schema";
-import {
-  createLogger,
-  createTopicsAndWait,
-  deleteTopicsIfPresent,
-  readConnectionSettings,
-} from "@weather/service-kit";
-import { type Admin, type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
+import { createKafka, createLogger, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
+import { deleteTopicsIfPresent } from "@weather/test-support";
+import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeadLetterWindow } from "../src/dead-letters.ts";
 import { describeKafkaError, KafkaConnection } from "../src/kafka-client.ts";
@@ -40,11 +36,7 @@ describe("the dashboard's Kafka sources, against the real broker", () => {
   let member: Consumer | undefined;
 
   beforeAll(async () => {
-    kafka = new Kafka({
-      clientId: "dashboard-test",
-      brokers: [...settings.kafkaBrokers],
-      logLevel: logLevel.NOTHING,
-    });
+    kafka = createKafka(settings, { clientId: "dashboard-test" });
     admin = kafka.admin();
     await admin.connect();
     await createTopicsAndWait(admin, [
@@ -82,11 +74,7 @@ describe("the dashboard's Kafka sources, against the real broker", () => {
   });
 
   it("lists the group's members with the partitions each owns", async () => {
-    const consumerKafka = new Kafka({
-      clientId: "the-member",
-      brokers: [...settings.kafkaBrokers],
-      logLevel: logLevel.NOTHING,
-    });
+    const consumerKafka = createKafka(settings, { clientId: "the-member" });
     member = consumerKafka.consumer({ groupId });
     await member.connect();
     await member.subscribe({ topic });

@@ -9,18 +9,17 @@ import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import {
   createReadingDecoder,
   createReadingsChecksum,
-  deleteReadingSubjects,
   loadStationCatalog,
   ReadingDecodeError,
   type ReadingsChecksum,
 } from "@weather/schema";
 import {
-  collectTopicToEnd,
+  createKafka,
   createTopicsAndWait,
   type PartitionMessage,
   readConnectionSettings,
 } from "@weather/service-kit";
-import { Kafka, logLevel } from "kafkajs";
+import { collectTopicToEnd, deleteReadingSubjects } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Manifest } from "../src/manifest.ts";
 
@@ -33,11 +32,7 @@ const runId = randomUUID().slice(0, 8);
 const topic = `test.sensor-producer.messy.${runId}`;
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), "messy-"));
-const kafka = new Kafka({
-  clientId: `messy-test-${runId}`,
-  brokers: [...settings.kafkaBrokers],
-  logLevel: logLevel.NOTHING,
-});
+const kafka = createKafka(settings, { clientId: `messy-test-${runId}` });
 const admin = kafka.admin();
 const registry = new SchemaRegistry({ host: settings.schemaRegistryUrl });
 const TICKS = 2_000;

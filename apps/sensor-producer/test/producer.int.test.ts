@@ -5,14 +5,13 @@ import { fileURLToPath } from "node:url";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import {
   createReadingDecoder,
-  deleteReadingSubjects,
   loadStationCatalog,
   registerReadingSchemas,
   validateReading,
   type WeatherReading,
 } from "@weather/schema";
-import { collectTopicToEnd, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
-import { Kafka, logLevel } from "kafkajs";
+import { createKafka, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
+import { collectTopicToEnd, deleteReadingSubjects } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSimulation } from "../src/simulate.ts";
 
@@ -23,11 +22,7 @@ const catalog = loadStationCatalog(process.env);
 const stationIds = catalog.stations.map((station) => station.id);
 const runId = randomUUID().slice(0, 8);
 const appDir = fileURLToPath(new URL("..", import.meta.url));
-const kafka = new Kafka({
-  clientId: `sensor-producer-test-${runId}`,
-  brokers: [...settings.kafkaBrokers],
-  logLevel: logLevel.NOTHING,
-});
+const kafka = createKafka(settings, { clientId: `sensor-producer-test-${runId}` });
 const admin = kafka.admin();
 const registry = new SchemaRegistry({ host: settings.schemaRegistryUrl });
 const topics = {

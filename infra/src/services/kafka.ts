@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import { createKafka } from "@weather/service-kit";
 import { bringUp, logFileOf, observeService, type ServiceStatus, type StackContext } from "../context.ts";
 import { daemonState, recordedDaemons, startDaemon, stopDaemon } from "../daemon.ts";
 import { findJava } from "../java.ts";
@@ -96,14 +96,10 @@ export function heapOptions(layout: KafkaLayout): string[] {
  * a cluster, `nodeId`) lists itself among the live brokers: it has joined the quorum and is unfenced.
  */
 export async function probeKafka(address = KAFKA_ADDRESS, nodeId?: number): Promise<string | true> {
-  const kafka = new Kafka({
-    clientId: "stack-probe",
-    brokers: [address],
-    connectionTimeout: 1_000,
-    requestTimeout: 3_000,
-    retry: { retries: 0 },
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = createKafka(
+    { kafkaBrokers: [address], kafkaSecurity: { tls: null, sasl: null } },
+    { clientId: "stack-probe", connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, retry: "none" },
+  );
   const admin = kafka.admin();
   try {
     await admin.connect();

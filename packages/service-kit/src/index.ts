@@ -27,9 +27,7 @@ export {
   kafkaLogBridge,
 } from "./kafka.ts";
 export {
-  collectTopicToEnd,
   createTopicsAndWait,
-  deleteTopicsIfPresent,
   type PartitionMessage,
   type ReadTopicOptions,
   readTopicToEnd,

@@ -49,13 +49,6 @@ export async function waitForLeaders(
   throw new Error(`topics ${names.join(", ")} not ready after ${timeoutMs} ms (${last})`);
 }
 
-/** Deletes those of the topics that exist: Kafka refuses the whole request for one absent topic. */
-export async function deleteTopicsIfPresent(admin: Admin, topics: readonly string[]): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const present = topics.filter((topic) => existing.has(topic));
-  if (present.length > 0) await admin.deleteTopics({ topics: present });
-}
-
 /** A message with the partition it was read from (kafkajs's KafkaMessage does not carry it). */
 export type PartitionMessage = KafkaMessage & { readonly partition: number };
 
@@ -126,24 +119,4 @@ export async function readTopicToEnd(
     await consumer.disconnect().catch(() => {});
     await admin.deleteGroups([groupId]).catch(() => {});
   }
-}
-
-/** readTopicToEnd, collecting the messages: for topics small enough to hold in memory. */
-export async function collectTopicToEnd(
-  kafka: Kafka,
-  admin: Admin,
-  topic: string,
-  timeoutMs?: number,
-): Promise<PartitionMessage[]> {
-  const messages: PartitionMessage[] = [];
-  await readTopicToEnd(
-    kafka,
-    admin,
-    topic,
-    (partition, batch) => {
-      for (const message of batch) messages.push({ ...message, partition });
-    },
-    timeoutMs === undefined ? {} : { timeoutMs },
-  );
-  return messages;
 }

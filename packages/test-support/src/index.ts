@@ -1,3 +1,5 @@
+export { collectTopicToEnd, deleteReadingSubjects, deleteTopicsIfPresent } from "./cleanup.ts";
+export { seededRandom, seededUuid, shuffled, suiteSeed } from "./seeded.ts";
 export {
   formatSummary,
   summarizeReports,
@@ -6,3 +8,18 @@ export {
   type VitestReport,
   workspaceMembers,
 } from "./test-summary.ts";
+export {
+  type App,
+  type Exit,
+  exitWithin,
+  killAllWorkers,
+  type LogLine,
+  parseLogLines,
+  REPO_ROOT,
+  runWorker,
+  spawnWorker,
+  stopWorker,
+  tail,
+  type Worker,
+} from "./workers.ts";
+export { removeWorld, testAdmin, testSettings, type WorldNames, worldEnv, worldNames } from "./worlds.ts";

@@ -60,7 +60,6 @@ export {
 export {
   type CompatibilityLevel,
   confluentReadingSchema,
-  deleteReadingSubjects,
   type RegisteredReadingSchema,
   type RegisterReadingSchemasOptions,
   registerReadingSchemas,

@@ -280,22 +280,3 @@ export async function registerReadingSchemas(
   }
   return results;
 }
-
-/**
- * The inverse of registerReadingSchemas: removes the topic's reading subjects (Avro and JSON),
- * soft first, then permanently, as the Confluent API requires. Subjects that are absent are fine.
- * @returns true when the registry confirmed every delete (200, or 404 for nothing to delete).
- */
-export async function deleteReadingSubjects(registryUrl: string, topic: string): Promise<boolean> {
-  let confirmed = true;
-  for (const format of WIRE_FORMATS) {
-    const url = subjectUrl(registryUrl, subjectOf(topic, format));
-    for (const target of [url, `${url}?permanent=true`]) {
-      const response = await fetch(target, { method: "DELETE", signal: AbortSignal.timeout(10_000) }).catch(
-        () => undefined,
-      );
-      if (response?.status !== 200 && response?.status !== 404) confirmed = false;
-    }
-  }
-  return confirmed;
-}

@@ -1,12 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { dropDatabaseIfExists } from "@weather/db";
-import { deadLetterTopicOf, deleteReadingSubjects } from "@weather/schema";
-import { createKafka, deleteTopicsIfPresent, readConnectionSettings } from "@weather/service-kit";
+import { removeWorld, testSettings, worldNames } from "@weather/test-support";
 
 export const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report", "dashboard"] as const;
 export type Worker = (typeof WORKERS)[number];
@@ -140,33 +137,20 @@ export function expectSuccess(what: string, result: RunResult): RunResult {
 
 /** One pipeline run's own names: database, topic, consumer group; cleanup() removes them. */
 export function runEnvironment(label: string) {
-  const settings = readConnectionSettings(process.env);
-  const id = `${label}_${randomBytes(4).toString("hex")}`;
-  const adminUrl = new URL(settings.databaseUrl);
-  adminUrl.pathname = `/weather_test_${id}`;
-  const topic = `deploy-test-${id.replaceAll("_", "-")}`;
+  const names = worldNames("deploy-test", label);
   return {
-    settings,
-    id,
-    topic,
-    adminDatabaseUrl: adminUrl.toString(),
+    settings: testSettings,
+    id: names.runId,
+    topic: names.topic,
+    groupId: names.groupId,
+    adminDatabaseUrl: names.databaseUrl,
     /** The same database as the sink's least-privilege role. */
     sinkDatabaseUrl(role: string, password: string): string {
-      const url = new URL(adminUrl);
+      const url = new URL(names.databaseUrl);
       url.username = role;
       url.password = password;
       return url.toString();
     },
-    async cleanup() {
-      const admin = createKafka(settings, { clientId: "deploy-test-cleanup" }).admin();
-      await admin.connect();
-      try {
-        await deleteTopicsIfPresent(admin, [topic, deadLetterTopicOf(topic)]);
-      } finally {
-        await admin.disconnect();
-      }
-      await deleteReadingSubjects(settings.schemaRegistryUrl, topic);
-      await dropDatabaseIfExists(adminUrl.toString());
-    },
+    cleanup: () => removeWorld(names),
   };
 }

@@ -1,10 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
-import { dropDatabaseIfExists } from "@weather/db";
-import { deadLetterTopicOf, deleteReadingSubjects } from "@weather/schema";
-import { createKafka, deleteTopicsIfPresent, readConnectionSettings } from "@weather/service-kit";
+import { removeWorld, worldEnv, worldNames } from "@weather/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
@@ -35,30 +32,13 @@ describe("the workers as users start them", () => {
 });
 
 describe("scripts/pipeline-steps.sh on a terminal", () => {
-  const settings = readConnectionSettings(process.env);
-  const id = randomBytes(4).toString("hex");
-  const topic = `pipeline-test-${id}`;
-  const database = new URL(settings.databaseUrl);
-  database.pathname = `/weather_test_pipeline_${id}`;
-
-  afterAll(async () => {
-    const admin = createKafka(settings, { clientId: "pipeline-test-cleanup" }).admin();
-    await admin.connect();
-    try {
-      await deleteTopicsIfPresent(admin, [topic, deadLetterTopicOf(topic)]);
-    } finally {
-      await admin.disconnect();
-    }
-    await deleteReadingSubjects(settings.schemaRegistryUrl, topic);
-    await dropDatabaseIfExists(database.toString());
-  });
+  const names = worldNames("pipeline-test", "steps");
+  afterAll(() => removeWorld(names));
 
   it("runs every step, shows 134 readings per city, and prints no error-level line on a healthy run", () => {
     // `script` gives the steps a real terminal, so the workers log as they do for a person.
     const result = run("script", ["-qec", "bash scripts/pipeline-steps.sh", "/dev/null"], {
-      READINGS_TOPIC: topic,
-      DATABASE_URL: database.toString(),
-      SINK_GROUP_ID: `pipeline-test-${id}`,
+      ...worldEnv(names),
       SINK_HTTP_PORT: "0",
       SINK_BATCH_MAX_WAIT_MS: "100",
       LOG_FORMAT: "",

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { killAllWorkers, stopWorker, tail } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   busiestPartition,
@@ -17,7 +18,6 @@ import {
 import { killNode, nodeById, startAllNodes, startNodes } from "../src/cluster-stack.ts";
 import { assertRunning, rowCounts, waitFor } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
-import { killAllWorkers, stopWorker, tail } from "../src/workers.ts";
 import type { World } from "../src/world.ts";
 
 const TEST = "cluster-leader-kill";

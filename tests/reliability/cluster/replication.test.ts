@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { kafkaStatus } from "@weather/infra";
+import { exitWithin, killAllWorkers, stopWorker, tail } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createClusterWorld,
@@ -18,7 +19,6 @@ import {
   clusterPaths,
 } from "../src/cluster-stack.ts";
 import { report } from "../src/report.ts";
-import { exitWithin, killAllWorkers, stopWorker, tail } from "../src/workers.ts";
 import type { World } from "../src/world.ts";
 
 const TEST = "cluster-replication";

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { killAllWorkers, stopWorker, tail } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLUSTER_STATIONS,
@@ -14,7 +15,6 @@ import {
 } from "../src/cluster-load.ts";
 import { assertRunning, rowCounts, waitFor } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
-import { killAllWorkers, stopWorker, tail } from "../src/workers.ts";
 import type { World } from "../src/world.ts";
 
 const TEST = "cluster-scale-sinks";

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { type LogLine, spawnWorker, type Worker } from "@weather/test-support";
 import { type Admin, ConfigResourceTypes } from "kafkajs";
 import { assertClusterRunning } from "./cluster-stack.ts";
 import {
@@ -11,7 +12,6 @@ import {
   waitFor,
 } from "./counts.ts";
 import { producedReadingIds } from "./topic.ts";
-import { type LogLine, spawnWorker, type Worker } from "./workers.ts";
 import { createWorld, type World } from "./world.ts";
 
 /**

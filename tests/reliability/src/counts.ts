@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { tail, type Worker } from "@weather/test-support";
 import type { Admin } from "kafkajs";
 import type { Sql } from "postgres";
-import { tail, type Worker } from "./workers.ts";
 import type { World } from "./world.ts";
 
 export interface RowCounts {

@@ -1,6 +1,6 @@
 import type { ReadingEncoder, WeatherReading } from "@weather/schema";
+import { seededUuid, shuffled } from "@weather/test-support";
 import type { Message } from "kafkajs";
-import { seededUuid, shuffled } from "./seeded.ts";
 
 /**
  * The kinds of bad message a topic can carry, and the dead-letter reason (the sink's

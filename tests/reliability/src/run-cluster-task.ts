@@ -7,9 +7,9 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { probePostgres, probeRegistry, startSideCluster, stopSideCluster } from "@weather/infra";
+import { REPO_ROOT } from "@weather/test-support";
 import { CLUSTER_BOOTSTRAP_SERVERS, clusterContext, clusterPaths } from "./cluster-stack.ts";
 import { seconds, since } from "./report.ts";
-import { REPO_ROOT } from "./workers.ts";
 
 const log = (message: string) => console.log(`[test:cluster] ${message}`);
 

@@ -1,5 +1,6 @@
 import { createReadingDecoder } from "@weather/schema";
-import { collectTopicToEnd, type PartitionMessage } from "@weather/service-kit";
+import type { PartitionMessage } from "@weather/service-kit";
+import { collectTopicToEnd } from "@weather/test-support";
 import type { World } from "./world.ts";
 
 export type TopicMessage = PartitionMessage;

@@ -1,43 +1,22 @@
-import { randomUUID } from "node:crypto";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { dropDatabaseIfExists } from "@weather/db";
-import { deadLetterTopicOf, deleteReadingSubjects } from "@weather/schema";
-import { deleteTopicsIfPresent, readConnectionSettings } from "@weather/service-kit";
-import { type Admin, Kafka, logLevel } from "kafkajs";
+import { createKafka } from "@weather/service-kit";
+import {
+  removeWorld,
+  runWorker,
+  tail,
+  testSettings,
+  type WorldNames,
+  worldNames,
+} from "@weather/test-support";
+import type { Admin, Kafka } from "kafkajs";
 import postgres, { type Sql } from "postgres";
-import { runWorker, tail } from "./workers.ts";
 
-export const settings = readConnectionSettings(process.env);
+export const settings = testSettings;
 
 /** How the test's own connections name themselves, so terminating "everyone else" spares them. */
 export const SUITE_APPLICATION_NAME = "reliability-suite";
 
-/** The names of one test's objects: a database, a topic and its dead-letter topic, a group. */
-export interface WorldNames {
-  readonly runId: string;
-  readonly database: string;
-  readonly databaseUrl: string;
-  readonly topic: string;
-  readonly deadLetterTopic: string;
-  readonly groupId: string;
-}
-
-/** Fresh, unique names, so a run never meets another run's (or another suite's) objects. */
-export function worldNames(label: string): WorldNames {
-  const runId = `${label}_${randomUUID().slice(0, 8)}`;
-  const database = `weather_test_${runId}`;
-  const url = new URL(settings.databaseUrl);
-  url.pathname = `/${database}`;
-  const topic = `reliability.${runId}`;
-  return {
-    runId,
-    database,
-    databaseUrl: url.toString(),
-    topic,
-    deadLetterTopic: deadLetterTopicOf(topic),
-    groupId: `reliability-${runId}`,
-  };
-}
+export type { WorldNames };
 
 /** One test's isolated environment, made by bootstrap exactly as operators make theirs. */
 export interface World extends WorldNames {
@@ -64,7 +43,7 @@ export function bootstrapEnv(names: WorldNames, partitions: number): Record<stri
 }
 
 export function suiteKafka(clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: [...settings.kafkaBrokers], logLevel: logLevel.NOTHING });
+  return createKafka(settings, { clientId });
 }
 
 /**
@@ -75,7 +54,7 @@ export async function createWorld(
   label: string,
   options: { partitions?: number; env?: Readonly<Record<string, string>> } = {},
 ): Promise<World> {
-  const names = worldNames(label);
+  const names = worldNames("reliability", label);
   const partitions = options.partitions ?? 6;
   const shared = options.env ?? {};
   const { exit, output } = await runWorker(
@@ -133,19 +112,4 @@ export async function createWorld(
   };
 }
 
-/**
- * Deletes whatever a world may have left: its topics, its registry subjects (soft, then for
- * good, as the Confluent API wants), its consumer groups and its database.
- */
-export async function removeWorld(names: WorldNames): Promise<void> {
-  const admin = suiteKafka(`reliability-cleanup-${names.runId}`).admin();
-  try {
-    await admin.connect();
-    await deleteTopicsIfPresent(admin, [names.topic, names.deadLetterTopic]);
-    await admin.deleteGroups([names.groupId]).catch(() => {});
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-  await deleteReadingSubjects(settings.schemaRegistryUrl, names.topic);
-  await dropDatabaseIfExists(names.databaseUrl);
-}
+export { removeWorld };

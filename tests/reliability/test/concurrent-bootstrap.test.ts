@@ -1,16 +1,9 @@
 import { subjectOf, WIRE_FORMATS } from "@weather/schema";
+import { killAllWorkers, parseLogLines, spawnWorker, tail, worldNames } from "@weather/test-support";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { report, seconds, since } from "../src/report.ts";
-import { killAllWorkers, parseLogLines, spawnWorker, tail } from "../src/workers.ts";
-import {
-  bootstrapEnv,
-  removeWorld,
-  settings,
-  suiteKafka,
-  type WorldNames,
-  worldNames,
-} from "../src/world.ts";
+import { bootstrapEnv, removeWorld, settings, suiteKafka, type WorldNames } from "../src/world.ts";
 
 const TEST = "concurrent-bootstrap";
 const PARTITIONS = 4;
@@ -35,7 +28,7 @@ describe("bootstrap run twice at the same time", () => {
   });
 
   it("lets both succeed and leaves one set of objects", async () => {
-    names = worldNames("bootstrap");
+    names = worldNames("reliability", "bootstrap");
     const env = bootstrapEnv(names, PARTITIONS);
     const start = performance.now();
     const runs = [spawnWorker("bootstrap", [], env), spawnWorker("bootstrap", [], env)];

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { exitWithin, killAllWorkers, spawnWorker, stopWorker, tail } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   assertRunning,
@@ -12,7 +13,6 @@ import {
 import { report, seconds, since } from "../src/report.ts";
 import { ownedByStack, startService, stopService, watchOutage, whyNotOwned } from "../src/stack-control.ts";
 import { producedReadingIds } from "../src/topic.ts";
-import { exitWithin, killAllWorkers, spawnWorker, stopWorker, tail } from "../src/workers.ts";
 import { createWorld, type World } from "../src/world.ts";
 
 const TEST = "kafka-restart";

@@ -1,13 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createReadingEncoder } from "@weather/schema";
+import {
+  exitWithin,
+  killAllWorkers,
+  seededRandom,
+  spawnWorker,
+  suiteSeed,
+  tail,
+} from "@weather/test-support";
 import type { IHeaders } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareIds, messagesOn, rowCounts, storedReadingIds, waitFor } from "../src/counts.ts";
 import { makePoison, POISON_CATEGORIES, POISON_HEADERS, type PoisonCategory } from "../src/poison.ts";
 import { report, seconds, since } from "../src/report.ts";
-import { seededRandom, suiteSeed } from "../src/seeded.ts";
 import { producedReadingIds, readTopic } from "../src/topic.ts";
-import { exitWithin, killAllWorkers, spawnWorker, tail } from "../src/workers.ts";
 import { createWorld, type World } from "../src/world.ts";
 
 const TEST = "poison";

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { maintenanceUrlOf } from "@weather/db";
+import { killAllWorkers, spawnWorker, stopWorker, tail, type Worker } from "@weather/test-support";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -13,7 +14,6 @@ import {
 import { report, seconds, since } from "../src/report.ts";
 import { ownedByStack, startService, stopService, whyNotOwned } from "../src/stack-control.ts";
 import { producedReadingIds } from "../src/topic.ts";
-import { killAllWorkers, spawnWorker, stopWorker, tail, type Worker } from "../src/workers.ts";
 import { createWorld, SUITE_APPLICATION_NAME, type World } from "../src/world.ts";
 
 const TEST = "postgres-outage";

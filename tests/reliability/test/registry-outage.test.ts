@@ -1,3 +1,12 @@
+import {
+  type Exit,
+  exitWithin,
+  killAllWorkers,
+  runWorker,
+  spawnWorker,
+  stopWorker,
+  tail,
+} from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   assertRunning,
@@ -10,15 +19,6 @@ import {
 import { report, seconds, since } from "../src/report.ts";
 import { ownedByStack, startService, stopService, watchOutage, whyNotOwned } from "../src/stack-control.ts";
 import { producedReadingIds } from "../src/topic.ts";
-import {
-  type Exit,
-  exitWithin,
-  killAllWorkers,
-  runWorker,
-  spawnWorker,
-  stopWorker,
-  tail,
-} from "../src/workers.ts";
 import { createWorld, type World } from "../src/world.ts";
 
 const TEST = "registry-outage";

@@ -1,8 +1,8 @@
 import { valueSubjectOf } from "@weather/schema";
+import { exitWithin, killAllWorkers, spawnWorker, stopWorker, tail } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messagesOn, rowCounts, waitFor, waitUntilStoredToEnd } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
-import { exitWithin, killAllWorkers, spawnWorker, stopWorker, tail } from "../src/workers.ts";
 import { createWorld, settings, type World } from "../src/world.ts";
 
 const TEST = "schema-evolution";

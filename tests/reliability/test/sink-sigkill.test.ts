@@ -1,10 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  exitWithin,
+  killAllWorkers,
+  runWorker,
+  seededRandom,
+  spawnWorker,
+  suiteSeed,
+  tail,
+} from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareIds, rowCounts, storedReadingIds, waitFor } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
-import { seededRandom, suiteSeed } from "../src/seeded.ts";
 import { producedReadingIds } from "../src/topic.ts";
-import { exitWithin, killAllWorkers, runWorker, spawnWorker, tail } from "../src/workers.ts";
 import { createWorld, type World } from "../src/world.ts";
 
 const TEST = "sigkill";

@@ -1,3 +1,7 @@
+/**
+ * The workers as operators run them, for tests: each its own Node process (killed for real), its
+ * output kept, its JSON log lines parsed. Every suite that starts a worker starts it here.
+ */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -5,15 +9,14 @@ import { fileURLToPath } from "node:url";
 /** The repository root, where apps/<app>/src/main.ts live. */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
-/** The workers the suite runs as operators do: each its own Node process, killed for real. */
-export type App = "bootstrap" | "sensor-producer" | "pg-sink";
+export type App = "bootstrap" | "sensor-producer" | "pg-sink" | "report" | "dashboard";
 
 export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
 }
 
-/** One pino log line of a worker (the workers log JSON, one object a line). */
+/** One pino log line of a worker (the workers log JSON, one object a line, when not on a terminal). */
 export interface LogLine {
   readonly level: number;
   readonly msg: string;
@@ -28,6 +31,8 @@ export interface Worker {
   running(): boolean;
   /** Everything it wrote, stdout and stderr interleaved: for failure messages. */
   output(): string;
+  stdout(): string;
+  stderr(): string;
   /** Its log lines that are JSON; anything else it printed is left out. */
   logLines(): LogLine[];
   kill(signal: NodeJS.Signals): void;
@@ -37,7 +42,8 @@ const live = new Set<Worker>();
 
 /**
  * Our environment minus the test runner's markers: under NODE_ENV=test kafkajs swaps in tiny retry
- * defaults, and a worker under test must retry the way it does in production.
+ * defaults, and a worker under test must behave as it does in production. Logs are JSON, whatever
+ * the terminal, so tests can read them.
  */
 function operatorEnv(overrides: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -45,14 +51,14 @@ function operatorEnv(overrides: Readonly<Record<string, string>>): NodeJS.Proces
     if (name === "NODE_ENV" || name.startsWith("VITEST")) continue;
     env[name] = value;
   }
-  return { ...env, ...overrides };
+  return { ...env, LOG_FORMAT: "json", ...overrides };
 }
 
 /** Starts `node --conditions=@weather/source apps/<app>/src/main.ts ...args`. */
 export function spawnWorker(
   app: App,
   args: readonly string[],
-  env: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, string>> = {},
 ): Worker {
   const child = spawn(process.execPath, ["--conditions=@weather/source", "src/main.ts", ...args], {
     cwd: join(REPO_ROOT, "apps", app),
@@ -60,11 +66,16 @@ export function spawnWorker(
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  const append = (chunk: Buffer) => {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
-  };
-  child.stdout?.on("data", append);
-  child.stderr?.on("data", append);
+    stdout += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+    stderr += chunk.toString();
+  });
   let done = false;
   const exited = new Promise<Exit>((resolve) => {
     child.once("exit", (code, signal) => {
@@ -83,7 +94,9 @@ export function spawnWorker(
     exited,
     running: () => !done,
     output: () => output,
-    logLines: () => parseLogLines(output),
+    stdout: () => stdout,
+    stderr: () => stderr,
+    logLines: () => parseLogLines(stdout),
     kill(signal) {
       if (!done) child.kill(signal);
     },
@@ -111,7 +124,7 @@ export function parseLogLines(output: string): LogLine[] {
 export async function runWorker(
   app: App,
   args: readonly string[],
-  env: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, string>> = {},
   timeoutMs = 120_000,
 ): Promise<{ exit: Exit; output: string; worker: Worker }> {
   const worker = spawnWorker(app, args, env);
