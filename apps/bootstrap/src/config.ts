@@ -6,6 +6,7 @@ import {
   type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
+  configurationOf,
   DEFAULT_READER_DB_ROLE,
   type Env,
   LOGGING_SETTINGS,
@@ -252,9 +253,7 @@ export function configureBootstrap(input: {
  * @throws ConfigError
  */
 export function readBootstrapConfig(env: Env, argv: readonly string[] = []): BootstrapConfig {
-  const problems: ConfigProblem[] = [];
-  const commandLine = readCommandLine(argv, BOOTSTRAP_SETTING_GROUPS, problems);
-  return configureBootstrap({ env, commandLine, problems });
+  return configurationOf(BOOTSTRAP_SETTING_GROUPS, configureBootstrap, env, argv);
 }
 
 function roleSpec(name: string, password: string | undefined): RoleSpec | null {

@@ -14,6 +14,7 @@ import {
   type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
+  configurationOf,
   DEFAULT_READER_DATABASE_URL,
   DEFAULT_SINK_HTTP_PORT,
   type Env,
@@ -206,7 +207,5 @@ export function configureDashboard(input: {
  * @throws ConfigError
  */
 export function readDashboardConfig(env: Env, argv: readonly string[] = []): DashboardConfig {
-  const problems: ConfigProblem[] = [];
-  const commandLine = readCommandLine(argv, DASHBOARD_SETTING_GROUPS, problems);
-  return configureDashboard({ env, commandLine, problems });
+  return configurationOf(DASHBOARD_SETTING_GROUPS, configureDashboard, env, argv);
 }

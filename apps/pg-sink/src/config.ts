@@ -12,6 +12,7 @@ import {
   type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
+  configurationOf,
   DEFAULT_SINK_HTTP_PORT,
   type Env,
   LOGGING_SETTINGS,
@@ -167,7 +168,5 @@ export function configureSink(input: {
  * @throws ConfigError
  */
 export function readSinkConfig(env: Env, argv: readonly string[] = []): SinkConfig {
-  const problems: ConfigProblem[] = [];
-  const commandLine = readCommandLine(argv, SINK_SETTING_GROUPS, problems);
-  return configureSink({ env, commandLine, problems });
+  return configurationOf(SINK_SETTING_GROUPS, configureSink, env, argv);
 }

@@ -7,6 +7,8 @@ export {
 } from "./config-error.ts";
 export {
   type CommandLine,
+  type Configure,
+  configurationOf,
   documentSettings,
   helpText,
   readCommandLine,

@@ -114,6 +114,31 @@ export function readCommandLine(
   }
 }
 
+/** Reads a worker's configuration from its settings, adding every problem to `problems`. */
+export type Configure<Config> = (input: {
+  readonly env: Env;
+  readonly commandLine: CommandLine;
+  readonly problems: ConfigProblem[];
+}) => Config;
+
+/**
+ * A worker's configuration from an environment and a command line, every problem at once: what
+ * runWorker does before running it, for tests and tools.
+ * @throws ConfigError
+ */
+export function configurationOf<Config>(
+  groups: readonly SettingsGroup[],
+  configure: Configure<Config>,
+  env: Env,
+  argv: readonly string[] = [],
+): Config {
+  const problems: ConfigProblem[] = [];
+  const commandLine = readCommandLine(argv, groups, problems);
+  const config = configure({ env, commandLine, problems });
+  throwIfProblems(problems);
+  return config;
+}
+
 /** Where a setting's value came from, as an error message names it. */
 export function sourceOf(spec: Setting, input: { env: Env; commandLine?: CommandLine }): string {
   const flag = spec.flag === undefined ? undefined : input.commandLine?.flags[spec.flag];
