@@ -1,4 +1,4 @@
-import { weatherReadings } from "@weather/db";
+import { readingResends, weatherReadings } from "@weather/db";
 import { cityTableName, type WeatherReading } from "@weather/schema";
 import { getTableName } from "drizzle-orm";
 import type { KafkaMessage } from "kafkajs";
@@ -8,6 +8,7 @@ import type { Poison } from "./dead-letter.ts";
 import { laterOf, lockNextOffset, type PartitionKey, planChunk, saveNextOffset } from "./offsets.ts";
 
 const READINGS_TABLE = getTableName(weatherReadings);
+const RESENDS_TABLE = getTableName(readingResends);
 
 export interface PoisonMessage {
   readonly message: KafkaMessage;
@@ -58,39 +59,55 @@ function tableOf(city: string): string | undefined {
 }
 
 /**
- * One INSERT for the whole chunk, through unnest over one array per column: a single round trip
- * and a single plan however many rows. It goes into the partitioned parent, which routes each row
+ * One statement for the whole chunk, through unnest over one array per column: a single round trip
+ * and a single plan however many rows. The rows go into the partitioned parent, which routes each
  * to its city's partition. ON CONFLICT is a second guard behind the offset check: a reading
- * produced twice (a producer retry) is stored once. It names no key: the only unique key is the
- * primary key, (city, reading_id, observed_at) since the monthly partitions (packages/weather-db).
+ * produced twice (a producer's re-send, a backfill run twice, twice in this chunk) is stored once,
+ * and each later copy is recorded in reading_resends with its own offset, so `verify` can account
+ * for it. ON CONFLICT names no key: the only unique key is the primary key, (city, reading_id,
+ * observed_at) since the monthly partitions (packages/weather-db).
  */
 async function insertReadings(
   tx: TransactionSql,
   key: PartitionKey,
   rows: readonly { readonly reading: WeatherReading; readonly offset: string }[],
-): Promise<number> {
-  if (rows.length === 0) return 0;
+): Promise<{ readonly inserted: number; readonly resent: number }> {
+  if (rows.length === 0) return { inserted: 0, resent: 0 };
   const column = <T>(pick: (r: (typeof rows)[number]) => T): T[] => rows.map(pick);
-  const result = await tx`
-    insert into ${tx(READINGS_TABLE)} (
-      reading_id, station_id, city, observed_at, temperature_c, wind_speed_kmh, humidity_pct,
-      pressure_hpa, source_topic, source_partition, source_offset)
-    select r.reading_id, r.station_id, r.city, r.observed_at, r.temperature_c, r.wind_speed_kmh,
-      r.humidity_pct, r.pressure_hpa, ${key.topic}, ${key.partition}, r.source_offset
-    from unnest(
-      ${column((r) => r.reading.readingId)}::uuid[],
-      ${column((r) => r.reading.stationId)}::text[],
-      ${column((r) => r.reading.city)}::text[],
-      ${column((r) => r.reading.observedAt.toISOString())}::timestamptz[],
-      ${column((r) => r.reading.temperatureC)}::float8[],
-      ${column((r) => r.reading.windSpeedKmh)}::float8[],
-      ${column((r) => r.reading.humidityPct)}::float8[],
-      ${column((r) => r.reading.pressureHpa ?? null)}::float8[],
-      ${column((r) => r.offset)}::int8[]
-    ) as r(reading_id, station_id, city, observed_at, temperature_c, wind_speed_kmh, humidity_pct,
-      pressure_hpa, source_offset)
-    on conflict do nothing`;
-  return result.count;
+  const [result] = await tx<{ inserted: number; resent: number }[]>`
+    with incoming as (
+      select * from unnest(
+        ${column((r) => r.reading.readingId)}::uuid[],
+        ${column((r) => r.reading.stationId)}::text[],
+        ${column((r) => r.reading.city)}::text[],
+        ${column((r) => r.reading.observedAt.toISOString())}::timestamptz[],
+        ${column((r) => r.reading.temperatureC)}::float8[],
+        ${column((r) => r.reading.windSpeedKmh)}::float8[],
+        ${column((r) => r.reading.humidityPct)}::float8[],
+        ${column((r) => r.reading.pressureHpa ?? null)}::float8[],
+        ${column((r) => r.offset)}::int8[]
+      ) as r(reading_id, station_id, city, observed_at, temperature_c, wind_speed_kmh, humidity_pct,
+        pressure_hpa, source_offset)
+    ),
+    inserted as (
+      insert into ${tx(READINGS_TABLE)} (
+        reading_id, station_id, city, observed_at, temperature_c, wind_speed_kmh, humidity_pct,
+        pressure_hpa, source_topic, source_partition, source_offset)
+      select reading_id, station_id, city, observed_at, temperature_c, wind_speed_kmh, humidity_pct,
+        pressure_hpa, ${key.topic}, ${key.partition}, source_offset
+      from incoming order by source_offset
+      on conflict do nothing
+      returning source_offset
+    ),
+    resent as (
+      insert into ${tx(RESENDS_TABLE)} (source_topic, source_partition, source_offset, reading_id, city, observed_at)
+      select ${key.topic}, ${key.partition}, source_offset, reading_id, city, observed_at from incoming
+      where source_offset not in (select source_offset from inserted)
+      on conflict do nothing
+      returning 1
+    )
+    select (select count(*) from inserted)::int as inserted, (select count(*) from resent)::int as resent`;
+  return { inserted: result?.inserted ?? 0, resent: result?.resent ?? 0 };
 }
 
 /**
@@ -143,7 +160,7 @@ export async function writeChunk(
     }
 
     if (poison.length > 0) await deadLetter(poison);
-    const rowsWritten = await insertReadings(tx, chunk.key, rows);
+    const { inserted: rowsWritten } = await insertReadings(tx, chunk.key, rows);
     await saveNextOffset(tx, chunk.key, chunk.nextOffset);
     return {
       kind: "stored",

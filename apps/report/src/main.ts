@@ -44,15 +44,10 @@ await runWorker({
             group: verify.group,
             ...(verify.manifest !== undefined ? { manifest: verify.manifest } : {}),
           }).catch(explainDatabaseError);
-          console.log(
-            json
-              ? JSON.stringify(
-                  result,
-                  (_key, value) => (typeof value === "bigint" ? String(value) : value),
-                  2,
-                )
-              : renderVerification(result),
-          );
+          // --json is one line: a machine reads it, and log lines may stand beside it on stdout.
+          const asJson = () =>
+            JSON.stringify(result, (_key, value) => (typeof value === "bigint" ? String(value) : value));
+          console.log(json ? asJson() : renderVerification(result));
           return result.holds ? "OK" : "CHECK_FAILED";
         } finally {
           await admin.disconnect();
