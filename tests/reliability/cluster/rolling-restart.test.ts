@@ -17,6 +17,7 @@ import {
 import { clusterNodes, startAllNodes, startNodes, stopNode } from "../src/cluster-stack.ts";
 import { assertRunning, rowCounts, waitFor } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
+import { verifyWorld } from "../src/verify.ts";
 import type { World } from "../src/world.ts";
 
 const TEST = "cluster-rolling-restart";
@@ -124,5 +125,9 @@ describe("a rolling restart of all three brokers under load", () => {
       unexpected: 0,
       deadLettered: 0,
     });
+    // The operators' proof, from outside: every offset a row, a dead letter or a re-send.
+    const verified = await verifyWorld(world);
+    report(TEST, verified.summary);
+    expect(verified.result.holds, verified.summary).toBe(true);
   });
 });

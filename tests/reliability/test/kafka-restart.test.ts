@@ -13,6 +13,7 @@ import {
 import { report, seconds, since } from "../src/report.ts";
 import { ownedByStack, startService, stopService, watchOutage, whyNotOwned } from "../src/stack-control.ts";
 import { producedReadingIds } from "../src/topic.ts";
+import { verifyWorld } from "../src/verify.ts";
 import { createWorld, type World } from "../src/world.ts";
 
 const TEST = "kafka-restart";
@@ -101,5 +102,9 @@ describe.skipIf(notOwned !== undefined)("the Kafka broker stopped and restarted 
     expect(seen.failures, "the broker must really have been away").toBeGreaterThan(0);
     expect(counts).toEqual({ rows: READINGS, distinct: READINGS });
     expect({ missing: missing.length, unexpected: unexpected.length }).toEqual({ missing: 0, unexpected: 0 });
+    // The operators' proof, from outside: every offset a row, a dead letter or a re-send.
+    const verified = await verifyWorld(world);
+    report(TEST, verified.summary);
+    expect(verified.result.holds, verified.summary).toBe(true);
   });
 });

@@ -14,6 +14,7 @@ import { compareIds, messagesOn, rowCounts, storedReadingIds, waitFor } from "..
 import { makePoison, POISON_CATEGORIES, POISON_HEADERS, type PoisonCategory } from "../src/poison.ts";
 import { report, seconds, since } from "../src/report.ts";
 import { producedReadingIds, readTopic } from "../src/topic.ts";
+import { verifyWorld } from "../src/verify.ts";
 import { createWorld, type World } from "../src/world.ts";
 
 const TEST = "poison";
@@ -145,5 +146,9 @@ describe("poison messages among valid readings", () => {
     expect(Object.fromEntries(byCategory)).toEqual(poison.sent);
     expect(counts).toEqual({ rows: VALID, distinct: VALID });
     expect({ missing: missing.length, unexpected: unexpected.length }).toEqual({ missing: 0, unexpected: 0 });
+    // The operators' proof, from outside: every offset a row, a dead letter or a re-send.
+    const verified = await verifyWorld(world);
+    report(TEST, verified.summary);
+    expect(verified.result.holds, verified.summary).toBe(true);
   });
 });

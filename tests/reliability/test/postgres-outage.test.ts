@@ -14,6 +14,7 @@ import {
 import { report, seconds, since } from "../src/report.ts";
 import { ownedByStack, startService, stopService, whyNotOwned } from "../src/stack-control.ts";
 import { producedReadingIds } from "../src/topic.ts";
+import { verifyWorld } from "../src/verify.ts";
 import { createWorld, SUITE_APPLICATION_NAME, type World } from "../src/world.ts";
 
 const TEST = "postgres-outage";
@@ -77,6 +78,10 @@ async function underLoad(
   );
   expect(counts).toEqual({ rows: READINGS, distinct: READINGS });
   expect({ missing: missing.length, unexpected: unexpected.length }).toEqual({ missing: 0, unexpected: 0 });
+  // The operators' proof, from outside: every offset a row, a dead letter or a re-send.
+  const verified = await verifyWorld(world);
+  report(TEST, verified.summary);
+  expect(verified.result.holds, verified.summary).toBe(true);
 }
 
 describe("PostgreSQL going away under load", () => {

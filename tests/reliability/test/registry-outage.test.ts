@@ -19,6 +19,7 @@ import {
 import { report, seconds, since } from "../src/report.ts";
 import { ownedByStack, startService, stopService, watchOutage, whyNotOwned } from "../src/stack-control.ts";
 import { producedReadingIds } from "../src/topic.ts";
+import { verifyWorld } from "../src/verify.ts";
 import { createWorld, type World } from "../src/world.ts";
 
 const TEST = "registry-outage";
@@ -105,6 +106,10 @@ describe.skipIf(notOwned !== undefined)("the schema registry going away", () => 
     expect(waits).toBe(0);
     expect(rowsAtStop, "most rows must arrive while the registry is down").toBeLessThan(LIVE_READINGS / 2);
     expect(counts).toEqual({ rows: LIVE_READINGS, distinct: LIVE_READINGS });
+    // The operators' proof, from outside: every offset a row, a dead letter or a re-send.
+    const verified = await verifyWorld(live);
+    report(TEST, verified.summary);
+    expect(verified.result.holds, verified.summary).toBe(true);
   });
 
   it("waits with a clear message when it starts without the registry, and stores everything once it is back", async () => {
@@ -152,5 +157,9 @@ describe.skipIf(notOwned !== undefined)("the schema registry going away", () => 
     expect(waitingLine).toMatch(/nothing is skipped/);
     expect(counts).toEqual({ rows: BACKLOG_READINGS, distinct: BACKLOG_READINGS });
     expect({ missing: missing.length, unexpected: unexpected.length }).toEqual({ missing: 0, unexpected: 0 });
+    // The operators' proof, from outside: every offset a row, a dead letter or a re-send.
+    const verified = await verifyWorld(cold);
+    report(TEST, verified.summary);
+    expect(verified.result.holds, verified.summary).toBe(true);
   });
 });

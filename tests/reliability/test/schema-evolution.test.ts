@@ -3,6 +3,7 @@ import { exitWithin, killAllWorkers, spawnWorker, stopWorker, tail } from "@weat
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messagesOn, rowCounts, waitFor, waitUntilStoredToEnd } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
+import { verifyWorld } from "../src/verify.ts";
 import { createWorld, settings, type World } from "../src/world.ts";
 
 const TEST = "schema-evolution";
@@ -86,5 +87,9 @@ describe("live schema evolution from v1 to v2", () => {
     ]);
     expect(counts).toEqual({ rows: 2 * PER_VERSION, distinct: 2 * PER_VERSION });
     expect(deadLetters).toBe(0);
+    // The operators' proof, from outside: every offset a row, a dead letter or a re-send.
+    const verified = await verifyWorld(world);
+    report(TEST, verified.summary);
+    expect(verified.result.holds, verified.summary).toBe(true);
   });
 });
