@@ -2,8 +2,8 @@ import { performance } from "node:perf_hooks";
 import type { Logger } from "@weather/service-kit";
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import { type BackoffPolicy, type RetryOptions, retryWithBackoff } from "./backoff.ts";
-import type { ClassifiedMessage } from "./classify.ts";
 import type { DatabasePool } from "./database.ts";
+import type { EncodedChunk } from "./encode-chunk.ts";
 import type { SinkMetrics } from "./metrics.ts";
 import { nextOffsetAfter, type PartitionKey } from "./offsets.ts";
 import { type Dependency, DependencyUnavailableError, isTransientDatabaseError } from "./outage.ts";
@@ -21,8 +21,15 @@ export interface BatchHandlerDeps {
   readonly group: string;
   readonly batchSize: number;
   readonly backoff: BackoffPolicy;
-  /** Decodes and validates; throws DependencyUnavailableError while the registry is down. */
-  readonly classify: (messages: readonly KafkaMessage[]) => Promise<ClassifiedMessage[]>;
+  /**
+   * Decodes, validates and writes the messages as COPY rows (createChunkEncoder); throws
+   * DependencyUnavailableError while the registry is down.
+   */
+  readonly encode: (
+    topic: string,
+    partition: number,
+    messages: readonly KafkaMessage[],
+  ) => Promise<EncodedChunk>;
   /** Dead-letters poison of one partition; throws DependencyUnavailableError while Kafka refuses. */
   readonly deadLetterFor: (key: PartitionKey) => DeadLetterSink;
   readonly seek: (topic: string, partition: number, offset: bigint) => void;
@@ -106,12 +113,15 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
 
       let written: ChunkWritten;
       try {
-        const classified = await retryWithBackoff(() => deps.classify(messages), retry);
+        const encoded = await retryWithBackoff(
+          () => deps.encode(batch.topic, batch.partition, messages),
+          retry,
+        );
         written = await retryWithBackoff(
           () =>
             writeChunk(
               deps.database.current(),
-              { key, messages: classified, nextOffset, soughtTo: soughtTo.get(partitionId) },
+              { key, encoded, nextOffset, soughtTo: soughtTo.get(partitionId) },
               deps.deadLetterFor(key),
             ).catch((error: unknown) => {
               throw asOutage(error);

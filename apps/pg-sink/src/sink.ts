@@ -1,15 +1,20 @@
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { createReadingDecoder, deadLetterTopicOf, type StationCatalog } from "@weather/schema";
+import {
+  createFastReadingReader,
+  createReadingDecoder,
+  deadLetterTopicOf,
+  type StationCatalog,
+} from "@weather/schema";
 import { createKafka, type Logger, postgresOptions } from "@weather/service-kit";
 import { type Admin, type Consumer, type LogEntry, logLevel, Partitioners, type Producer } from "kafkajs";
 import { isCaughtUp } from "./caught-up.ts";
-import { classifyMessages } from "./classify.ts";
 import type { SinkConfig } from "./config.ts";
 import { createBatchHandler, type SinkStatus } from "./consume.ts";
 import { createDatabasePool, type DatabasePool } from "./database.ts";
 import { buildDeadLetter, sendDeadLetters } from "./dead-letter.ts";
+import { createChunkEncoder } from "./encode-chunk.ts";
 import { startOpsServer } from "./http.ts";
 import { createSinkMetrics } from "./metrics.ts";
 import { readStoredOffsets, rewindOffsetsBeyondEnd } from "./offsets.ts";
@@ -123,8 +128,11 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     await rewindIfTopicWasRecreated(admin, database, config, logger);
 
     // With the catalog, the decoder also validates (validateReading): implausible values and unknown
-    // stations come back as ReadingDecodeError kind "invalid" and are dead-lettered.
-    const decoder = createReadingDecoder(new SchemaRegistry({ host: config.schemaRegistryUrl }), { catalog });
+    // stations come back as ReadingDecodeError kind "invalid" and are dead-lettered. The fast reader
+    // takes the messages it can vouch for first (see FastReadingReader); both share the registry client.
+    const registry = new SchemaRegistry({ host: config.schemaRegistryUrl });
+    const decoder = createReadingDecoder(registry, { catalog });
+    const chunkEncoder = createChunkEncoder(createFastReadingReader(registry, catalog), decoder);
     const consumer: Consumer = kafka.consumer({
       groupId: config.groupId,
       allowAutoTopicCreation: false,
@@ -173,7 +181,7 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
         group: config.groupId,
         batchSize: config.batchSize,
         backoff: { initialMs: config.backoffInitialMs, maxMs: config.backoffMaxMs },
-        classify: (messages) => classifyMessages(messages, decoder),
+        encode: (topic, partition, messages) => chunkEncoder.encode(topic, partition, messages),
         deadLetterFor: (key) => async (poison) => {
           const now = new Date();
           const letters = poison.map((p) =>
