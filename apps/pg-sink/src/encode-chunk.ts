@@ -1,3 +1,4 @@
+import { CopyRows } from "@weather/db";
 import {
   createReadingSlots,
   type FastReadingReader,
@@ -6,7 +7,6 @@ import {
 } from "@weather/schema";
 import type { KafkaMessage } from "kafkajs";
 import { classifyMessage } from "./classify.ts";
-import { CopyRows } from "./copy-rows.ts";
 import type { Poison } from "./dead-letter.ts";
 
 /**

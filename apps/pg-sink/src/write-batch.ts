@@ -1,10 +1,9 @@
 import { finished } from "node:stream/promises";
-import { weatherReadings } from "@weather/db";
+import { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, weatherReadings } from "@weather/db";
 import { cityTableName } from "@weather/schema";
 import { getTableName } from "drizzle-orm";
 import type { KafkaMessage } from "kafkajs";
 import type { Sql, TransactionSql } from "postgres";
-import { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER } from "./copy-rows.ts";
 import type { Poison } from "./dead-letter.ts";
 import type { EncodedChunk } from "./encode-chunk.ts";
 import { laterOf, lockNextOffset, type PartitionKey, planChunk, saveNextOffset } from "./offsets.ts";

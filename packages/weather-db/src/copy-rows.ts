@@ -1,4 +1,3 @@
-import { weatherReadings } from "@weather/db";
 import {
   LATEST_READING_SCHEMA_VERSION,
   READING_NUMBER_FIELDS,
@@ -9,10 +8,11 @@ import {
   type WeatherReading,
 } from "@weather/schema";
 import { getTableColumns } from "drizzle-orm";
+import { weatherReadings } from "./tables.ts";
 
 /**
  * Rows of weather_readings in PostgreSQL's binary COPY format, written straight from the fast
- * reader's slots or from a decoded reading. Binary, not text: PostgreSQL then parses no numbers,
+ * reader's slots or from a decoded reading (pg-sink's COPY; the bench's raw COPY of the same rows). Binary, not text: PostgreSQL then parses no numbers,
  * UUIDs or timestamps, and every value arrives bit for bit as it was sent (-0.0, subnormals and
  * all: a double is copied, never printed and parsed).
  * Format: https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4
