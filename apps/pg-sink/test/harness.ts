@@ -9,6 +9,7 @@ import {
   DEFAULT_STATIONS,
   deadLetterTopicOf,
   jsonValueSubjectOf,
+  type ReadingEncoder,
   type ReadingSchemaVersion,
   type StationCatalog,
   valueSubjectOf,
@@ -168,11 +169,12 @@ export async function createEncoders(world: World): Promise<Encoders> {
     ["avro", 2],
     ["json", 2],
   ];
-  const encoders = await Promise.all(
-    variants.map(([format, version]) =>
-      createReadingEncoder(world.registry, world.topic, format, { version }),
-    ),
-  );
+  // One after another: two first registrations under a fresh subject at once race in the registry
+  // client's register (both create the subject's compatibility rule; the loser gets a 409).
+  const encoders: ReadingEncoder[] = [];
+  for (const [format, version] of variants) {
+    encoders.push(await createReadingEncoder(world.registry, world.topic, format, { version }));
+  }
   const avro = encoders[0];
   if (avro === undefined) throw new Error("no encoder");
   return {
