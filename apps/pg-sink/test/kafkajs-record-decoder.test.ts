@@ -93,4 +93,25 @@ describe("kafkajs's record decoder, as patched", () => {
     ]);
     expect(record?.headers.toString).toEqual([Object.prototype.toString, Buffer.from("t")]);
   });
+
+  it("reads records in place: each keeps its own key, value and headers, spread, serialised or reassigned", async () => {
+    const records = await roundTrip("7", "0", [
+      { offsetDelta: 0, timestampDelta: 0, headers: { a: Buffer.from("1") } },
+      { offsetDelta: 1, timestampDelta: 0 },
+      { offsetDelta: 2, timestampDelta: 0, headers: { b: Buffer.from("2") } },
+    ]);
+    const [first, second, third] = records as [DecodedRecord, DecodedRecord, DecodedRecord];
+    expect(Object.keys(first)).toContain("headers");
+    expect({ ...first }.headers).toEqual({ a: Buffer.from("1") });
+    expect(first.headers).toBe(first.headers);
+    expect(second.headers).toEqual({});
+    expect(JSON.parse(JSON.stringify(third)).headers).toEqual({ b: { type: "Buffer", data: [50] } });
+    third.headers = { c: Buffer.from("3") };
+    expect(third.headers).toEqual({ c: Buffer.from("3") });
+    expect(records.map((r) => [r.offset, r.key?.toString(), r.value?.toString()])).toEqual([
+      ["7", "k0", "v0"],
+      ["8", "k1", "v1"],
+      ["9", "k2", "v2"],
+    ]);
+  });
 });
