@@ -19,6 +19,11 @@ export interface LatencyRun {
   readonly aimedRate: number;
   /** Kafka message timestamp (CreateTime, set by kafkajs when it sends) to row visible. */
   readonly fromSend: LatencySummary;
+  /**
+   * The same stream read by a plain kafkajs consumer in the bench (no database): CreateTime to the
+   * batch reaching its eachBatch. The floor under fromSend on this machine.
+   */
+  readonly kafkaOnly: LatencySummary;
   readonly readingsPerSecond: number;
   readonly producerPeakRssBytes: number;
   readonly sinkPeakRssBytes: number;
@@ -94,6 +99,23 @@ export async function runLatency(
       visibility.set(partition, seen);
     });
 
+    // Reads the same stream beside the sink: how long Kafka and kafkajs alone take to deliver it.
+    const kafkaOnly: number[] = [];
+    let measureFrom = Number.POSITIVE_INFINITY;
+    const reader = world.kafka.consumer({ groupId: `${group}-kafka-only`, maxWaitTimeInMs: 500 });
+    await reader.connect();
+    await reader.subscribe({ topic, fromBeginning: true });
+    await reader.run({
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch }) => {
+        const at = preciseNow();
+        for (const message of batch.messages) {
+          const sentAt = Number(message.timestamp);
+          if (sentAt >= measureFrom) kafkaOnly.push(at - sentAt);
+        }
+      },
+    });
+
     const sink = startWorker("pg-sink", [], {
       DATABASE_URL: databaseUrl,
       READINGS_TOPIC: topic,
@@ -110,6 +132,7 @@ export async function runLatency(
     );
     await producer.waitForLog("producing readings");
     const producingSince = Date.now();
+    measureFrom = producingSince + WARM_UP_MS;
     const producerExit = await producer.exited;
     assertClean("sensor-producer", producerExit);
     const stopped = producerExit.logs.findLast((line) => line.msg === "stopped");
@@ -121,6 +144,7 @@ export async function runLatency(
     while (stored() < total && Date.now() < deadline) await sleep(50);
     sink.child.kill("SIGTERM");
     const sinkExit = await sink.exited;
+    await reader.disconnect();
     if (stored() < total) throw new Error(`pg-sink stored ${stored()} of ${total} messages within a minute`);
 
     const fromSend: number[] = [];
@@ -136,13 +160,14 @@ export async function runLatency(
     return {
       aimedRate: rate,
       fromSend: summarizeLatencies(fromSend),
+      kafkaOnly: summarizeLatencies(kafkaOnly),
       readingsPerSecond: Number(stopped?.readingsPerSecond ?? Number.NaN),
       producerPeakRssBytes: producerExit.peakRssBytes,
       sinkPeakRssBytes: sinkExit.peakRssBytes,
     };
   } finally {
     await sql.end({ timeout: 5 });
-    await world.admin.deleteGroups([group]).catch(() => {});
+    await world.admin.deleteGroups([group, `${group}-kafka-only`]).catch(() => {});
     await world.dropDatabase(databaseUrl);
     await world.deleteTopic(topic);
   }

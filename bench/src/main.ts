@@ -278,7 +278,7 @@ async function latencyRuns(
     log(`latency run ${run}/${config.runs}: ${rate} readings/s for ${config.latencySeconds} s`);
     const result = await withRetry("latency run", () => runLatency(world, run, rate, config.latencySeconds));
     log(
-      `  achieved ${Math.round(result.readingsPerSecond)}/s; p50 ${result.fromSend.p50.toFixed(1)} ms, p95 ${result.fromSend.p95.toFixed(1)} ms, p99 ${result.fromSend.p99.toFixed(1)} ms, max ${result.fromSend.max.toFixed(1)} ms (${result.fromSend.samples} readings)`,
+      `  achieved ${Math.round(result.readingsPerSecond)}/s; p50 ${result.fromSend.p50.toFixed(1)} ms, p95 ${result.fromSend.p95.toFixed(1)} ms, p99 ${result.fromSend.p99.toFixed(1)} ms, max ${result.fromSend.max.toFixed(1)} ms (${result.fromSend.samples} readings); Kafka alone p50 ${result.kafkaOnly.p50.toFixed(1)} ms, p99 ${result.kafkaOnly.p99.toFixed(1)} ms`,
     );
     runs.push(result);
   }
@@ -309,6 +309,18 @@ async function latencyRuns(
       "ms",
       runs.map((r) => r.fromSend.p99),
       { op: "<=", value: aims.p99 },
+    ),
+    figure(
+      `latency.${key}.kafkaOnly.p50`,
+      `latency p50, Kafka send -> plain kafkajs consumer (no database), ${label}`,
+      "ms",
+      runs.map((r) => r.kafkaOnly.p50),
+    ),
+    figure(
+      `latency.${key}.kafkaOnly.p99`,
+      `latency p99, Kafka send -> plain kafkajs consumer (no database), ${label}`,
+      "ms",
+      runs.map((r) => r.kafkaOnly.p99),
     ),
     figure(
       `memory.${key}.producerSteady`,

@@ -165,6 +165,8 @@ export async function runPgSink(
   backlog: Backlog,
   run: number,
   cpuProfileDir?: string,
+  /** Extra variables and node flags for the sink (tuning experiments). */
+  extra: { env?: Record<string, string>; nodeFlags?: string[] } = {},
 ): Promise<DrainRun> {
   const databaseUrl = await world.createDatabase("sink", scenario.catalog.cities);
   const group = `bench-sink-${world.runId}-${scenario.key}-${run}`;
@@ -180,8 +182,12 @@ export async function runPgSink(
         SINK_GROUP_ID: group,
         SINK_HTTP_PORT: "0",
         ...(scenario.stationsFile === undefined ? {} : { STATIONS_FILE: scenario.stationsFile }),
+        ...extra.env,
       },
-      cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`],
+      [
+        ...(cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`]),
+        ...(extra.nodeFlags ?? []),
+      ],
     );
     let caughtUpAt: number | undefined;
     let exited = false;
