@@ -114,4 +114,21 @@ describe("kafkajs's record decoder, as patched", () => {
       ["9", "k2", "v2"],
     ]);
   });
+
+  it("decodes each record's header keys, however they differ from the record before", async () => {
+    const keys = ["ab", "ac", "ac", "clé", "cle", "ab"];
+    const records = await roundTrip(
+      "0",
+      "0",
+      keys.map((key, i) => ({
+        offsetDelta: i,
+        timestampDelta: 0,
+        headers: { [key]: Buffer.from(String(i)) },
+      })),
+    );
+    expect(records.map((r) => Object.keys(r.headers))).toEqual(keys.map((key) => [key]));
+    expect(records.map((r) => Object.values(r.headers)[0]?.toString())).toEqual(
+      keys.map((_, i) => String(i)),
+    );
+  });
 });
