@@ -125,7 +125,7 @@ export async function loadBacklog(
       if (message.value === null) continue;
       const reading = await decoder.decode(message.value);
       lines.push(copyLine(reading, topic, partition, message.offset));
-      rows.appendReading(reading, { topic: topicBytes, partition, offset: message.offset });
+      rows.appendReading(reading, topicBytes, partition, message.offset);
       partitions.add(partition);
       readings += 1;
       if (lines.length >= ROWS_PER_CHUNK) flush();

@@ -111,7 +111,7 @@ function corpus(seed: number, count: number): KafkaMessage[] {
   return messages;
 }
 
-const neverFast: FastReadingReader = { prepare: async () => {}, read: () => false };
+const neverFast: FastReadingReader = { prepare: async () => {}, unlearned: () => false, read: () => false };
 
 function comparable(chunk: EncodedChunk) {
   return {

@@ -62,7 +62,6 @@ export function createChunkEncoder(
         topicBytes = new TextEncoder().encode(topic);
         topics.set(topic, topicBytes);
       }
-      await fast.prepare(messages);
       const count = messages.length;
       const rows = new CopyRows(count * (ROW_BYTES_ESTIMATE + topicBytes.length) + 1024);
       const rowStart = new Int32Array(count);
@@ -76,10 +75,16 @@ export function createChunkEncoder(
       const nowMs = now();
       for (let i = 0; i < count; i++) {
         const message = messages[i] as KafkaMessage;
-        const source = { topic: topicBytes, partition, offset: message.offset };
+        const { value } = message;
         const start = rows.length;
-        if (message.value !== null && fast.read(message.value, slots, nowMs)) {
-          rows.appendSlots(slots, source);
+        let vouched = value !== null && fast.read(value, slots, nowMs);
+        if (!vouched && value !== null && fast.unlearned(value)) {
+          // The first message of a schema id: learn it (once), then try again.
+          await fast.prepare([message]);
+          vouched = fast.read(value, slots, nowMs);
+        }
+        if (vouched) {
+          rows.appendSlots(slots, topicBytes, partition, message.offset);
           cities[i] = slots.station.city;
           stationIds[i] = slots.station.id;
           fastRows += 1;
@@ -92,7 +97,7 @@ export function createChunkEncoder(
             rowEnd[i] = -1;
             continue;
           }
-          rows.appendReading(outcome.reading, source);
+          rows.appendReading(outcome.reading, topicBytes, partition, message.offset);
           cities[i] = outcome.reading.city;
           stationIds[i] = outcome.reading.stationId;
         }

@@ -70,7 +70,7 @@ describe("CopyRows", () => {
 
   it("writes each value bit for bit: -0.0, subnormals, null, timestamps before 1970", () => {
     const rows = new CopyRows(16);
-    rows.appendReading(reading, { topic: Buffer.from("weather.readings"), partition: 5, offset: "1234567" });
+    rows.appendReading(reading, Buffer.from("weather.readings"), 5, "1234567");
     expect(fieldsOf(rows.bytes())).toEqual([
       Buffer.from("3f1c2b7e8d4a4c1e9b2f6a7d8e9f0a1b", "hex"),
       Buffer.from("CYWG"),
@@ -90,7 +90,7 @@ describe("CopyRows", () => {
   it("writes offsets past 2^53 and timestamps far from 2000 exactly", () => {
     const rows = new CopyRows(16);
     const far = { ...reading, observedAt: new Date(-8_000_000_000_000_000), pressureHpa: 1013.25 };
-    rows.appendReading(far, { topic: Buffer.from("t"), partition: 0, offset: "9223372036854775807" });
+    rows.appendReading(far, Buffer.from("t"), 0, "9223372036854775807");
     const fields = fieldsOf(rows.bytes());
     expect(fields[3]).toEqual(micros(-8_000_000_000_000_000));
     expect(fields[7]).toEqual(double(1013.25));
@@ -99,19 +99,17 @@ describe("CopyRows", () => {
 
   it("grows its buffer and keeps rows back to back", () => {
     const rows = new CopyRows(8);
-    const source = { topic: Buffer.from("t"), partition: 1, offset: "0" };
-    rows.appendReading(reading, source);
+    rows.appendReading(reading, Buffer.from("t"), 1, "0");
     const first = rows.length;
-    rows.appendReading({ ...reading, city: "vancouver", stationId: "CYVR" }, { ...source, offset: "1" });
+    rows.appendReading({ ...reading, city: "vancouver", stationId: "CYVR" }, Buffer.from("t"), 1, "1");
     expect(fieldsOf(rows.bytes().subarray(0, first))[2]).toEqual(Buffer.from("winnipeg"));
     expect(fieldsOf(rows.bytes().subarray(first))[2]).toEqual(Buffer.from("vancouver"));
   });
 
   it("refuses a reading id that is not a UUID instead of storing garbage", () => {
     const rows = new CopyRows();
-    const source = { topic: Buffer.from("t"), partition: 0, offset: "0" };
-    expect(() => rows.appendReading({ ...reading, readingId: "not-a-uuid" }, source)).toThrow(
-      /is not a UUID/,
-    );
+    expect(() =>
+      rows.appendReading({ ...reading, readingId: "not-a-uuid" }, Buffer.from("t"), 0, "0"),
+    ).toThrow(/is not a UUID/);
   });
 });

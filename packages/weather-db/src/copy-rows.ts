@@ -61,15 +61,6 @@ export const COPY_HEADER: Buffer = Buffer.concat([
 /** A field count of -1 ends the data. */
 export const COPY_TRAILER: Buffer = Buffer.from([0xff, 0xff]);
 
-/** Where a row came from: its source columns. */
-export interface RowSource {
-  /** The topic's UTF-8 bytes (encoded once per chunk). */
-  readonly topic: Uint8Array;
-  readonly partition: number;
-  /** The Kafka offset, as kafkajs gives it. */
-  readonly offset: string;
-}
-
 const PG_EPOCH_MS = 946_684_800_000;
 /** Microseconds stay exact in a double up to 2^53; a larger span takes the BigInt way. */
 const EXACT_MS_SPAN = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
@@ -179,23 +170,27 @@ export class CopyRows {
     }
   }
 
-  private sourceFields(source: RowSource): void {
-    this.reserve(4 + source.topic.length + 8 + 12);
-    this.bytesField(source.topic);
+  /** Where the row came from: the topic's UTF-8 bytes, the partition, the offset as kafkajs gives it. */
+  private sourceFields(topic: Uint8Array, partition: number, offset: string): void {
+    this.reserve(4 + topic.length + 8 + 12);
+    this.bytesField(topic);
     this.int32(4);
-    this.int32(source.partition);
+    this.int32(partition);
     this.int32(8);
     // Kafka offsets are int64; those below 2^53 (all in practice) parse exactly as a double.
-    if (source.offset.length < 16) {
-      this.int64(Number(source.offset));
+    if (offset.length < 16) {
+      this.int64(Number(offset));
     } else {
-      this.view.setBigInt64(this.pos, BigInt(source.offset));
+      this.view.setBigInt64(this.pos, BigInt(offset));
       this.pos += 8;
     }
   }
 
-  /** Appends the row of a reading the fast reader left in `slots`. */
-  appendSlots(slots: ReadingSlots, source: RowSource): void {
+  /**
+   * Appends the row of a reading the fast reader left in `slots`, from `topic` (its UTF-8 bytes,
+   * encoded once per chunk), `partition` and `offset` (as kafkajs gives it).
+   */
+  appendSlots(slots: ReadingSlots, topic: Uint8Array, partition: number, offset: string): void {
     const station = bytesOf(slots.station);
     this.reserve(2 + 20 + 8 + station.id.length + station.city.length + 12 + 12 * slots.numbers.length);
     this.int16(COPY_COLUMNS.length);
@@ -207,11 +202,11 @@ export class CopyRows {
       if (slots.isNull[i] === 1) this.nullField();
       else this.float8Field(slots.numbers[i] as number);
     }
-    this.sourceFields(source);
+    this.sourceFields(topic, partition, offset);
   }
 
-  /** Appends the row of a reading the general decoder made. */
-  appendReading(reading: WeatherReading, source: RowSource): void {
+  /** Appends the row of a reading the general decoder made (the source as for appendSlots). */
+  appendReading(reading: WeatherReading, topic: Uint8Array, partition: number, offset: string): void {
     this.reserve(2 + 20 + 12 + 12 * READING_NUMBER_FIELDS.length);
     this.int16(COPY_COLUMNS.length);
     this.int32(16);
@@ -226,7 +221,7 @@ export class CopyRows {
       if (typeof value === "number") this.float8Field(value);
       else this.nullField();
     }
-    this.sourceFields(source);
+    this.sourceFields(topic, partition, offset);
   }
 }
 

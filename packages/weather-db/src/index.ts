@@ -1,5 +1,5 @@
 export { type ConnectOptions, connectOnce, databaseNameOf, maintenanceUrlOf } from "./connect.ts";
-export { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, CopyRows, type RowSource } from "./copy-rows.ts";
+export { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, CopyRows } from "./copy-rows.ts";
 export {
   type CreateDatabaseResult,
   createDatabaseIfMissing,

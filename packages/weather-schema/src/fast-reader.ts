@@ -64,6 +64,11 @@ export interface FastReadingReader {
    */
   prepare(messages: readonly { readonly value: Buffer | null }[]): Promise<void>;
   /**
+   * Whether `bytes` name a schema id this reader has not learned yet (prepare would ask the
+   * registry about it): a message it answered false for only because of that.
+   */
+  unlearned(bytes: Buffer): boolean;
+  /**
    * Reads one Confluent-framed value into `slots`; false when the fast path cannot vouch for it.
    * `nowMs` is the clock for the future-skew check: take it before the messages' general decode,
    * so this check is never more lenient than validateReading's.
@@ -353,6 +358,11 @@ export function createFastReadingReader(
         pending.push(promise);
       }
       await Promise.all(pending);
+    },
+    unlearned(value) {
+      return (
+        value.length >= WIRE_HEADER_LENGTH && value[0] === MAGIC_BYTE && !programs.has(value.readInt32BE(1))
+      );
     },
     read(value, slots, nowMs) {
       if (value.length < WIRE_HEADER_LENGTH || value[0] !== MAGIC_BYTE) return false;
