@@ -166,7 +166,38 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     });
 
     await consumer.connect();
-    closers.push({ name: "Kafka consumer", close: () => consumer.disconnect() });
+    const handleBatch = createBatchHandler({
+      database,
+      group: config.groupId,
+      batchSize: config.batchSize,
+      backoff: { initialMs: config.backoffInitialMs, maxMs: config.backoffMaxMs },
+      encode: (topic, partition, messages) => chunkEncoder.encode(topic, partition, messages),
+      deadLetterFor: (key) => async (poison) => {
+        const now = new Date();
+        const letters = poison.map((p) =>
+          buildDeadLetter(p.message, { topic: key.topic, partition: key.partition }, p.poison, now),
+        );
+        try {
+          await sendDeadLetters(producer, deadLetterTopic, letters);
+        } catch (error) {
+          throw new DependencyUnavailableError("Kafka", error);
+        }
+      },
+      seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset: offset.toString() }),
+      metrics,
+      logger,
+      status,
+      signal: shutdown.signal,
+    });
+    closers.push({
+      name: "Kafka consumer",
+      // The offset commits already sent are answered before the group is left (the batch in
+      // flight waits for its own, see createBatchHandler).
+      close: async () => {
+        await handleBatch.settleKafkaCommits();
+        await consumer.disconnect();
+      },
+    });
     // Where a new group starts in Kafka does not matter much: each batch is checked against, and if
     // need be sought back to, the offset stored in PostgreSQL.
     await consumer.subscribe({ topic: config.readingsTopic, fromBeginning: true });
@@ -176,29 +207,7 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
       // stored side by side: one waits on PostgreSQL while another decodes (see config.ts).
       partitionsConsumedConcurrently: config.partitionsConcurrently,
       eachBatchAutoResolve: false,
-      eachBatch: createBatchHandler({
-        database,
-        group: config.groupId,
-        batchSize: config.batchSize,
-        backoff: { initialMs: config.backoffInitialMs, maxMs: config.backoffMaxMs },
-        encode: (topic, partition, messages) => chunkEncoder.encode(topic, partition, messages),
-        deadLetterFor: (key) => async (poison) => {
-          const now = new Date();
-          const letters = poison.map((p) =>
-            buildDeadLetter(p.message, { topic: key.topic, partition: key.partition }, p.poison, now),
-          );
-          try {
-            await sendDeadLetters(producer, deadLetterTopic, letters);
-          } catch (error) {
-            throw new DependencyUnavailableError("Kafka", error);
-          }
-        },
-        seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset: offset.toString() }),
-        metrics,
-        logger,
-        status,
-        signal: shutdown.signal,
-      }),
+      eachBatch: handleBatch,
     });
     logger.info(
       {
