@@ -77,8 +77,8 @@ async function copyIn(tx: TransactionSql, table: string, rows: readonly Buffer[]
 
 /**
  * Stores the chunk's rows, each reading once. The common case is one COPY into the partitioned
- * parent, which routes each row to its city's partition: several times cheaper for PostgreSQL than
- * an INSERT, but without ON CONFLICT. So a savepoint precedes it, and when a reading id is already
+ * parent, which routes each row to its city's partition: PostgreSQL's bulk path, with no values to
+ * parse in binary format, but without ON CONFLICT. So a savepoint precedes it, and when a reading id is already
  * stored (a producer that re-sent, a backfill run twice, the same reading twice in this chunk) the
  * COPY fails on the unique key: the transaction goes back to the savepoint and takes the same rows
  * through a staging table and one INSERT ... ON CONFLICT DO NOTHING, which keeps the first of each
@@ -96,6 +96,7 @@ async function storeRows(tx: TransactionSql, rows: readonly Buffer[], count: num
     if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
   }
   await tx`rollback to savepoint pg_sink_copy`;
+  // Needs the TEMPORARY privilege on the database (bootstrap grants it to the sink's role).
   await tx`create temp table ${tx(STAGING_TABLE)} (like ${tx(READINGS_TABLE)} including defaults) on commit drop`;
   await copyIn(tx, STAGING_TABLE, rows);
   const columns = tx.unsafe(COLUMN_LIST);

@@ -1,3 +1,4 @@
+import { ensureSinkRole } from "@weather/db";
 import { createStationCatalog, DEFAULT_STATIONS, type Station, type WeatherReading } from "@weather/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEAD_LETTER_HEADERS } from "../src/dead-letter.ts";
@@ -15,6 +16,9 @@ import {
   storedReadingIds,
   type World,
 } from "./harness.ts";
+
+/** The role bootstrap creates for the sink (SINK_DB_ROLE's default). */
+const SINK_ROLE = "weather_sink";
 
 /** Rows and offsets as one chunk transaction leaves them: one COPY per chunk at the default size. */
 const ONE_CHUNK = { SINK_BATCH_SIZE: "5000" };
@@ -149,7 +153,7 @@ describe("pg-sink stores a reading sent more than once once", () => {
     expect(row?.offset).toBe(String(sent.indexOf(repeated)));
   });
 
-  it("stores a backfill sent twice once, with the new readings sent between the repeats", async () => {
+  it("stores a backfill sent twice once, with the new readings between the repeats, as the sink's least-privilege role", async () => {
     const before = await rowCounts(world);
     const first = makeReadings(2_000, 43);
     await produceReadings(world, first);
@@ -169,7 +173,14 @@ describe("pg-sink stores a reading sent more than once once", () => {
       if (i % 4 === 0) again.push(fresh[i / 4] as WeatherReading);
     }
     await produceReadings(world, again);
-    const second = await startTestSink(world, ONE_CHUNK);
+    // Every chunk now takes the staging table: as the role bootstrap creates, with its grants only
+    // (TEMPORARY taken from PUBLIC, as a hardened server would).
+    const database = new URL(world.databaseUrl).pathname.slice(1);
+    await world.sql.unsafe(`revoke temporary on database "${database}" from public`);
+    await ensureSinkRole(world.databaseUrl, { role: SINK_ROLE });
+    const asSinkRole = new URL(world.databaseUrl);
+    asSinkRole.username = SINK_ROLE;
+    const second = await startTestSink(world, { ...ONE_CHUNK, DATABASE_URL: asSinkRole.toString() });
     let metrics = "";
     try {
       await second.caughtUp;
