@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadStationCatalog } from "@weather/schema";
@@ -260,8 +260,14 @@ async function sinkScenarioSuite(
 
 async function sinkSuite(world: BenchWorld, config: BenchConfig): Promise<Figure[]> {
   const figures: Figure[] = [];
-  for (const [i, scenario] of sinkScenarios(world, config).entries()) {
-    figures.push(...(await sinkScenarioSuite(world, config, scenario, i === 0)));
+  const scenarios = sinkScenarios(world, config);
+  try {
+    for (const [i, scenario] of scenarios.entries()) {
+      figures.push(...(await sinkScenarioSuite(world, config, scenario, i === 0)));
+    }
+  } finally {
+    for (const { stationsFile } of scenarios)
+      if (stationsFile !== undefined) rmSync(stationsFile, { force: true });
   }
   return figures;
 }
