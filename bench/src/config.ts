@@ -21,6 +21,11 @@ export interface BenchConfig extends ConnectionSettings {
   readonly producerReadings: number;
   /** The backlog pg-sink and raw COPY drain per run. */
   readonly sinkReadings: number;
+  /**
+   * Stations of the second sink scenario: enough (>= 6) that their ids hash to every partition of
+   * the six-partition topic, where the two built-in stations fill two.
+   */
+  readonly sinkStations: number;
   /** How many of the backlog the one-INSERT-per-message consumer stores per run (it is slow). */
   readonly insertReadings: number;
   /** The backlog 1, 2 and 3 sink instances drain on the three-broker cluster, per run. */
@@ -28,8 +33,15 @@ export interface BenchConfig extends ConnectionSettings {
   /** Readings per second of the latency run, and how long it lasts. */
   readonly latencyRate: number;
   readonly latencySeconds: number;
+  /**
+   * The second latency run's rate; unset: half of the sink's drain rate measured by the sink suite
+   * in the same bench run (two stations), or no second run when that suite did not run.
+   */
+  readonly latencyHighRate: number | undefined;
   /** Where the JSON results go. */
   readonly resultsFile: string;
+  /** When set, pg-sink's drains run under `node --cpu-prof` and leave their profiles here. */
+  readonly cpuProfileDir: string | undefined;
 }
 
 const count = (min: number) =>
@@ -44,11 +56,14 @@ const benchEnvSchema = z.object({
     .default([...SUITES]),
   BENCH_PRODUCER_READINGS: count(1_000).default(200_000),
   BENCH_SINK_READINGS: count(1_000).default(500_000),
+  BENCH_SINK_STATIONS: count(6).max(120).default(12),
   BENCH_INSERT_READINGS: count(100).default(20_000),
   BENCH_CLUSTER_READINGS: count(1_000).default(300_000),
   BENCH_LATENCY_RATE: count(1).default(2_000),
   BENCH_LATENCY_SECONDS: count(5).default(30),
+  BENCH_LATENCY_HIGH_RATE: count(1).optional(),
   BENCH_RESULTS_FILE: z.string().min(1).optional(),
+  BENCH_CPU_PROF_DIR: z.string().min(1).optional(),
 });
 
 /** @throws ConfigError naming every bad variable at once. */
@@ -72,10 +87,13 @@ export function readBenchConfig(env: Env, defaultResultsFile: string): BenchConf
     suites: Object.freeze([...new Set(v.BENCH_ONLY)]),
     producerReadings: v.BENCH_PRODUCER_READINGS,
     sinkReadings: v.BENCH_SINK_READINGS,
+    sinkStations: v.BENCH_SINK_STATIONS,
     insertReadings: Math.min(v.BENCH_INSERT_READINGS, v.BENCH_SINK_READINGS),
     clusterReadings: v.BENCH_CLUSTER_READINGS,
     latencyRate: v.BENCH_LATENCY_RATE,
     latencySeconds: v.BENCH_LATENCY_SECONDS,
+    latencyHighRate: v.BENCH_LATENCY_HIGH_RATE,
     resultsFile: v.BENCH_RESULTS_FILE ?? defaultResultsFile,
+    cpuProfileDir: v.BENCH_CPU_PROF_DIR,
   });
 }

@@ -30,6 +30,7 @@ function format(value: number, unit: string): string {
   if (unit === "%") return `${(value * 100).toFixed(0)} %`;
   if (unit === "MiB") return `${(value / 1024 / 1024).toFixed(0)} MiB`;
   if (unit === "ms") return `${value.toFixed(0)} ms`;
+  if (unit === "µs") return `${value.toFixed(2)} µs`;
   return `${Math.round(value).toLocaleString("en-US")} ${unit}`;
 }
 

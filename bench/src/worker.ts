@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
@@ -38,8 +39,24 @@ export async function peakRssOf(pid: number): Promise<number | undefined> {
 }
 
 /**
- * Starts one of the product's workers the way its `start` script does (node, sources, no build),
- * as a direct child, so its pid is the worker's own and /proc/<pid>/status describes it.
+ * The node flags of an app's `start` script (between `node` and the entry file, besides the
+ * source condition), so the bench runs the worker with the flags operators run it with.
+ */
+export function startScriptFlags(app: string): string[] {
+  const manifest = JSON.parse(readFileSync(`${REPO_ROOT}apps/${app}/package.json`, "utf8")) as {
+    scripts?: Record<string, string>;
+  };
+  const words = (manifest.scripts?.start ?? "").split(/\s+/);
+  const entry = words.findIndex((word) => word.endsWith("main.ts"));
+  return words
+    .slice(words.indexOf("node") + 1, entry < 0 ? words.length : entry)
+    .filter((word) => word.startsWith("--") && !word.startsWith("--conditions"));
+}
+
+/**
+ * Starts one of the product's workers the way its `start` script does (node and its flags,
+ * sources, no build), as a direct child, so its pid is the worker's own and /proc/<pid>/status
+ * describes it.
  */
 export function startWorker(
   app: "sensor-producer" | "pg-sink",
@@ -50,7 +67,7 @@ export function startWorker(
   const startedAt = performance.now();
   const child = spawn(
     process.execPath,
-    [...nodeFlags, "--conditions=@weather/source", "src/main.ts", ...args],
+    [...startScriptFlags(app), ...nodeFlags, "--conditions=@weather/source", "src/main.ts", ...args],
     {
       cwd: `${REPO_ROOT}apps/${app}`,
       env: { ...process.env, LOG_LEVEL: "info", NODE_ENV: "production", ...env },

@@ -22,8 +22,8 @@ export interface BenchWorld {
   /** A fresh readings topic (and its dead-letter topic) with BENCH_PARTITIONS partitions. */
   createTopic(label: string): Promise<string>;
   deleteTopic(topic: string): Promise<void>;
-  /** A fresh database, migrated, with every city's partition: what bootstrap gives the sink. */
-  createDatabase(label: string): Promise<string>;
+  /** A fresh database, migrated, with every city's partition (of the world's catalog unless told): what bootstrap gives the sink. */
+  createDatabase(label: string, cities?: readonly string[]): Promise<string>;
   dropDatabase(url: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -77,13 +77,13 @@ export async function openBenchWorld(config: BenchConfig, catalog: StationCatalo
       await admin.deleteTopics({ topics: [topic, deadLetterTopicOf(topic)] }).catch(() => {});
       await deleteSubjects(config.schemaRegistryUrl, topic);
     },
-    async createDatabase(label) {
+    async createDatabase(label, cities = catalog.cities) {
       const url = new URL(config.databaseUrl);
       url.pathname = `/bench_${label}_${runId}_${++serial}`;
       const databaseUrl = url.toString();
       databases.add(databaseUrl);
       await createDatabaseIfMissing(databaseUrl);
-      await prepareDatabase(databaseUrl, catalog.cities);
+      await prepareDatabase(databaseUrl, cities);
       return databaseUrl;
     },
     async dropDatabase(databaseUrl) {

@@ -42,14 +42,3 @@ export async function classifyMessage(
     throw new DependencyUnavailableError("schema registry", error);
   }
 }
-
-export async function classifyMessages(
-  messages: readonly KafkaMessage[],
-  decoder: ReadingDecoder,
-): Promise<ClassifiedMessage[]> {
-  const out: ClassifiedMessage[] = [];
-  // Sequential on purpose: the first message of a schema id makes the decoder fetch it once,
-  // instead of every message of the chunk asking the registry at the same moment.
-  for (const message of messages) out.push({ message, outcome: await classifyMessage(message, decoder) });
-  return out;
-}

@@ -2,8 +2,8 @@ import { performance } from "node:perf_hooks";
 import type { Logger } from "@weather/service-kit";
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import { type BackoffPolicy, type RetryOptions, retryWithBackoff } from "./backoff.ts";
-import type { ClassifiedMessage } from "./classify.ts";
 import type { DatabasePool } from "./database.ts";
+import type { EncodedChunk } from "./encode-chunk.ts";
 import type { SinkMetrics } from "./metrics.ts";
 import { nextOffsetAfter, type PartitionKey } from "./offsets.ts";
 import { type Dependency, DependencyUnavailableError, isTransientDatabaseError } from "./outage.ts";
@@ -21,8 +21,15 @@ export interface BatchHandlerDeps {
   readonly group: string;
   readonly batchSize: number;
   readonly backoff: BackoffPolicy;
-  /** Decodes and validates; throws DependencyUnavailableError while the registry is down. */
-  readonly classify: (messages: readonly KafkaMessage[]) => Promise<ClassifiedMessage[]>;
+  /**
+   * Decodes, validates and writes the messages as COPY rows (createChunkEncoder); throws
+   * DependencyUnavailableError while the registry is down.
+   */
+  readonly encode: (
+    topic: string,
+    partition: number,
+    messages: readonly KafkaMessage[],
+  ) => Promise<EncodedChunk>;
   /** Dead-letters poison of one partition; throws DependencyUnavailableError while Kafka refuses. */
   readonly deadLetterFor: (key: PartitionKey) => DeadLetterSink;
   readonly seek: (topic: string, partition: number, offset: bigint) => void;
@@ -45,19 +52,72 @@ function asOutage(error: unknown): unknown {
   return isTransientDatabaseError(error) ? new DependencyUnavailableError("PostgreSQL", error) : error;
 }
 
+export interface BatchHandler {
+  (payload: EachBatchPayload): Promise<void>;
+  /** Resolves once every offset commit sent to Kafka so far is answered (before leaving the group). */
+  settleKafkaCommits(): Promise<void>;
+}
+
 /**
  * kafkajs's eachBatch for the sink. Each chunk of a fetched batch is stored by writeChunk in one
  * transaction; only then is its last offset resolved and committed to Kafka (for lag tools; the
  * offset stored in PostgreSQL stays the truth). An outage holds the chunk, heartbeating while it
  * waits, and retries it unchanged; a chunk that is never stored is never resolved, so kafkajs
  * fetches it again.
+ *
+ * The Kafka commit is not waited for: kafkajs fetches again only once every partition's batch is
+ * handled, and waiting for the broker's answer (several ms) kept PostgreSQL idle for that long
+ * after every batch. Commits of a partition are chained, so they reach Kafka in order, and the
+ * sink settles them before it leaves the group.
  */
-export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchPayload) => Promise<void> {
+export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
   const { logger, metrics, status } = deps;
   // Offset each partition was last sought to, so a hole in the log triggers one seek, not a loop.
   const soughtTo = new Map<string, bigint>();
+  // The last offset commit sent to Kafka per partition, until it is answered.
+  const kafkaCommits = new Map<string, Promise<void>>();
 
-  return async function handleBatch(payload) {
+  function commitToKafka(payload: EachBatchPayload, partitionId: string, nextOffset: bigint): void {
+    const { batch } = payload;
+    const commit = (kafkaCommits.get(partitionId) ?? Promise.resolve())
+      .then(() =>
+        payload.commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [{ partition: batch.partition, offset: nextOffset.toString() }],
+            },
+          ],
+        }),
+      )
+      .catch((error: unknown) => {
+        // Kafka's committed offset only feeds lag tools; the next commit or PostgreSQL covers it.
+        logger.warn(
+          { partition: partitionId, err: error },
+          "could not commit the offset to Kafka; PostgreSQL has it",
+        );
+      });
+    kafkaCommits.set(partitionId, commit);
+    void commit.finally(() => {
+      if (kafkaCommits.get(partitionId) === commit) kafkaCommits.delete(partitionId);
+    });
+  }
+
+  async function settleKafkaCommits(): Promise<void> {
+    await Promise.all(kafkaCommits.values());
+  }
+
+  async function handleBatch(payload: EachBatchPayload): Promise<void> {
+    try {
+      await storeBatch(payload);
+    } finally {
+      // Stopping: kafkajs leaves the group once this returns, and a commit answered after that is
+      // refused. So the commits already sent are waited for here.
+      if (deps.signal.aborted || !payload.isRunning()) await settleKafkaCommits();
+    }
+  }
+
+  async function storeBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const key: PartitionKey = { group: deps.group, topic: batch.topic, partition: batch.partition };
     const partitionId = `${batch.topic}[${batch.partition}]`;
@@ -106,12 +166,15 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
 
       let written: ChunkWritten;
       try {
-        const classified = await retryWithBackoff(() => deps.classify(messages), retry);
+        const encoded = await retryWithBackoff(
+          () => deps.encode(batch.topic, batch.partition, messages),
+          retry,
+        );
         written = await retryWithBackoff(
           () =>
             writeChunk(
               deps.database.current(),
-              { key, messages: classified, nextOffset, soughtTo: soughtTo.get(partitionId) },
+              { key, encoded, nextOffset, soughtTo: soughtTo.get(partitionId) },
               deps.deadLetterFor(key),
             ).catch((error: unknown) => {
               throw asOutage(error);
@@ -140,22 +203,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
       }
 
       payload.resolveOffset(last.offset);
-      try {
-        await payload.commitOffsetsIfNecessary({
-          topics: [
-            {
-              topic: batch.topic,
-              partitions: [{ partition: batch.partition, offset: written.nextOffset.toString() }],
-            },
-          ],
-        });
-      } catch (error) {
-        // Kafka's committed offset only feeds lag tools; the next commit or PostgreSQL covers it.
-        logger.warn(
-          { partition: partitionId, err: error },
-          "could not commit the offset to Kafka; PostgreSQL has it",
-        );
-      }
+      commitToKafka(payload, partitionId, written.nextOffset);
 
       metrics.messagesConsumed.inc(
         { topic: batch.topic, partition: String(batch.partition) },
@@ -189,5 +237,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
       );
       await payload.heartbeat();
     }
-  };
+  }
+
+  return Object.assign(handleBatch, { settleKafkaCommits });
 }

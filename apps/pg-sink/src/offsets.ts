@@ -27,6 +27,7 @@ export type ChunkPlan<M> =
  * itself has a hole there (retention, compaction, transaction markers), and the chunk is accepted.
  */
 export function planChunk<M extends { readonly offset: string }>(
+  /** In offset order. */
   messages: readonly M[],
   storedNext: bigint,
   soughtTo: bigint | undefined,
@@ -35,8 +36,13 @@ export function planChunk<M extends { readonly offset: string }>(
   if (first !== undefined && BigInt(first.offset) > storedNext && soughtTo !== storedNext) {
     return { kind: "seek", offset: storedNext };
   }
-  const fresh = messages.filter((m) => BigInt(m.offset) >= storedNext);
-  return { kind: "store", fresh, alreadyStored: messages.length - fresh.length };
+  // Messages come in offset order, so those already stored are a prefix: usually none, and the
+  // common case compares one offset, not one per message.
+  let firstFresh = 0;
+  while (firstFresh < messages.length && BigInt((messages[firstFresh] as M).offset) < storedNext)
+    firstFresh++;
+  const fresh = firstFresh === 0 ? messages : messages.slice(firstFresh);
+  return { kind: "store", fresh, alreadyStored: firstFresh };
 }
 
 /**
@@ -62,22 +68,29 @@ export function laterOf(a: bigint, b: bigint): bigint {
  * means nothing was stored yet: it starts at 0, and planChunk sorts out logs that start later.
  */
 export async function lockNextOffset(tx: TransactionSql, key: PartitionKey): Promise<bigint> {
-  await tx`
+  // Both sent at once (postgres.js pipelines them): one round trip.
+  const created = tx`
     insert into ${tx(OFFSETS_TABLE)} (consumer_group, topic, partition, next_offset)
     values (${key.group}, ${key.topic}, ${key.partition}, 0)
-    on conflict (consumer_group, topic, partition) do nothing`;
-  const [row] = await tx<{ next: string }[]>`
+    on conflict (consumer_group, topic, partition) do nothing`.execute();
+  const locked = tx<{ next: string }[]>`
     select next_offset::text as next from ${tx(OFFSETS_TABLE)}
     where consumer_group = ${key.group} and topic = ${key.topic} and partition = ${key.partition}
-    for update`;
+    for update`.execute();
+  await created;
+  const [row] = await locked;
   if (!row) throw new Error(`offsets row of ${key.topic}[${key.partition}] vanished inside its transaction`);
   return BigInt(row.next);
 }
 
-export async function saveNextOffset(tx: TransactionSql, key: PartitionKey, next: bigint): Promise<void> {
-  await tx`
+/**
+ * Moves the partition's stored offset. The statement is sent at once, before this returns, so a
+ * caller can rely on its place in the connection's order (writeChunk sends it before its savepoint).
+ */
+export function saveNextOffset(tx: TransactionSql, key: PartitionKey, next: bigint): Promise<unknown> {
+  return tx`
     update ${tx(OFFSETS_TABLE)} set next_offset = ${next.toString()}::bigint, updated_at = now()
-    where consumer_group = ${key.group} and topic = ${key.topic} and partition = ${key.partition}`;
+    where consumer_group = ${key.group} and topic = ${key.topic} and partition = ${key.partition}`.execute();
 }
 
 /** Every stored next offset of a group on a topic, by partition. */

@@ -1,15 +1,20 @@
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { createReadingDecoder, deadLetterTopicOf, type StationCatalog } from "@weather/schema";
+import {
+  createFastReadingReader,
+  createReadingDecoder,
+  deadLetterTopicOf,
+  type StationCatalog,
+} from "@weather/schema";
 import { createKafka, type Logger, postgresOptions, startOpsServer } from "@weather/service-kit";
 import { type Admin, type Consumer, Partitioners, type Producer } from "kafkajs";
 import { isCaughtUp } from "./caught-up.ts";
-import { classifyMessages } from "./classify.ts";
 import type { SinkConfig } from "./config.ts";
 import { createBatchHandler, type SinkStatus } from "./consume.ts";
 import { createDatabasePool, type DatabasePool } from "./database.ts";
 import { buildDeadLetter, sendDeadLetters } from "./dead-letter.ts";
+import { createChunkEncoder } from "./encode-chunk.ts";
 import { createSinkMetrics } from "./metrics.ts";
 import { readStoredOffsets, rewindOffsetsBeyondEnd } from "./offsets.ts";
 import { DependencyUnavailableError } from "./outage.ts";
@@ -108,8 +113,11 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     await rewindIfTopicWasRecreated(admin, database, config, logger);
 
     // With the catalog, the decoder also validates (validateReading): implausible values and unknown
-    // stations come back as ReadingDecodeError kind "invalid" and are dead-lettered.
-    const decoder = createReadingDecoder(new SchemaRegistry({ host: config.schemaRegistryUrl }), { catalog });
+    // stations come back as ReadingDecodeError kind "invalid" and are dead-lettered. The fast reader
+    // takes the messages it can vouch for first (see FastReadingReader); both share the registry client.
+    const registry = new SchemaRegistry({ host: config.schemaRegistryUrl });
+    const decoder = createReadingDecoder(registry, { catalog });
+    const chunkEncoder = createChunkEncoder(createFastReadingReader(registry, catalog), decoder);
     const consumer: Consumer = kafka.consumer({
       groupId: config.groupId,
       allowAutoTopicCreation: false,
@@ -143,7 +151,38 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     });
 
     await connectTo("Kafka", config.kafkaBrokers.join(","), () => consumer.connect());
-    closers.push({ name: "Kafka consumer", close: () => consumer.disconnect() });
+    const handleBatch = createBatchHandler({
+      database,
+      group: config.groupId,
+      batchSize: config.batchSize,
+      backoff: { initialMs: config.backoffInitialMs, maxMs: config.backoffMaxMs },
+      encode: (topic, partition, messages) => chunkEncoder.encode(topic, partition, messages),
+      deadLetterFor: (key) => async (poison) => {
+        const now = new Date();
+        const letters = poison.map((p) =>
+          buildDeadLetter(p.message, { topic: key.topic, partition: key.partition }, p.poison, now),
+        );
+        try {
+          await sendDeadLetters(producer, deadLetterTopic, letters);
+        } catch (error) {
+          throw new DependencyUnavailableError("Kafka", error);
+        }
+      },
+      seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset: offset.toString() }),
+      metrics,
+      logger,
+      status,
+      signal: shutdown.signal,
+    });
+    closers.push({
+      name: "Kafka consumer",
+      // The offset commits already sent are answered before the group is left (the batch in
+      // flight waits for its own, see createBatchHandler).
+      close: async () => {
+        await handleBatch.settleKafkaCommits();
+        await consumer.disconnect();
+      },
+    });
     // Where a new group starts in Kafka does not matter much: each batch is checked against, and if
     // need be sought back to, the offset stored in PostgreSQL.
     await consumer.subscribe({ topic: config.readingsTopic, fromBeginning: true });
@@ -153,29 +192,7 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
       // stored side by side: one waits on PostgreSQL while another decodes (see config.ts).
       partitionsConsumedConcurrently: config.partitionsConcurrently,
       eachBatchAutoResolve: false,
-      eachBatch: createBatchHandler({
-        database,
-        group: config.groupId,
-        batchSize: config.batchSize,
-        backoff: { initialMs: config.backoffInitialMs, maxMs: config.backoffMaxMs },
-        classify: (messages) => classifyMessages(messages, decoder),
-        deadLetterFor: (key) => async (poison) => {
-          const now = new Date();
-          const letters = poison.map((p) =>
-            buildDeadLetter(p.message, { topic: key.topic, partition: key.partition }, p.poison, now),
-          );
-          try {
-            await sendDeadLetters(producer, deadLetterTopic, letters);
-          } catch (error) {
-            throw new DependencyUnavailableError("Kafka", error);
-          }
-        },
-        seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset: offset.toString() }),
-        metrics,
-        logger,
-        status,
-        signal: shutdown.signal,
-      }),
+      eachBatch: handleBatch,
     });
     logger.info(
       {

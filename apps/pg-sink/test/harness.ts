@@ -9,14 +9,15 @@ import {
   DEFAULT_STATIONS,
   deadLetterTopicOf,
   jsonValueSubjectOf,
+  type ReadingEncoder,
   type ReadingSchemaVersion,
   type StationCatalog,
   valueSubjectOf,
   type WeatherReading,
   type WireFormat,
 } from "@weather/schema";
-import { createLogger, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
-import { type Admin, type IHeaders, Kafka, type KafkaMessage, logLevel, type Producer } from "kafkajs";
+import { createKafka, createLogger, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
+import type { Admin, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
 import postgres, { type Sql } from "postgres";
 import { readSinkConfig } from "../src/config.ts";
 import { type Sink, startSink } from "../src/sink.ts";
@@ -57,11 +58,7 @@ export async function createWorld(label: string, partitions = 3): Promise<World>
 
   const topic = `pg-sink-test.${runId}`;
   const deadLetterTopic = deadLetterTopicOf(topic);
-  const kafka = new Kafka({
-    clientId: `pg-sink-test-${runId}`,
-    brokers: [...settings.kafkaBrokers],
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = createKafka(settings, { clientId: `pg-sink-test-${runId}` });
   const admin = kafka.admin();
   await admin.connect();
   await createTopicsAndWait(admin, [
@@ -168,11 +165,12 @@ export async function createEncoders(world: World): Promise<Encoders> {
     ["avro", 2],
     ["json", 2],
   ];
-  const encoders = await Promise.all(
-    variants.map(([format, version]) =>
-      createReadingEncoder(world.registry, world.topic, format, { version }),
-    ),
-  );
+  // One after another: two first registrations under a fresh subject at once race in the registry
+  // client's register (both create the subject's compatibility rule; the loser gets a 409).
+  const encoders: ReadingEncoder[] = [];
+  for (const [format, version] of variants) {
+    encoders.push(await createReadingEncoder(world.registry, world.topic, format, { version }));
+  }
   const avro = encoders[0];
   if (avro === undefined) throw new Error("no encoder");
   return {

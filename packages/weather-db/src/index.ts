@@ -6,6 +6,7 @@ export {
   storedReadingsChecksums,
 } from "./checksum.ts";
 export { type ConnectOptions, connectOnce, databaseNameOf, maintenanceUrlOf } from "./connect.ts";
+export { COPY_COLUMNS, COPY_HEADER, COPY_TRAILER, CopyRows } from "./copy-rows.ts";
 export {
   type CreateDatabaseResult,
   createDatabaseIfMissing,

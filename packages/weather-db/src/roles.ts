@@ -71,7 +71,8 @@ interface TableGrants {
 /**
  * The sink's least privilege: it may read and add readings (the partitioned parent, through which
  * it inserts, and every city partition, for readers that go to them directly), read, add and
- * update its offsets, and read and add re-sent readings' records; nothing else. No DELETE, no TRUNCATE, no DDL: CREATE on the schema is revoked
+ * update its offsets, read and add re-sent readings' records, and create temporary tables (its
+ * staging table for duplicates); nothing else. No DELETE, no TRUNCATE, no DDL: CREATE on the schema is revoked
  * from PUBLIC (PostgreSQL 15+ already does so), and the role owns nothing. Roles belong to the
  * server, grants to this database; run after every partition change (bootstrap does, each run).
  */
@@ -178,8 +179,13 @@ async function ensureRoleWithGrants(
           from unnest(${[...privileges]}::text[]) as p`;
         if (!row?.ok) newlyGranted.push(table);
       }
+      // TEMPORARY: a chunk holding readings already stored goes through a temporary staging table
+      // (pg-sink's write-batch.ts). PUBLIC has it by default; granted by name, it survives a server
+      // that revokes it from PUBLIC. A temporary table is the session's own and dropped at commit.
       await retryConcurrentUpdate(() =>
-        sql.unsafe(`grant connect on database ${quoteIdentifier(databaseNameOf(databaseUrl))} to ${who}`),
+        sql.unsafe(
+          `grant connect, temporary on database ${quoteIdentifier(databaseNameOf(databaseUrl))} to ${who}`,
+        ),
       );
       await sql.unsafe("revoke create on schema public from public");
       await sql.unsafe(`grant usage on schema public to ${who}`);

@@ -34,6 +34,16 @@ export {
   ReadingDecodeError,
   type ReadingDecodeErrorKind,
 } from "./decode-error.ts";
+export {
+  avroCanonicalForm,
+  createFastReadingReader,
+  createReadingSlots,
+  FAST_TIMESTAMP_LIMIT_MS,
+  type FastReadingReader,
+  fastReadableVersions,
+  READING_NUMBER_FIELDS,
+  type ReadingSlots,
+} from "./fast-reader.ts";
 export { type ReadingField, type ReadingFieldKind, readingFields } from "./fields.ts";
 export { ISO_UTC_TIMESTAMP_PATTERN, type ReadingJsonSchema, readingJsonSchema } from "./json-schema.ts";
 export {

@@ -1,3 +1,11 @@
+import { readdirSync } from "node:fs";
+import {
+  bootstrapMonths,
+  DEFAULT_MONTH_WINDOW,
+  defaultPartitionName,
+  MIGRATIONS_FOLDER,
+  monthPartitionName,
+} from "@weather/db";
 import { subjectOf, WIRE_FORMATS } from "@weather/schema";
 import { killAllWorkers, parseLogLines, spawnWorker, tail, worldNames } from "@weather/test-support";
 import postgres from "postgres";
@@ -98,13 +106,23 @@ describe("bootstrap run twice at the same time", () => {
     );
     for (const summary of summaries) expect(summary?.conflicts).toEqual([]);
     expect(partitions).toEqual(["weather_readings_vancouver", "weather_readings_winnipeg"]);
-    expect(tables).toEqual([
-      "consumer_offsets",
-      "weather_readings",
-      "weather_readings_vancouver",
-      "weather_readings_winnipeg",
-    ]);
-    expect(migrations).toBe(1);
+    // One run's objects, no more: the city tables, each with its months around today and a DEFAULT
+    // partition, and every migration recorded once.
+    const months = bootstrapMonths(new Date(), DEFAULT_MONTH_WINDOW);
+    const cityTables = ["weather_readings_vancouver", "weather_readings_winnipeg"];
+    expect([...tables].sort()).toEqual(
+      [
+        "consumer_offsets",
+        "reading_resends",
+        "weather_readings",
+        ...cityTables,
+        ...cityTables.flatMap((city) => [
+          ...months.map((month) => monthPartitionName(city, month)),
+          defaultPartitionName(city),
+        ]),
+      ].sort(),
+    );
+    expect(migrations).toBe(readdirSync(MIGRATIONS_FOLDER).filter((file) => file.endsWith(".sql")).length);
     expect(topics).toEqual([
       { topic: names.topic, partitions: PARTITIONS },
       { topic: names.deadLetterTopic, partitions: PARTITIONS },
