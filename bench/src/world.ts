@@ -4,7 +4,7 @@ import { createDatabaseIfMissing, dropDatabaseIfExists, prepareDatabase } from "
 import { deadLetterTopicOf, type StationCatalog } from "@weather/schema";
 import { createKafka, createTopicsAndWait } from "@weather/service-kit";
 import { deleteReadingSubjects } from "@weather/test-support";
-import { type Admin, type Kafka, logLevel } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 import type { BenchConfig } from "./config.ts";
 
 /** Partitions of every benchmark topic: the readings topic bootstrap creates has six. */

@@ -2,18 +2,16 @@ import { DEFAULT_MONTH_WINDOW, type MonthWindow } from "@weather/db";
 import { CATALOG_SETTINGS, deadLetterTopicOf, loadStationCatalog, TOPIC_SETTINGS } from "@weather/schema";
 import {
   CONNECTION_GROUPS,
-  type CommandLine,
-  type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
   configurationOf,
   DEFAULT_READER_DB_ROLE,
   type Env,
   LOGGING_SETTINGS,
-  readCommandLine,
   readConnectionSettings,
   readSettings,
   type SettingsGroup,
+  type SettingsInput,
   secretFrom,
   secretSettings,
   setting,
@@ -27,9 +25,9 @@ export const DEFAULT_READINGS_PARTITIONS = 6;
 export const DEFAULT_READINGS_RETENTION_MS = 7 * DAY_MS;
 /** Dead letters wait for a human, who may be on holiday: keep them longer than the readings. */
 export const DEFAULT_DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
-export const DEFAULT_WAIT_MS = 60_000;
+const DEFAULT_WAIT_MS = 60_000;
 /** The PostgreSQL role the sink runs as: insert and select readings, read and write its offsets. */
-export const DEFAULT_SINK_DB_ROLE = "weather_sink";
+const DEFAULT_SINK_DB_ROLE = "weather_sink";
 
 export { DEFAULT_READER_DB_ROLE };
 
@@ -84,7 +82,7 @@ const readerPassword = secretSettings(
 );
 
 /** Bootstrap's own settings; see CONNECTION_GROUPS, TOPIC_SETTINGS and CATALOG_SETTINGS for the shared ones. */
-export const BOOTSTRAP_SETTINGS = Object.freeze({
+const BOOTSTRAP_SETTINGS = Object.freeze({
   readingsPartitions: setting({
     env: "READINGS_PARTITIONS",
     value: "N",
@@ -151,7 +149,7 @@ const monthCount = (max: number) =>
     .max(max, `must be at most ${max}`);
 
 /** The monthly partitions of the city tables (packages/weather-db/README.md). */
-export const PARTITION_SETTINGS = Object.freeze({
+const PARTITION_SETTINGS = Object.freeze({
   maintain: setting({
     env: "BOOTSTRAP_MAINTAIN",
     flag: "maintain",
@@ -200,12 +198,7 @@ export const BOOTSTRAP_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze(
 ]);
 
 /** Reads bootstrap's configuration, adding every problem to `problems`. */
-export function configureBootstrap(input: {
-  readonly env: Env;
-  readonly commandLine: CommandLine;
-  readonly problems: ConfigProblem[];
-}): BootstrapConfig {
-  const { env, commandLine, problems } = input;
+export function configureBootstrap({ env, commandLine, problems }: SettingsInput): BootstrapConfig {
   const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
   const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
   const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);

@@ -39,7 +39,7 @@ export function topicSpecsOf(config: BootstrapConfig): TopicSpec[] {
 }
 
 /** Three copies where the cluster has them; a single local broker gets one. */
-export function replicationFactorFor(brokerCount: number): number {
+function replicationFactorFor(brokerCount: number): number {
   return Math.max(1, Math.min(3, brokerCount));
 }
 

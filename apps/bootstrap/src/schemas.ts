@@ -3,7 +3,7 @@ import type { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { registerReadingSchemas, subjectOf, WIRE_FORMATS, type WireFormat } from "@weather/schema";
 import { BootstrapError } from "./errors.ts";
 
-export const COMPATIBILITY = "BACKWARD";
+const COMPATIBILITY = "BACKWARD";
 
 export interface SubjectOutcome {
   readonly subject: string;

@@ -11,7 +11,7 @@ import postgres from "postgres";
 import { BootstrapError, reasonOf } from "./errors.ts";
 
 /** A failure that waiting will not fix (wrong password, wrong URL path): give up at once. */
-export class PermanentFailure extends Error {
+class PermanentFailure extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "PermanentFailure";

@@ -10,8 +10,6 @@ import {
 import {
   CONNECTION_GROUPS,
   CONNECTION_SETTINGS,
-  type CommandLine,
-  type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
   configurationOf,
@@ -20,10 +18,10 @@ import {
   type Env,
   LOCAL_STACK,
   LOGGING_SETTINGS,
-  readCommandLine,
   readConnectionSettings,
   readSettings,
   type SettingsGroup,
+  type SettingsInput,
   setting,
   throwIfProblems,
 } from "@weather/service-kit";
@@ -56,8 +54,8 @@ export interface DashboardConfig extends ConnectionSettings {
 }
 
 export const DEFAULT_PORT = 8080;
-export const DEFAULT_HOST = LOCAL_STACK.host;
-export const DEFAULT_SINK_METRICS_URL = `http://${LOCAL_STACK.host}:${DEFAULT_SINK_HTTP_PORT}/metrics`;
+const DEFAULT_HOST = LOCAL_STACK.host;
+const DEFAULT_SINK_METRICS_URL = `http://${LOCAL_STACK.host}:${DEFAULT_SINK_HTTP_PORT}/metrics`;
 
 const int = (min: number, max: number) =>
   z.coerce
@@ -83,7 +81,7 @@ const metricsUrls = z
   });
 
 /** The dashboard's own settings; the topic, group, catalog and connections are shared ones. */
-export const DASHBOARD_SETTINGS = Object.freeze({
+const DASHBOARD_SETTINGS = Object.freeze({
   host: setting({
     env: "DASHBOARD_HOST",
     value: "HOST",
@@ -170,12 +168,7 @@ export const DASHBOARD_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze(
 ]);
 
 /** Reads the dashboard's configuration, adding every problem to `problems`. */
-export function configureDashboard(input: {
-  readonly env: Env;
-  readonly commandLine: CommandLine;
-  readonly problems: ConfigProblem[];
-}): DashboardConfig {
-  const { env, commandLine, problems } = input;
+export function configureDashboard({ env, commandLine, problems }: SettingsInput): DashboardConfig {
   const databaseUrl = env.DATABASE_URL?.trim() ? env.DATABASE_URL : DEFAULT_READER_DATABASE_URL;
   const connections = collectProblems(problems, "connections", () =>
     readConnectionSettings({ ...env, DATABASE_URL: databaseUrl }),

@@ -20,7 +20,7 @@ export interface SourceData {
 }
 
 export type SourceName = keyof SourceData;
-export const SOURCE_NAMES: readonly SourceName[] = Object.freeze([
+const SOURCE_NAMES: readonly SourceName[] = Object.freeze([
   "latest",
   "day",
   "week",

@@ -26,7 +26,7 @@ export interface DeadLettersSummary {
   readonly latest: readonly DeadLetter[];
 }
 
-export const WINDOW_MS = 60 * 60_000;
+const WINDOW_MS = 60 * 60_000;
 const LATEST_SHOWN = 20;
 /** Letters remembered at most; a storm beyond this keeps the newest and says the count is a floor. */
 const MAX_KEPT = 100_000;

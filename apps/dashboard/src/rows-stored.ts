@@ -40,7 +40,7 @@ export async function readInsertCounters(sql: Sql, now = Date.now): Promise<Inse
   };
 }
 
-export const RATE_WINDOW_MS = 10_000;
+const RATE_WINDOW_MS = 10_000;
 const HISTORY_MS = 15 * 60_000;
 
 /**

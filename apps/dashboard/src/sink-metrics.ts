@@ -123,7 +123,7 @@ export class SinkScraper {
 }
 
 /** http://host:port/metrics, with IPv6 hosts bracketed. */
-export function metricsUrlOf(host: string, port: number): string {
+function metricsUrlOf(host: string, port: number): string {
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   return `http://${bracketed}:${port}/metrics`;
 }

@@ -1,22 +1,20 @@
 import { type RunManifest, readRunManifest, SINK_GROUP_SETTINGS, TOPIC_SETTINGS } from "@weather/schema";
 import {
   CONNECTION_GROUPS,
-  type CommandLine,
-  type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
-  type Env,
   LOGGING_SETTINGS,
   readConnectionSettings,
   readSettings,
   type SettingsGroup,
+  type SettingsInput,
   setting,
   switchSchema,
   throwIfProblems,
 } from "@weather/service-kit";
 import { z } from "zod";
 
-export const REPORT_SETTINGS = Object.freeze({
+const REPORT_SETTINGS = Object.freeze({
   json: setting({
     env: "REPORT_JSON",
     flag: "json",
@@ -63,12 +61,7 @@ export interface ReportConfig {
 }
 
 /** Reads the report's configuration, adding every problem to `problems`. */
-export function configureReport(input: {
-  readonly env: Env;
-  readonly commandLine: CommandLine;
-  readonly problems: ConfigProblem[];
-}): ReportConfig {
-  const { env, commandLine, problems } = input;
+export function configureReport({ env, commandLine, problems }: SettingsInput): ReportConfig {
   const {
     json,
     verify,

@@ -14,7 +14,7 @@ const time = (d: Date) =>
     .replace(/\.\d+Z$/, "Z");
 
 /** A duration as people read it: 850 ms, 4.2 s, 9m 30s, 2h 13m, 3d 4h. */
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   const abs = Math.abs(ms);
   const sign = ms < 0 ? "-" : "";
   if (abs < 1_000) return `${sign}${Math.round(abs)} ms`;

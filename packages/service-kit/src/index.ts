@@ -24,7 +24,6 @@ export {
   type KafkaRetryPreset,
   kafkaClientConfig,
   kafkaLevelOf,
-  kafkaLogBridge,
 } from "./kafka.ts";
 export {
   createTopicsAndWait,
@@ -41,7 +40,6 @@ export {
   DEFAULT_READER_DB_ROLE,
   DEFAULT_SCHEMA_REGISTRY_URL,
   DEFAULT_SINK_HTTP_PORT,
-  KAFKA_PORTS_PER_NODE,
   type KafkaNodePorts,
   kafkaNodePorts,
   LOCAL_STACK,
@@ -49,7 +47,6 @@ export {
 } from "./local-stack.ts";
 export {
   createLogger,
-  LOG_FORMATS,
   LOGGING_SETTINGS,
   type LogFormat,
   type Logger,
@@ -61,10 +58,8 @@ export { type OpsServer, type OpsServerOptions, type Readiness, startOpsServer }
 export { type PostgresSecurityOptions, postgresOptions, redactUrl } from "./postgres.ts";
 export {
   DATABASE_SECURITY_SETTINGS,
-  DATABASE_SSL_MODES,
   type DatabaseSecurity,
   type DatabaseSslMode,
-  KAFKA_SASL_MECHANISMS,
   KAFKA_SECURITY_SETTINGS,
   type KafkaSasl,
   type KafkaSaslMechanism,
@@ -80,5 +75,4 @@ export {
   runWorker,
   type WorkerContext,
   type WorkerDefinition,
-  workerHelp,
 } from "./worker.ts";

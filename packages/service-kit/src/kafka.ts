@@ -154,7 +154,7 @@ export function kafkaLevelOf(
 }
 
 /** kafkajs's logCreator, writing into our logger (see kafkaLevelOf for the level mapping). */
-export function kafkaLogBridge(logger: Logger): logCreator {
+function kafkaLogBridge(logger: Logger): logCreator {
   const child = logger.child({ component: "kafkajs" });
   return () =>
     ({ namespace, level, log }: LogEntry) => {

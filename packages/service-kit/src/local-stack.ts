@@ -48,7 +48,7 @@ export const DEFAULT_READER_DATABASE_URL = `postgres://${DEFAULT_READER_DB_ROLE}
 export const DEFAULT_SINK_HTTP_PORT = 9464;
 
 /** How many consecutive ports each Kafka node of the local stack takes: PLAINTEXT, CONTROLLER, SASL_SSL. */
-export const KAFKA_PORTS_PER_NODE = 3;
+const KAFKA_PORTS_PER_NODE = 3;
 
 export interface KafkaNodePorts {
   /** PLAINTEXT: clients and replication between the nodes. */

@@ -4,7 +4,7 @@ import { type SettingValues, setting, switchSchema } from "@weather/settings";
 import { z } from "zod";
 
 /** SASL mechanisms kafkajs speaks without plugins. PLAIN sends the password itself: TLS only. */
-export const KAFKA_SASL_MECHANISMS = ["scram-sha-256", "scram-sha-512", "plain"] as const;
+const KAFKA_SASL_MECHANISMS = ["scram-sha-256", "scram-sha-512", "plain"] as const;
 export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
 
 export interface KafkaSasl {
@@ -26,14 +26,7 @@ export interface KafkaSecurity {
 }
 
 /** libpq's sslmode values; "allow" is treated as "prefer". */
-export const DATABASE_SSL_MODES = [
-  "disable",
-  "allow",
-  "prefer",
-  "require",
-  "verify-ca",
-  "verify-full",
-] as const;
+const DATABASE_SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
 export type DatabaseSslMode = (typeof DATABASE_SSL_MODES)[number];
 
 export interface DatabaseSecurity {

@@ -5,13 +5,13 @@
  */
 
 import {
-  type CommandLine,
   ConfigError,
   type ConfigProblem,
   type Env,
   helpText,
   readCommandLine,
   type SettingsGroup,
+  type SettingsInput,
 } from "@weather/settings";
 import type { Logger } from "pino";
 import { EXIT_CODES, type ExitCodeName, reasonOf, WorkerError } from "./errors.ts";
@@ -41,11 +41,7 @@ export interface WorkerDefinition<Config> {
    * Reads the settings into the worker's frozen configuration, adding its problems to `problems`
    * (which may already hold the command line's); runWorker throws them all as one ConfigError.
    */
-  configure(input: {
-    readonly env: Env;
-    readonly commandLine: CommandLine;
-    readonly problems: ConfigProblem[];
-  }): Config;
+  configure(input: SettingsInput): Config;
   /** The work; resolves once done or stopped, with how the process should end (default OK). */
   run(config: Config, context: WorkerContext): Promise<ExitCodeName | undefined>;
   /** Longest the stop after a signal may take before the process exits anyway; default 30 s. */
@@ -67,7 +63,7 @@ export interface RunOptions {
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 
 /** The help text of a worker, generated from its definition. */
-export function workerHelp(definition: WorkerDefinition<unknown>): string {
+function workerHelp(definition: WorkerDefinition<unknown>): string {
   return helpText({
     name: definition.name,
     summary: definition.summary,

@@ -114,12 +114,15 @@ export function readCommandLine(
   }
 }
 
-/** Reads a worker's configuration from its settings, adding every problem to `problems`. */
-export type Configure<Config> = (input: {
+/** What a worker's configure function reads: the environment, the parsed command line, and where its problems go. */
+export interface SettingsInput {
   readonly env: Env;
   readonly commandLine: CommandLine;
   readonly problems: ConfigProblem[];
-}) => Config;
+}
+
+/** Reads a worker's configuration from its settings, adding every problem to `problems`. */
+export type Configure<Config> = (input: SettingsInput) => Config;
 
 /**
  * A worker's configuration from an environment and a command line, every problem at once: what
@@ -255,7 +258,7 @@ export function throwIfProblems(problems: readonly ConfigProblem[]): void {
 }
 
 /** Every group as a heading and a table: what the docs show for a worker's settings. */
-export function settingsMarkdown(groups: readonly SettingsGroup[]): string {
+function settingsMarkdown(groups: readonly SettingsGroup[]): string {
   return groups.map((group) => `#### ${group.title}\n\n${settingsTable(group.settings)}`).join("\n\n");
 }
 
@@ -267,15 +270,12 @@ const GENERATED_END = "<!-- end of generated settings -->";
  * The document with its generated settings section replaced by `section` (markers included), or
  * undefined when it has no such section.
  */
-export function withSettingsSection(document: string, section: string): string | undefined {
+function withSettingsSection(document: string, section: string): string | undefined {
   const start = document.indexOf(GENERATED_START);
   const end = document.indexOf(GENERATED_END);
   if (start < 0 || end < start) return undefined;
   return `${document.slice(0, start)}${GENERATED_START}\n\n${section}\n\n${document.slice(end)}`;
 }
-
-/** The markers a document puts where its generated settings section goes. */
-export const SETTINGS_SECTION_MARKERS = Object.freeze({ start: GENERATED_START, end: GENERATED_END });
 
 /**
  * Regenerates the settings section of a README from the declarations (`pnpm docs:settings`); with

@@ -20,7 +20,6 @@ export {
   NotBootstrappedError,
 } from "./maintain.ts";
 export {
-  applyCommittedMigrations,
   type CityMonthsResult,
   MIGRATIONS_FOLDER,
   type MigrationsResult,
@@ -28,7 +27,6 @@ export {
   type PrepareOptions,
   type PrepareResult,
   prepareDatabase,
-  SCHEMA_LOCK_KEY,
   withSchemaLock,
 } from "./migrate.ts";
 export {
@@ -37,7 +35,6 @@ export {
   type EnsureMonthsResult,
   ensureMonths,
   monthPartitionName,
-  monthPartitionsOf,
 } from "./monthly-partitions.ts";
 export {
   bootstrapMonths,
@@ -50,7 +47,6 @@ export {
   oldestKept,
 } from "./months.ts";
 export {
-  cityTablesOf,
   defaultPartitionName,
   ensureCityPartitions,
   type PartitionsResult,

@@ -18,7 +18,7 @@ const MIGRATIONS_TABLE = "__drizzle_migrations";
  * Key of the session-level advisory lock that serialises schema changes. Advisory locks are
  * scoped to one database, so environments on the same server do not wait for each other.
  */
-export const SCHEMA_LOCK_KEY = 0x7765_6174_6872n; // "weathr"
+const SCHEMA_LOCK_KEY = 0x7765_6174_6872n; // "weathr"
 
 export interface MigrationsResult {
   /** Migrations this call applied; 0 when the database was already up to date. */
@@ -78,7 +78,7 @@ export async function withSchemaLock<T>(sql: Sql, work: () => Promise<T>): Promi
 }
 
 /** Applies the committed migrations on `sql`; the caller holds the schema lock. */
-export async function applyCommittedMigrations(sql: Sql): Promise<MigrationsResult> {
+async function applyCommittedMigrations(sql: Sql): Promise<MigrationsResult> {
   const before = await countApplied(sql);
   await applyMigrations(drizzle(sql), { migrationsFolder: MIGRATIONS_FOLDER });
   const total = await countApplied(sql);

@@ -59,7 +59,7 @@ async function withCityTableLocked<T>(
 }
 
 /** The month partitions `cityTable` has, by month; tables not named by monthPartitionName are not ours. */
-export async function monthPartitionsOf(sql: Queryable, cityTable: string): Promise<Map<Month, string>> {
+async function monthPartitionsOf(sql: Queryable, cityTable: string): Promise<Map<Month, string>> {
   const rows = await sql<{ name: string }[]>`
     select c.relname as name
     from pg_inherits i join pg_class c on c.oid = i.inhrelid

@@ -37,11 +37,6 @@ async function childrenOf(sql: Sql, parent: string): Promise<Map<string, Child>>
   return new Map(rows.map((r) => [r.name, { name: r.name, kind: r.kind }]));
 }
 
-/** The city tables (weather_readings' direct partitions), in name order. */
-export async function cityTablesOf(sql: Sql): Promise<string[]> {
-  return [...(await childrenOf(sql, getTableName(weatherReadings))).keys()].sort();
-}
-
 /** Refuses, before anything is created, a city whose table or partitions would not fit a name. */
 function tableNameOf(city: string): string {
   const table = cityTableName(city);

@@ -1,8 +1,8 @@
 import { fieldDoc, type ReadingField, readingFields } from "./fields.ts";
 import type { ReadingSchemaVersion } from "./reading.ts";
 
-export const AVRO_NAMESPACE = "weather";
-export const AVRO_RECORD_NAME = "WeatherReading";
+const AVRO_NAMESPACE = "weather";
+const AVRO_RECORD_NAME = "WeatherReading";
 
 type AvroType = string | { type: string; logicalType: string } | readonly AvroType[];
 

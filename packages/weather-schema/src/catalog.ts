@@ -9,7 +9,7 @@ import { DEFAULT_STATIONS, type Station } from "./stations.ts";
  * never need quoting. 40 characters keeps `weather_readings_<city>` under the 63-byte identifier limit
  * with room for suffixes.
  */
-export const CITY_SLUG_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
+const CITY_SLUG_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
 const STATION_ID_PATTERN = /^[A-Z0-9][A-Z0-9_-]{0,15}$/;
 
 export interface StationCatalog {

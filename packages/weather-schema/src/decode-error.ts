@@ -8,7 +8,7 @@
  * - undecodable: the payload does not parse with its writer schema
  * - invalid: decoded, but not a plausible reading (structure, or validation against the catalog)
  */
-export const READING_DECODE_ERROR_KINDS = [
+const READING_DECODE_ERROR_KINDS = [
   "bad-magic-byte",
   "unknown-schema",
   "incompatible-schema",

@@ -77,7 +77,7 @@ export interface FastReadingReader {
 }
 
 /** The Parsing Canonical Form of an Avro schema (avsc's schema() drops docs, defaults, logical types). */
-export function avroCanonicalForm(type: avro.Type): string {
+function avroCanonicalForm(type: avro.Type): string {
   return JSON.stringify(type.schema());
 }
 
@@ -107,7 +107,7 @@ interface Program {
  * The widest span of epoch milliseconds the fast path takes (about 1684 to 2255): microseconds
  * since 2000 stay exact in a double there. Others go the general way.
  */
-export const FAST_TIMESTAMP_LIMIT_MS = 9_000_000_000_000;
+const FAST_TIMESTAMP_LIMIT_MS = 9_000_000_000_000;
 
 /**
  * Compiles a version's fields into steps, or undefined when a field is of a shape the steps do not

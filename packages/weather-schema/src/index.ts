@@ -1,13 +1,10 @@
 export {
-  AVRO_NAMESPACE,
-  AVRO_RECORD_NAME,
   type AvroField,
   type AvroRecordSchema,
   readingAvroSchema,
 } from "./avro.ts";
 export {
   CATALOG_SETTINGS,
-  CITY_SLUG_PATTERN,
   cityTableName,
   createStationCatalog,
   loadStationCatalog,
@@ -30,15 +27,12 @@ export {
   type ReadingEncoderOptions,
 } from "./codec.ts";
 export {
-  READING_DECODE_ERROR_KINDS,
   ReadingDecodeError,
   type ReadingDecodeErrorKind,
 } from "./decode-error.ts";
 export {
-  avroCanonicalForm,
   createFastReadingReader,
   createReadingSlots,
-  FAST_TIMESTAMP_LIMIT_MS,
   type FastReadingReader,
   fastReadableVersions,
   READING_NUMBER_FIELDS,
@@ -55,7 +49,6 @@ export {
   readingsTopicFrom,
   SINK_GROUP_SETTINGS,
   TOPIC_SETTINGS,
-  topicNameSchema,
   valueSubjectOf,
 } from "./naming.ts";
 export {
@@ -69,7 +62,6 @@ export {
 } from "./reading.ts";
 export {
   type CompatibilityLevel,
-  confluentReadingSchema,
   type RegisteredReadingSchema,
   type RegisterReadingSchemasOptions,
   registerReadingSchemas,
@@ -82,7 +74,6 @@ export {
   MANIFEST_VERSION,
   type RunManifest,
   readRunManifest,
-  runManifestSchema,
 } from "./run-manifest.ts";
 export { type ClimateNormals, DEFAULT_STATIONS, type Station } from "./stations.ts";
 export { type ReadingValidation, validateReading } from "./validate.ts";

@@ -48,7 +48,7 @@ export function valueSubjectOf(topic: string): string {
 }
 
 /** Kafka's own rules for a topic name, checked once, here. */
-export const topicNameSchema = z
+const topicNameSchema = z
   .string()
   .trim()
   .refine(

@@ -11,7 +11,7 @@ export function subjectOf(topic: string, format: WireFormat): string {
 }
 
 /** The schema of a reading version as the registry client takes it. */
-export function confluentReadingSchema(format: WireFormat, version: ReadingSchemaVersion) {
+function confluentReadingSchema(format: WireFormat, version: ReadingSchemaVersion) {
   return format === "avro"
     ? { type: SchemaType.AVRO as const, schema: JSON.stringify(readingAvroSchema(version)) }
     : { type: SchemaType.JSON as const, schema: JSON.stringify(readingJsonSchema(version)) };

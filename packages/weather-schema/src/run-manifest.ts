@@ -19,7 +19,7 @@ const cityManifestSchema = z.object({
   checksum: z.string(),
 });
 
-export const runManifestSchema = z.object({
+const runManifestSchema = z.object({
   manifestVersion: z.literal(MANIFEST_VERSION),
   /** How the stream was made: enough to make it again (same seed, same settings, same stream). */
   run: z.record(z.string(), z.unknown()),

@@ -103,7 +103,7 @@ export interface DeadLetterSource {
   readonly kind: string | undefined;
 }
 
-export function deadLetterSource(headers: IHeaders | undefined): DeadLetterSource {
+function deadLetterSource(headers: IHeaders | undefined): DeadLetterSource {
   const partition = textOf(headers, DEAD_LETTER_HEADERS.sourcePartition);
   const offset = textOf(headers, DEAD_LETTER_HEADERS.sourceOffset);
   return {
