@@ -63,6 +63,10 @@ describe("readCommandLine", () => {
     expect(read({}, ["--", "--help"]).commandLine.help).toBe(true);
   });
 
+  it("drops a -- between flags, as a root script that passes flags of its own puts it", () => {
+    expect(read({}, ["--help", "--", "--count", "4"]).values.count).toBe(4);
+  });
+
   it("reports an unknown flag with the known ones, and still reads the rest", () => {
     const { problems, values } = read({ DEMO_COUNT: "x" }, ["--cuont", "4"]);
     expect(problems.map((p) => p.setting)).toEqual(["command line", "DEMO_COUNT"]);

@@ -89,7 +89,10 @@ export function readCommandLine(
   groups: readonly SettingsGroup[],
   problems: ConfigProblem[],
 ): CommandLine {
-  const args = argv[0] === "--" ? argv.slice(1) : [...argv];
+  // Workers take no positional arguments, so a "--" separates nothing: npm and pnpm users type one
+  // before a script's flags, and a root script that already passes flags (`pnpm verify -- --json`)
+  // puts it in the middle.
+  const args = argv.filter((arg) => arg !== "--");
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     help: { type: "boolean", short: "h" },
   };
