@@ -5,19 +5,16 @@ import {
   CLUSTER_STATIONS,
   createClusterWorld,
   describeTally,
+  drainAndStopSinks,
+  expectEachStoredOnce,
   partitionStates,
-  type SinkInstance,
-  startSink,
-  startSteadyProducer,
-  steadyProducerArgs,
+  startClusterLoad,
   tally,
   waitForFullIsr,
-  waitUntilAllStored,
 } from "../src/cluster-load.ts";
 import { clusterNodes, startAllNodes, startNodes, stopNode } from "../src/cluster-stack.ts";
-import { assertRunning, rowCounts, waitFor } from "../src/counts.ts";
+import { rowCounts, waitFor } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
-import { verifyWorld } from "../src/verify.ts";
 import type { World } from "../src/world.ts";
 
 const TEST = "cluster-rolling-restart";
@@ -42,15 +39,11 @@ describe("a rolling restart of all three brokers under load", () => {
 
   it("restarts one node at a time, waiting for full replicas in between, and loses or doubles nothing", async () => {
     const start = performance.now();
-    const sinks: SinkInstance[] = ["sink-a", "sink-b", "sink-c"].map((name) => startSink(world, name));
-    const producer = startSteadyProducer(
-      world,
-      steadyProducerArgs({ rate: RATE, perStation: PER_STATION, seed: "rolling-restart" }),
-    );
-    const everyone = [producer.worker, ...sinks.map((s) => s.worker)];
-    const assertAllRunning = (during: string) => {
-      for (const worker of everyone) assertRunning(worker, during);
-    };
+    const { sinks, producer, assertAllRunning } = startClusterLoad(world, {
+      rate: RATE,
+      perStation: PER_STATION,
+      seed: "rolling-restart",
+    });
     await waitFor("rows before the first restart", async () => {
       assertAllRunning("the warm-up");
       return (await rowCounts(world.sql)).rows >= 8_000;
@@ -91,15 +84,7 @@ describe("a rolling restart of all three brokers under load", () => {
     const producerExit = await stopWorker(producer.worker);
     expect(producerExit.code, tail(producer.worker.output())).toBe(0);
     const acknowledged = producer.finalCount();
-    await waitUntilAllStored(
-      world,
-      sinks.map((s) => s.worker),
-    );
-    const perSink = await Promise.all(sinks.map(async (s) => `${s.name} ${await s.rowsWritten()}`));
-    for (const sink of sinks) {
-      const exit = await stopWorker(sink.worker);
-      expect(exit.code, tail(sink.worker.output())).toBe(0);
-    }
+    const perSink = await drainAndStopSinks(world, sinks);
     const producerRetries = producer.worker.logLines().filter((l) => l.level >= 50).length;
 
     const counts = await tally(world);
@@ -109,25 +94,9 @@ describe("a rolling restart of all three brokers under load", () => {
       ...steps.map((step) => `  ${step}`),
       `rolling restart done at ${seconds(restartedAt)}; producer stopped by SIGTERM after ${seconds(since(start))}, ` +
         `${acknowledged} acknowledged, ${producerRetries} send errors logged and retried`,
-      `rows stored per sink: ${perSink.join(", ")}`,
+      `rows stored per sink: ${perSink}`,
       describeTally(counts),
     );
-    expect(acknowledged).toBeDefined();
-    expect(counts.topicMessages).toBe(acknowledged);
-    expect(counts.topicReadings).toBe(acknowledged);
-    expect(counts).toMatchObject({ rows: acknowledged, distinct: acknowledged, duplicates: 0 });
-    expect({
-      missing: counts.missing,
-      unexpected: counts.unexpected,
-      deadLettered: counts.deadLettered,
-    }).toEqual({
-      missing: 0,
-      unexpected: 0,
-      deadLettered: 0,
-    });
-    // The operators' proof, from outside: every offset a row, a dead letter or a re-send.
-    const verified = await verifyWorld(world);
-    report(TEST, verified.summary);
-    expect(verified.result.holds, verified.summary).toBe(true);
+    await expectEachStoredOnce(TEST, world, counts, acknowledged, { topicHoldsEachOnce: true });
   });
 });

@@ -1,24 +1,21 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { exitWithin, killAllWorkers, runWorker, stopWorker, tail } from "@weather/test-support";
+import { exitWithin, killAllWorkers, runWorker, tail } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   busiestPartition,
   CLUSTER_STATIONS,
   createClusterWorld,
   describeTally,
+  drainAndStopSinks,
+  expectEachStoredOnce,
   leaderOf,
-  type SinkInstance,
-  startSink,
-  startSteadyProducer,
-  steadyProducerArgs,
+  startClusterLoad,
   tally,
   waitForFullIsr,
-  waitUntilAllStored,
 } from "../src/cluster-load.ts";
 import { clusterNodes, killNode, nodeById, startAllNodes, startNodes } from "../src/cluster-stack.ts";
-import { assertRunning, rowCounts, waitFor } from "../src/counts.ts";
+import { rowCounts, waitFor } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
-import { verifyWorld } from "../src/verify.ts";
 import type { World } from "../src/world.ts";
 
 const TEST = "cluster-two-brokers-down";
@@ -46,12 +43,13 @@ describe("two of the three brokers down at once under load", () => {
 
   it("acknowledges nothing while one broker holds the data, and completes once a second one is back", async () => {
     const start = performance.now();
-    const sinks: SinkInstance[] = ["sink-a", "sink-b", "sink-c"].map((name) => startSink(world, name));
-    const args = steadyProducerArgs({ rate: RATE, perStation: PER_STATION, seed: "two-down" });
-    const producer = startSteadyProducer(world, args);
+    const { sinks, producer, assertAllRunning } = startClusterLoad(world, {
+      rate: RATE,
+      perStation: PER_STATION,
+      seed: "two-down",
+    });
     await waitFor("rows before the kill", async () => {
-      assertRunning(producer.worker, "the warm-up");
-      for (const sink of sinks) assertRunning(sink.worker, "the warm-up");
+      assertAllRunning("the warm-up");
       return (await rowCounts(world.sql)).rows >= 6_000;
     });
 
@@ -88,22 +86,14 @@ describe("two of the three brokers down at once under load", () => {
       expect(producer.worker.output(), tail(producer.worker.output())).toMatch(
         /cannot send \d+ readings to topic/,
       );
-      const rerun = await runWorker("sensor-producer", args, world.producerEnv(), 300_000);
+      const rerun = await runWorker("sensor-producer", producer.args, world.producerEnv(), 300_000);
       expect(rerun.exit.code, tail(rerun.output)).toBe(0);
       outcome =
         `failed clearly (exit ${firstExit.code}, ${blocked ? "after" : "during"} the one-broker window, ` +
         `${producer.acknowledged()} acknowledged), then a re-run with the same seed completed (exit 0)`;
     }
     const completedAt = since(start);
-    await waitUntilAllStored(
-      world,
-      sinks.map((s) => s.worker),
-    );
-    const perSink = await Promise.all(sinks.map(async (s) => `${s.name} ${await s.rowsWritten()}`));
-    for (const sink of sinks) {
-      const exit = await stopWorker(sink.worker);
-      expect(exit.code, tail(sink.worker.output())).toBe(0);
-    }
+    const perSink = await drainAndStopSinks(world, sinks);
 
     const counts = await tally(world);
     report(
@@ -113,26 +103,13 @@ describe("two of the three brokers down at once under load", () => {
         `${survivor?.name} alone for ${seconds(ONE_BROKER_MS)}: ${ackedSettled} acknowledged ${seconds(SETTLE_MS)} after the kill, ` +
         `${ackedAlone} at its end; rows ${rowsAlone}`,
       `${back.name} restarted, ready in ${seconds(restartMs)}; producer ${outcome}; all sent at ${seconds(completedAt)}`,
-      `rows stored per sink: ${perSink.join(", ")}`,
+      `rows stored per sink: ${perSink}`,
       describeTally(counts),
     );
     // Never acknowledged a write only one broker held: with min.insync.replicas=2 (and without a
     // controller quorum) nothing more is acknowledged once the in-flight requests have settled.
     expect(ackedAlone, "readings acknowledged while only one broker ran").toBe(ackedSettled);
-    expect(counts.topicReadings).toBe(READINGS);
-    expect(counts).toMatchObject({ rows: READINGS, distinct: READINGS, duplicates: 0 });
-    expect({
-      missing: counts.missing,
-      unexpected: counts.unexpected,
-      deadLettered: counts.deadLettered,
-    }).toEqual({
-      missing: 0,
-      unexpected: 0,
-      deadLettered: 0,
-    });
-    // The operators' proof, from outside: every offset a row, a dead letter or a re-send.
-    const verified = await verifyWorld(world);
-    report(TEST, verified.summary);
-    expect(verified.result.holds, verified.summary).toBe(true);
+    // A re-run may have written some readings twice to the topic; each is still stored once.
+    await expectEachStoredOnce(TEST, world, counts, READINGS, { topicHoldsEachOnce: false });
   });
 });

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
-import { type LogLine, spawnWorker, type Worker } from "@weather/test-support";
+import { type LogLine, spawnWorker, stopWorker, tail, type Worker } from "@weather/test-support";
 import { type Admin, ConfigResourceTypes } from "kafkajs";
+import { expect } from "vitest";
 import { assertClusterRunning } from "./cluster-stack.ts";
 import {
   assertRunning,
@@ -11,7 +12,9 @@ import {
   storedReadingIds,
   waitFor,
 } from "./counts.ts";
+import { report } from "./report.ts";
 import { producedReadingIds } from "./topic.ts";
+import { verifyWorld } from "./verify.ts";
 import { createWorld, type World } from "./world.ts";
 
 /**
@@ -257,4 +260,76 @@ export function describeTally(t: Tally): string {
     `rows ${t.rows}, distinct ${t.distinct}, duplicates ${t.duplicates}; topic messages ${t.topicMessages} ` +
     `(${t.topicReadings} distinct readings); missing ${t.missing}, unexpected ${t.unexpected}; dead-lettered ${t.deadLettered}`
   );
+}
+
+/** Sinks and a steady producer on one world: the load every failure scenario runs under. */
+export interface ClusterLoad {
+  readonly sinks: readonly SinkInstance[];
+  readonly producer: SteadyProducer;
+  /** Fails the test at once, naming the phase, when the producer or a sink has exited. */
+  assertAllRunning(during: string): void;
+}
+
+export function startClusterLoad(
+  world: World,
+  options: { rate: number; perStation: number; seed: string; sinks?: readonly string[] },
+): ClusterLoad {
+  const sinks = (options.sinks ?? ["sink-a", "sink-b", "sink-c"]).map((name) => startSink(world, name));
+  const producer = startSteadyProducer(world, steadyProducerArgs(options));
+  const everyone = [producer.worker, ...sinks.map((sink) => sink.worker)];
+  return {
+    sinks,
+    producer,
+    assertAllRunning: (during) => {
+      for (const worker of everyone) assertRunning(worker, during);
+    },
+  };
+}
+
+/**
+ * Waits until the sinks have stored the topic to its end, then stops each (it must exit 0).
+ * @returns the rows each stored, for the report: "sink-a 1200, sink-b 900".
+ */
+export async function drainAndStopSinks(world: World, sinks: readonly SinkInstance[]): Promise<string> {
+  await waitUntilAllStored(
+    world,
+    sinks.map((sink) => sink.worker),
+  );
+  const perSink = await Promise.all(sinks.map(async (sink) => `${sink.name} ${await sink.rowsWritten()}`));
+  for (const sink of sinks) {
+    const exit = await stopWorker(sink.worker);
+    expect(exit.code, tail(sink.worker.output())).toBe(0);
+  }
+  return perSink.join(", ");
+}
+
+/**
+ * How every scenario ends: each of `readings` readings on the topic stored exactly once, nothing
+ * dead-lettered, and `report --verify` accounting for every offset. `topicHoldsEachOnce`: the
+ * topic itself has no reading twice (an idempotent producer that was never re-run).
+ */
+export async function expectEachStoredOnce(
+  test: string,
+  world: World,
+  counts: Tally,
+  readings: number | undefined,
+  options: { topicHoldsEachOnce: boolean },
+): Promise<void> {
+  expect(readings, "the number of readings the producer had acknowledged").toBeDefined();
+  if (options.topicHoldsEachOnce) expect(counts.topicMessages).toBe(readings);
+  expect(counts.topicReadings).toBe(readings);
+  expect(counts).toMatchObject({ rows: readings, distinct: readings, duplicates: 0 });
+  expect({
+    missing: counts.missing,
+    unexpected: counts.unexpected,
+    deadLettered: counts.deadLettered,
+  }).toEqual({
+    missing: 0,
+    unexpected: 0,
+    deadLettered: 0,
+  });
+  // The operators' proof, from outside: every offset a row, a dead letter or a re-send.
+  const verified = await verifyWorld(world);
+  report(test, verified.summary);
+  expect(verified.result.holds, verified.summary).toBe(true);
 }
