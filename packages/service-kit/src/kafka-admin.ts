@@ -58,6 +58,13 @@ export interface ReadTopicOptions {
   // Generous: a benchmark's backlog of half a million readings is read this way too, and verify
   // reads millions.
   readonly timeoutMs?: number;
+  /**
+   * Most bytes one fetch may return, per partition and in all (kafkajs's maxBytesPerPartition and
+   * maxBytes); default 16 MiB and 64 MiB. A reader that keeps nothing of the messages (verify) does
+   * better with less: each response is held whole while it is decoded, so large ones cost memory
+   * and collection time without reading any faster.
+   */
+  readonly fetchBytes?: { readonly perPartition: number; readonly total: number };
 }
 
 /**
@@ -87,7 +94,12 @@ export async function readTopicToEnd(
   );
   if (pending.size === 0) return;
   const groupId = `read-to-end-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, maxBytes: 64 << 20, maxBytesPerPartition: 16 << 20 });
+  const fetchBytes = options.fetchBytes ?? { perPartition: 16 << 20, total: 64 << 20 };
+  const consumer = kafka.consumer({
+    groupId,
+    maxBytes: fetchBytes.total,
+    maxBytesPerPartition: fetchBytes.perPartition,
+  });
   let resolve: () => void = () => {};
   let timer: NodeJS.Timeout | undefined;
   const done = new Promise<void>((resolveDone, reject) => {

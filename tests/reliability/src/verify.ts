@@ -2,7 +2,8 @@
  * The suite's checker: `report --verify`, the command operators run, as a process, on a world.
  * Every offset of the world's topic must be a stored row, a dead letter or a recorded re-send.
  */
-import { type Exit, runWorker, tail } from "@weather/test-support";
+import { type Exit, tail } from "@weather/test-support";
+import { mebibytes, runMeasured } from "./measure.ts";
 import type { World } from "./world.ts";
 
 /** What verify --json prints (the fields the suite reads; offsets as strings). */
@@ -35,11 +36,14 @@ export interface VerifyRun {
   readonly result: Verification;
   /** One line for the test's report: totals and the verdict. */
   readonly summary: string;
+  /** How long the command ran, start to exit, and the most memory it held. */
+  readonly wallMs: number;
+  readonly peakRssBytes: number;
 }
 
 /** Runs `report --verify --json` on the world (with a producer's manifest, when given). */
 export async function verifyWorld(world: World, manifest?: string): Promise<VerifyRun> {
-  const { exit, worker } = await runWorker(
+  const { exit, worker, wallMs, peakRssBytes } = await runMeasured(
     "report",
     ["--verify", "--json", ...(manifest === undefined ? [] : ["--manifest", manifest])],
     {
@@ -67,6 +71,7 @@ export async function verifyWorld(world: World, manifest?: string): Promise<Veri
     (result.holds ? "every offset accounted for exactly once" : "NOT VERIFIED") +
     (result.manifest.length > 0
       ? `; manifest ${result.manifest.filter((c) => c.ok).length}/${result.manifest.length} checks equal`
-      : "");
-  return { exit, result, summary };
+      : "") +
+    `; ${(wallMs / 1000).toFixed(1)}s, peak ${mebibytes(peakRssBytes)}`;
+  return { exit, result, summary, wallMs, peakRssBytes };
 }

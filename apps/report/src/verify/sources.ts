@@ -3,7 +3,13 @@
  * the rows and recorded re-sends with their source offsets (PostgreSQL), the dead letters with the
  * source they name (the dead-letter topic's headers), and what Kafka returns of the topic.
  */
-import { consumerOffsets, readingResends, weatherReadings } from "@weather/db";
+import {
+  consumerOffsets,
+  readingResends,
+  type StoredChecksum,
+  storedReadingsChecksums,
+  weatherReadings,
+} from "@weather/db";
 import { DEAD_LETTER_HEADERS } from "@weather/schema";
 import { readTopicToEnd } from "@weather/service-kit";
 import { getTableName } from "drizzle-orm";
@@ -17,6 +23,13 @@ const OFFSETS = getTableName(consumerOffsets);
 
 /** Rows are streamed this many at a time. */
 const CURSOR_ROWS = 20_000;
+
+/**
+ * Kafka is read in fetches of at most 1 MiB per partition (4 MiB in all): verify keeps nothing of
+ * a message but its offset, and a year of readings (a million offsets) read in 16 MiB fetches held
+ * 850 MiB at its peak against 300 here, and spent longer collecting garbage (apps/report/README.md).
+ */
+const FETCH_BYTES = { perPartition: 1 << 20, total: 4 << 20 };
 
 /** Each partition's log start, high watermark and the offset the group stored. */
 export async function partitionBounds(
@@ -59,7 +72,7 @@ export async function markReturned(
       if (ledger === undefined) return;
       for (const message of messages) ledger.returned(BigInt(message.offset));
     },
-    { until },
+    { until, fetchBytes: FETCH_BYTES },
   );
 }
 
@@ -130,23 +143,29 @@ export async function markDeadLetters(
   // A letter sent twice (a crash between the send and the sink's commit) counts once by kind.
   const counted = new Set<string>();
   let unplaced = 0;
-  await readTopicToEnd(kafka, admin, deadLetterTopic, (_partition, messages) => {
-    for (const message of messages) {
-      const source = deadLetterSource(message.headers);
-      if (source.topic !== undefined && source.topic !== topic) continue;
-      const ledger = source.partition === undefined ? undefined : ledgers.get(source.partition);
-      if (ledger === undefined || source.offset === undefined) {
-        unplaced++;
-        continue;
+  await readTopicToEnd(
+    kafka,
+    admin,
+    deadLetterTopic,
+    (_partition, messages) => {
+      for (const message of messages) {
+        const source = deadLetterSource(message.headers);
+        if (source.topic !== undefined && source.topic !== topic) continue;
+        const ledger = source.partition === undefined ? undefined : ledgers.get(source.partition);
+        if (ledger === undefined || source.offset === undefined) {
+          unplaced++;
+          continue;
+        }
+        ledger.deadLetter(source.offset);
+        const at = `${source.partition}:${source.offset}`;
+        if (counted.has(at)) continue;
+        counted.add(at);
+        const kind = source.kind ?? "(no kind)";
+        byKind[kind] = (byKind[kind] ?? 0) + 1;
       }
-      ledger.deadLetter(source.offset);
-      const at = `${source.partition}:${source.offset}`;
-      if (counted.has(at)) continue;
-      counted.add(at);
-      const kind = source.kind ?? "(no kind)";
-      byKind[kind] = (byKind[kind] ?? 0) + 1;
-    }
-  });
+    },
+    { fetchBytes: FETCH_BYTES },
+  );
   return { byKind, unplaced };
 }
 
@@ -164,4 +183,17 @@ export async function storedAnomalies(
       select 1 from ${sql(READINGS)} w
       where w.city = r.city and w.reading_id = r.reading_id and w.observed_at = r.observed_at)`;
   return { idsStoredTwice: twice?.n ?? 0, resendsOfNothing: orphans?.n ?? 0 };
+}
+
+/** What the manifest is compared with: each city's rows and checksum, and the rows per station. */
+export interface StoredCounts {
+  readonly cities: readonly StoredChecksum[];
+  readonly byStation: ReadonlyMap<string, number>;
+}
+
+export async function storedCounts(sql: Sql): Promise<StoredCounts> {
+  const { cities } = await storedReadingsChecksums(sql);
+  const stations = await sql<{ station: string; n: number }[]>`
+    select station_id as station, count(*)::int as n from ${sql(READINGS)} group by station_id`;
+  return { cities, byStation: new Map(stations.map((row) => [row.station, row.n])) };
 }
