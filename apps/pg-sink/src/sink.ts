@@ -9,9 +9,9 @@ import {
 } from "@weather/schema";
 import { createKafka, type Logger, postgresOptions, startOpsServer } from "@weather/service-kit";
 import { type Admin, type Consumer, Partitioners, type Producer } from "kafkajs";
+import { createBatchHandler, type SinkStatus } from "./batch-handler.ts";
 import { isCaughtUp } from "./caught-up.ts";
 import type { SinkConfig } from "./config.ts";
-import { createBatchHandler, type SinkStatus } from "./consume.ts";
 import { createDatabasePool, type DatabasePool } from "./database.ts";
 import { buildDeadLetter, sendDeadLetters } from "./dead-letter.ts";
 import { createChunkEncoder } from "./encode-chunk.ts";

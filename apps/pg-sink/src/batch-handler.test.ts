@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunksOf } from "./consume.ts";
+import { chunksOf } from "./batch-handler.ts";
 
 describe("chunksOf", () => {
   it("splits a batch into transactions of at most the batch size, in order", () => {

@@ -7,7 +7,7 @@ import type { EncodedChunk } from "./encode-chunk.ts";
 import type { SinkMetrics } from "./metrics.ts";
 import { nextOffsetAfter, type PartitionKey } from "./offsets.ts";
 import { type Dependency, DependencyUnavailableError, isTransientDatabaseError } from "./outage.ts";
-import { type ChunkWritten, type DeadLetterSink, writeChunk } from "./write-batch.ts";
+import { type ChunkWritten, type DeadLetterSink, writeChunk } from "./write-chunk.ts";
 
 /** What /readyz reports; the consumer's event handlers and the batch handler keep it current. */
 export interface SinkStatus {
