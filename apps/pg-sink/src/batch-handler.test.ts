@@ -3,11 +3,13 @@ import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import type { Sql } from "postgres";
 import { describe, expect, it } from "vitest";
 import type { Sleep } from "./backoff.ts";
-import { type BatchHandler, chunksOf, createBatchHandler, type SinkStatus } from "./batch-handler.ts";
+import { type BatchHandler, chunksOf, createBatchHandler } from "./batch-handler.ts";
+import type { DeadLetterSink, PoisonMessage } from "./dead-letter.ts";
 import type { EncodedChunk } from "./encode-chunk.ts";
 import { createSinkMetrics } from "./metrics.ts";
 import { laterOf, planChunk } from "./offsets.ts";
-import type { ChunkToWrite, ChunkWritten, DeadLetterSink, PoisonMessage } from "./write-chunk.ts";
+import type { SinkStatus } from "./status.ts";
+import type { ChunkToWrite, ChunkWritten } from "./write-chunk.ts";
 
 describe("chunksOf", () => {
   it("splits a batch into transactions of at most the batch size, in order", () => {

@@ -3,18 +3,13 @@ import type { Logger } from "@weather/service-kit";
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import { type BackoffPolicy, type RetryOptions, retryWithBackoff } from "./backoff.ts";
 import type { DatabasePool } from "./database.ts";
+import type { DeadLetterSink } from "./dead-letter.ts";
 import type { EncodedChunk } from "./encode-chunk.ts";
 import type { SinkMetrics } from "./metrics.ts";
 import { nextOffsetAfter, type PartitionKey } from "./offsets.ts";
-import { type Dependency, DependencyUnavailableError, isTransientDatabaseError } from "./outage.ts";
-import { type ChunkWritten, type DeadLetterSink, writeChunk } from "./write-chunk.ts";
-
-/** What /readyz reports; the consumer's event handlers and the batch handler keep it current. */
-export interface SinkStatus {
-  connected: boolean;
-  assignedPartitions: number[];
-  waitingFor: Dependency | undefined;
-}
+import { DependencyUnavailableError, isTransientDatabaseError } from "./outage.ts";
+import type { SinkStatus } from "./status.ts";
+import { type ChunkWritten, writeChunk } from "./write-chunk.ts";
 
 export interface BatchHandlerDeps {
   readonly database: DatabasePool;

@@ -16,7 +16,6 @@ import {
   DEFAULT_SINK_HTTP_PORT,
   type Env,
   LOGGING_SETTINGS,
-  readCommandLine,
   readConnectionSettings,
   readSettings,
   type SettingsGroup,
