@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
  * Where a `node --cpu-prof` profile's time went: self time per function and per area (the
  * product's modules, each library, garbage collection, idle). Run on pg-sink's profiles from
  * `BENCH_CPU_PROF_DIR=… pnpm bench`:
- *   node bench/src/profile-summary.ts <file.cpuprofile> [rows] [write-batch.ts]
+ *   node bench/src/profile-summary.ts <file.cpuprofile> [rows] [write-chunk.ts]
  * (the last argument counts only the drain: from the first to the last sample under that file).
  */
 
@@ -124,7 +124,7 @@ if (import.meta.main) {
   const [file, rows, windowFrom] = process.argv.slice(2);
   if (file === undefined) {
     console.error(
-      "usage: node bench/src/profile-summary.ts <file.cpuprofile> [rows] [window-file, e.g. write-batch.ts]",
+      "usage: node bench/src/profile-summary.ts <file.cpuprofile> [rows] [window-file, e.g. write-chunk.ts]",
     );
     process.exit(2);
   }

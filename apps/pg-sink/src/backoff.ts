@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as timeout } from "node:timers/promises";
 
 export interface BackoffPolicy {
   readonly initialMs: number;
@@ -20,6 +20,13 @@ export function backoffDelay(
   return Math.round(capped / 2 + (capped / 2) * random());
 }
 
+/** Waits `ms`; rejects once `signal` aborts. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+const sleepOnTimers: Sleep = async (ms, signal) => {
+  await timeout(ms, undefined, signal ? { signal } : {});
+};
+
 export interface RetryOptions {
   readonly policy: BackoffPolicy;
   /** Whether an error is worth waiting out (an outage) rather than propagated (a bug, a rebalance). */
@@ -31,6 +38,8 @@ export interface RetryOptions {
   /** Aborting stops waiting: the last error is thrown. */
   readonly signal?: AbortSignal;
   readonly random?: () => number;
+  /** How a wait is made; the timers unless a test drives the waits itself. */
+  readonly sleep?: Sleep;
 }
 
 /**
@@ -48,7 +57,7 @@ export async function retryWithBackoff<T>(work: () => Promise<T>, options: Retry
       const delayMs = backoffDelay(attempt, options.policy, options.random);
       await options.onRetry?.(error, attempt, delayMs);
       try {
-        await sleep(delayMs, undefined, options.signal ? { signal: options.signal } : {});
+        await (options.sleep ?? sleepOnTimers)(delayMs, options.signal);
       } catch {
         throw error;
       }

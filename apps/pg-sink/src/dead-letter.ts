@@ -1,6 +1,15 @@
 import { DEAD_LETTER_HEADERS } from "@weather/schema";
 import { within } from "@weather/service-kit";
-import type { IHeaders, KafkaMessage, Message, Producer } from "kafkajs";
+import {
+  type IHeaders,
+  type Kafka,
+  type KafkaMessage,
+  type Message,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
+import { connectToKafka } from "./kafka-connect.ts";
+import { DependencyUnavailableError } from "./outage.ts";
 
 /** Why a message cannot be stored; its `kind` is the metric label and the header operators filter on. */
 export interface Poison {
@@ -13,6 +22,15 @@ export interface Poison {
 
 // Defined with the topics, so readers of the dead-letter topic use the same names.
 export { DEAD_LETTER_HEADERS };
+
+/** A message that cannot be stored, and why. */
+export interface PoisonMessage {
+  readonly message: KafkaMessage;
+  readonly poison: Poison;
+}
+
+/** Sends dead letters and resolves once Kafka has them; called inside the transaction, before COMMIT. */
+export type DeadLetterSink = (poison: readonly PoisonMessage[]) => Promise<void>;
 
 export interface DeadLetterSource {
   readonly topic: string;
@@ -72,3 +90,42 @@ export async function sendDeadLetters(
  * send still delivers is then there twice: dead letters are at least once, rows exactly once.
  */
 export const DEAD_LETTER_SEND_TIMEOUT_MS = 30_000;
+
+/** The sink's one producer, to <topic>.dlq, shared by every partition. */
+export interface DeadLetterSender {
+  /** Dead-letters poison of one partition; throws DependencyUnavailableError while Kafka refuses. */
+  senderFor(source: DeadLetterSource): DeadLetterSink;
+  close(): Promise<void>;
+}
+
+export async function openDeadLetterSender(
+  kafka: Kafka,
+  deadLetterTopic: string,
+  brokers: readonly string[],
+): Promise<DeadLetterSender> {
+  // Idempotent, so a send retried after a lost acknowledgement does not write a dead letter twice.
+  const producer = kafka.producer({
+    idempotent: true,
+    // No count (see sendDeadLetters for what bounds a send instead).
+    retry: { retries: Number.MAX_SAFE_INTEGER },
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // Dead letters keep their original key; which DLQ partition it hashes to does not matter.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await connectToKafka(producer, brokers);
+  return {
+    senderFor: (source) => async (poison) => {
+      const now = new Date();
+      const letters = poison.map((p) =>
+        buildDeadLetter(p.message, { topic: source.topic, partition: source.partition }, p.poison, now),
+      );
+      try {
+        await sendDeadLetters(producer, deadLetterTopic, letters);
+      } catch (error) {
+        throw new DependencyUnavailableError("Kafka", error);
+      }
+    },
+    close: () => producer.disconnect(),
+  };
+}

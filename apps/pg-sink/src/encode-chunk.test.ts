@@ -10,10 +10,11 @@ import {
   type Station,
   type WeatherReading,
 } from "@weather/schema";
+import { seededRandom } from "@weather/test-support";
 import avro from "avsc";
 import type { KafkaMessage } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { edgeReadings, seededRandom } from "../test/edge-readings.ts";
+import { edgeReadings } from "../test/edge-readings.ts";
 import { createChunkEncoder, type EncodedChunk } from "./encode-chunk.ts";
 
 type Schema = Parameters<SchemaRegistry["cache"]["setSchema"]>[2];

@@ -1,6 +1,6 @@
 /**
  * pg-sink: consumes the readings topic and stores each reading exactly once in PostgreSQL.
- * Wiring only; see sink.ts for what it opens and consume.ts for how a batch is stored.
+ * Wiring only; see sink.ts for what it opens and batch-handler.ts for how a batch is stored.
  */
 import { runWorker } from "@weather/service-kit";
 import { configureSink, SINK_SETTING_GROUPS } from "./config.ts";

@@ -1,6 +1,6 @@
 import { consumerOffsets } from "@weather/db";
 import { getTableName } from "drizzle-orm";
-import type { Sql, TransactionSql } from "postgres";
+import type { TransactionSql } from "postgres";
 
 /** The unit whose progress the sink stores: one partition of one topic, for one consumer group. */
 export interface PartitionKey {
@@ -9,7 +9,8 @@ export interface PartitionKey {
   readonly partition: number;
 }
 
-const OFFSETS_TABLE = getTableName(consumerOffsets);
+/** Where each partition's next offset is stored, next to the rows it covers. */
+export const OFFSETS_TABLE = getTableName(consumerOffsets);
 
 export type ChunkPlan<M> =
   /** Store `fresh`; `alreadyStored` messages sit below the stored offset and are dropped. */
@@ -91,60 +92,4 @@ export function saveNextOffset(tx: TransactionSql, key: PartitionKey, next: bigi
   return tx`
     update ${tx(OFFSETS_TABLE)} set next_offset = ${next.toString()}::bigint, updated_at = now()
     where consumer_group = ${key.group} and topic = ${key.topic} and partition = ${key.partition}`.execute();
-}
-
-/** Every stored next offset of a group on a topic, by partition. */
-export async function readStoredOffsets(
-  sql: Sql,
-  group: string,
-  topic: string,
-): Promise<Map<number, bigint>> {
-  const rows = await sql<{ partition: number; next: string }[]>`
-    select partition, next_offset::text as next from ${sql(OFFSETS_TABLE)}
-    where consumer_group = ${group} and topic = ${topic}`;
-  return new Map(rows.map((r) => [r.partition, BigInt(r.next)]));
-}
-
-/** A partition whose stored offset lay beyond the topic's end, and where it now starts again. */
-export interface RewoundPartition {
-  readonly partition: number;
-  readonly stored: bigint;
-  readonly high: bigint;
-  readonly restartAt: bigint;
-}
-
-/**
- * A stored next offset can never lie beyond a partition's high watermark while it is the same
- * topic: offsets only grow. When one does, the topic was deleted and created again, or Kafka was
- * reset, and the stored offset belongs to a log that no longer exists; trusting it would skip the
- * new log's first messages. Such partitions start again from the log's start. Nothing is stored
- * twice by that: rows are unique by (city, reading_id), so a reading already held is recognised.
- * The update is conditional, so two instances starting at once rewind a partition only once.
- */
-export async function rewindOffsetsBeyondEnd(
-  sql: Sql,
-  group: string,
-  topic: string,
-  watermarks: readonly { partition: number; low: string; high: string }[],
-): Promise<RewoundPartition[]> {
-  const rewound: RewoundPartition[] = [];
-  for (const w of watermarks) {
-    const [row] = await sql<{ stored: string }[]>`
-      update ${sql(OFFSETS_TABLE)} as o set next_offset = ${w.low}::bigint, updated_at = now()
-      from (select next_offset from ${sql(OFFSETS_TABLE)}
-            where consumer_group = ${group} and topic = ${topic} and partition = ${w.partition}
-            for update) as before
-      where o.consumer_group = ${group} and o.topic = ${topic} and o.partition = ${w.partition}
-        and o.next_offset > ${w.high}::bigint
-      returning before.next_offset::text as stored`;
-    if (row) {
-      rewound.push({
-        partition: w.partition,
-        stored: BigInt(row.stored),
-        high: BigInt(w.high),
-        restartAt: BigInt(w.low),
-      });
-    }
-  }
-  return rewound;
 }

@@ -1,4 +1,5 @@
 import type { Station, WeatherReading } from "@weather/schema";
+import { seededRandom } from "@weather/test-support";
 
 /**
  * Seeded readings with every field's edge cases mixed in, for the tests that hold the fast path to
@@ -6,18 +7,6 @@ import type { Station, WeatherReading } from "@weather/schema";
  * doubles below a limit, pressure null and present, millisecond timestamps from before 1970 up to
  * the five minutes ahead validation allows, UUIDs of every version in either case.
  */
-
-/** mulberry32, so a failing case can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const EDGES = [0, -0, 5e-324, -5e-324, Number.MIN_VALUE, 2.2250738585072014e-308, 1e-300, 0.1, 1 / 3];
 
@@ -57,7 +46,8 @@ function hex(random: () => number, count: number): string {
   return out;
 }
 
-export function seededUuid(random: () => number): string {
+/** A UUID of any version, in either case: ids as other producers may write them. */
+function anyUuid(random: () => number): string {
   const id = [
     hex(random, 8),
     hex(random, 4),
@@ -85,7 +75,7 @@ export function edgeReadings(
           ? nowMs + Math.floor(random() * 240_000)
           : nowMs - Math.floor(random() * 10 * 365 * 86_400_000);
     return {
-      readingId: seededUuid(random),
+      readingId: anyUuid(random),
       stationId: station.id,
       city: station.city,
       observedAt: new Date(observedAtMs),

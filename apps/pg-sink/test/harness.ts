@@ -17,6 +17,7 @@ import {
   type WireFormat,
 } from "@weather/schema";
 import { createKafka, createLogger, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
+import { seededRandom, seededUuid } from "@weather/test-support";
 import type { Admin, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
 import postgres, { type Sql } from "postgres";
 import { readSinkConfig } from "../src/config.ts";
@@ -113,29 +114,9 @@ export async function createWorld(label: string, partitions = 3): Promise<World>
   };
 }
 
-/** A small seeded generator (mulberry32), so a failing run can be reproduced reading by reading. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function seededUuid(random: () => number): string {
-  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
-  hex[12] = "4";
-  hex[16] = ((Number.parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
-  const s = hex.join("");
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
-}
-
 /** `count` plausible readings of the built-in stations, one a minute, alternating stations. */
 export function makeReadings(count: number, seed: number): WeatherReading[] {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const start = Date.UTC(2025, 0, 15, 0, 0, 0);
   return Array.from({ length: count }, (_, i) => {
     const station = DEFAULT_STATIONS[i % DEFAULT_STATIONS.length] ?? DEFAULT_STATIONS[0];

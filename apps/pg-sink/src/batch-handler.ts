@@ -3,18 +3,13 @@ import type { Logger } from "@weather/service-kit";
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import { type BackoffPolicy, type RetryOptions, retryWithBackoff } from "./backoff.ts";
 import type { DatabasePool } from "./database.ts";
+import type { DeadLetterSink } from "./dead-letter.ts";
 import type { EncodedChunk } from "./encode-chunk.ts";
 import type { SinkMetrics } from "./metrics.ts";
 import { nextOffsetAfter, type PartitionKey } from "./offsets.ts";
-import { type Dependency, DependencyUnavailableError, isTransientDatabaseError } from "./outage.ts";
-import { type ChunkWritten, type DeadLetterSink, writeChunk } from "./write-batch.ts";
-
-/** What /readyz reports; the consumer's event handlers and the batch handler keep it current. */
-export interface SinkStatus {
-  connected: boolean;
-  assignedPartitions: number[];
-  waitingFor: Dependency | undefined;
-}
+import { DependencyUnavailableError, isTransientDatabaseError } from "./outage.ts";
+import type { SinkStatus } from "./status.ts";
+import { type ChunkWritten, writeChunk } from "./write-chunk.ts";
 
 export interface BatchHandlerDeps {
   readonly database: DatabasePool;
@@ -38,6 +33,10 @@ export interface BatchHandlerDeps {
   readonly status: SinkStatus;
   /** Aborted on shutdown: stops waiting for an outage to end. */
   readonly signal: AbortSignal;
+  /** Stores one chunk in one transaction: writeChunk, unless a test stands in for PostgreSQL. */
+  readonly writeChunk?: typeof writeChunk;
+  /** How retries wait and jitter: the timers and Math.random, unless a test drives the waits. */
+  readonly waits?: Pick<RetryOptions, "sleep" | "random">;
 }
 
 /** Splits a fetched batch into transactions of at most `size` messages, in offset order. */
@@ -72,6 +71,7 @@ export interface BatchHandler {
  */
 export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
   const { logger, metrics, status } = deps;
+  const write = deps.writeChunk ?? writeChunk;
   // Offset each partition was last sought to, so a hole in the log triggers one seek, not a loop.
   const soughtTo = new Map<string, bigint>();
   // The last offset commit sent to Kafka per partition, until it is answered.
@@ -122,6 +122,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
     const key: PartitionKey = { group: deps.group, topic: batch.topic, partition: batch.partition };
     const partitionId = `${batch.topic}[${batch.partition}]`;
     const retry: RetryOptions = {
+      ...deps.waits,
       policy: deps.backoff,
       signal: deps.signal,
       isTransient: (error) => error instanceof DependencyUnavailableError,
@@ -172,7 +173,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         );
         written = await retryWithBackoff(
           () =>
-            writeChunk(
+            write(
               deps.database.current(),
               { key, encoded, nextOffset, soughtTo: soughtTo.get(partitionId) },
               deps.deadLetterFor(key),

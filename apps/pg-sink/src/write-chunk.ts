@@ -4,17 +4,12 @@ import { cityTableName } from "@weather/schema";
 import { getTableName } from "drizzle-orm";
 import type { KafkaMessage } from "kafkajs";
 import type { Sql, TransactionSql } from "postgres";
-import type { Poison } from "./dead-letter.ts";
+import type { DeadLetterSink, PoisonMessage } from "./dead-letter.ts";
 import type { EncodedChunk } from "./encode-chunk.ts";
 import { laterOf, lockNextOffset, type PartitionKey, planChunk, saveNextOffset } from "./offsets.ts";
 
 const READINGS_TABLE = getTableName(weatherReadings);
 const RESENDS_TABLE = getTableName(readingResends);
-
-export interface PoisonMessage {
-  readonly message: KafkaMessage;
-  readonly poison: Poison;
-}
 
 export interface ChunkToWrite {
   readonly key: PartitionKey;
@@ -39,9 +34,6 @@ export type ChunkWritten =
       readonly nextOffset: bigint;
     }
   | { readonly kind: "seek"; readonly offset: bigint };
-
-/** Sends dead letters and resolves once Kafka has them; called inside the transaction, before COMMIT. */
-export type DeadLetterSink = (poison: readonly PoisonMessage[]) => Promise<void>;
 
 /** The city partitions that exist now, looked up inside the transaction that inserts into them. */
 async function existingCityTables(tx: TransactionSql): Promise<Set<string>> {
