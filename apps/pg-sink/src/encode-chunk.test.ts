@@ -10,11 +10,11 @@ import {
   type Station,
   type WeatherReading,
 } from "@weather/schema";
+import { seededReadings } from "@weather/schema/testing";
 import { seededRandom } from "@weather/test-support";
 import avro from "avsc";
 import type { KafkaMessage } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { edgeReadings } from "../test/edge-readings.ts";
 import { createChunkEncoder, type EncodedChunk } from "./encode-chunk.ts";
 
 type Schema = Parameters<SchemaRegistry["cache"]["setSchema"]>[2];
@@ -79,7 +79,7 @@ function message(offset: number, value: Buffer | null): KafkaMessage {
 function corpus(seed: number, count: number): KafkaMessage[] {
   const random = seededRandom(seed);
   const messages: KafkaMessage[] = [];
-  for (const [i, reading] of edgeReadings(count, seed, catalog.stations, NOW_MS).entries()) {
+  for (const [i, reading] of seededReadings(count, seed, catalog.stations, NOW_MS).entries()) {
     const kind = i % 3;
     const value =
       kind === 2
@@ -145,7 +145,7 @@ describe("createChunkEncoder", () => {
   });
 
   it("names each poison message as the general decoder does", async () => {
-    const reading = edgeReadings(1, 9, DEFAULT_STATIONS, NOW_MS)[0] as WeatherReading;
+    const reading = seededReadings(1, 9, DEFAULT_STATIONS, NOW_MS)[0] as WeatherReading;
     const hot = framed(AVRO_V1, types[1].toBuffer({ ...wire(reading, 1, false), temperatureC: 57 }));
     const chunk = await fast.encode("t", 0, [
       message(0, hot),

@@ -1,8 +1,8 @@
 import { ensureSinkRole } from "@weather/db";
 import { createStationCatalog, DEFAULT_STATIONS, type Station, type WeatherReading } from "@weather/schema";
+import { seededReadings } from "@weather/schema/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEAD_LETTER_HEADERS } from "../src/dead-letter.ts";
-import { edgeReadings } from "./edge-readings.ts";
 import {
   createEncoders,
   createWorld,
@@ -41,7 +41,7 @@ describe("pg-sink stores values exactly as sent", () => {
   let world: World;
   // "Now" two minutes back: the readings stamped ahead of it stay within the five minutes validation
   // allows however long the test takes to get them to the sink.
-  const readings = edgeReadings(900, 41, DEFAULT_STATIONS, Date.now() - 120_000);
+  const readings = seededReadings(900, 41, DEFAULT_STATIONS, Date.now() - 120_000);
 
   beforeAll(async () => {
     world = await createWorld("exact", 2);

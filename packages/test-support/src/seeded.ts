@@ -1,17 +1,9 @@
-/**
- * A small seeded generator (mulberry32): the moments a test kills something and the poison it
- * sends come from a printed seed, so a failing run can be replayed exactly.
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+// One seeded generator for every test (mulberry32, held by @weather/schema's test module so that
+// package's own tests use it too): the moments a test kills something and the poison it sends come
+// from a printed seed, so a failing run can be replayed exactly.
+import { seededRandom } from "@weather/schema/testing";
+
+export { seededRandom };
 
 /** The seed of this run: RELIABILITY_SEED when set (to replay a failure), else a fixed one per test. */
 export function suiteSeed(fallback: number): number {

@@ -17,10 +17,25 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Values at the edges of what validation allows: the cases a hand-written reader gets wrong. */
-const EDGE_NUMBERS = [0, -0, 5e-324, -5e-324, Number.MIN_VALUE, 2.2250738585072014e-308, 1e-300];
+const EDGE_NUMBERS = [0, -0, 5e-324, -5e-324, Number.MIN_VALUE, 2.2250738585072014e-308, 1e-300, 0.1, 1 / 3];
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)] as T;
+}
+
+/** The neighbouring double of a non-zero value, one step further from zero (+1) or closer to it (-1). */
+function step(value: number, direction: 1 | -1): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value);
+  view.setBigUint64(0, view.getBigUint64(0) + BigInt(direction));
+  return view.getFloat64(0);
+}
+
+/** The doubles right at and right inside the limits. */
+function limits(min: number, max: number): number[] {
+  const aboveMin = min === 0 ? Number.MIN_VALUE : step(min, min > 0 ? 1 : -1);
+  const belowMax = max === 0 ? -Number.MIN_VALUE : step(max, max > 0 ? -1 : 1);
+  return [min, max, aboveMin, belowMax];
 }
 
 function hexDigits(random: () => number, count: number, upper: boolean): string {
@@ -45,9 +60,8 @@ export function seededUuid(random: () => number): string {
 
 function inRange(random: () => number, min: number, max: number): number {
   const roll = random();
-  if (roll < 0.02) return min;
-  if (roll < 0.04) return max;
-  if (roll < 0.1) {
+  if (roll < 0.04) return pick(random, limits(min, max));
+  if (roll < 0.12) {
     const edge = pick(random, EDGE_NUMBERS);
     if (edge >= min && edge <= max) return edge;
   }
@@ -57,8 +71,11 @@ function inRange(random: () => number, min: number, max: number): number {
 }
 
 /**
- * `count` valid readings of the given stations, with every field's edge cases mixed in: range
- * ends, -0.0, subnormals, pressure null and present, timestamps before 1970 and up to `nowMs`.
+ * `count` valid readings of the given stations, with every field's edge cases mixed in: range ends
+ * and the doubles right inside them, -0.0, subnormals, pressure null and present, millisecond
+ * timestamps from about 1900 up to the five minutes after `nowMs` validation allows, UUIDs of every
+ * version in either case. For the tests that hold a fast path to the general one and the stored
+ * values to the sent ones (pg-sink's too: `@weather/schema/testing`, never in a deployed package).
  */
 export function seededReadings(
   count: number,
