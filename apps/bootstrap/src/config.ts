@@ -17,6 +17,7 @@ import {
   setting,
   switchSchema,
   throwIfProblems,
+  wholeNumber,
 } from "@weather/service-kit";
 import { z } from "zod";
 
@@ -59,10 +60,10 @@ export interface BootstrapConfig {
   readonly maintain: boolean;
 }
 
-const retentionMs = z.coerce
-  .number({ error: "must be a whole number of milliseconds" })
-  .int("must be a whole number of milliseconds")
-  .refine((n) => n === -1 || n >= 60_000, "must be at least 60000 (one minute), or -1 to keep forever");
+const retentionMs = wholeNumber({ unit: "milliseconds" }).refine(
+  (n) => n === -1 || n >= 60_000,
+  "must be at least 60000 (one minute), or -1 to keep forever",
+);
 
 const roleName = z
   .string()
@@ -88,11 +89,7 @@ const BOOTSTRAP_SETTINGS = Object.freeze({
     value: "N",
     description: "partitions of the readings topic and of its .dlq",
     default: String(DEFAULT_READINGS_PARTITIONS),
-    schema: z.coerce
-      .number({ error: "must be a whole number" })
-      .int("must be a whole number")
-      .min(1, "must be at least 1")
-      .max(1000, "must be at most 1000"),
+    schema: wholeNumber({ min: 1, max: 1000 }),
   }),
   readingsRetentionMs: setting({
     env: "READINGS_RETENTION_MS",
@@ -115,10 +112,7 @@ const BOOTSTRAP_SETTINGS = Object.freeze({
     value: "MS",
     description: "how long to wait for Kafka, the registry and PostgreSQL to answer",
     default: String(DEFAULT_WAIT_MS),
-    schema: z.coerce
-      .number({ error: "must be a whole number of milliseconds" })
-      .int("must be a whole number of milliseconds")
-      .min(0, "must not be negative"),
+    schema: wholeNumber({ min: 0, unit: "milliseconds" }),
   }),
   sinkRole: setting({
     env: "SINK_DB_ROLE",
@@ -141,12 +135,7 @@ const BOOTSTRAP_SETTINGS = Object.freeze({
   readerPasswordFile: readerPassword.file,
 });
 
-const monthCount = (max: number) =>
-  z.coerce
-    .number({ error: "must be a whole number of months" })
-    .int("must be a whole number of months")
-    .min(0, "must not be negative")
-    .max(max, `must be at most ${max}`);
+const monthCount = (max: number) => wholeNumber({ min: 0, max, unit: "months" });
 
 /** The monthly partitions of the city tables (packages/weather-db/README.md). */
 const PARTITION_SETTINGS = Object.freeze({

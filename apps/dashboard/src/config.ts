@@ -24,6 +24,7 @@ import {
   type SettingsInput,
   setting,
   throwIfProblems,
+  wholeNumber,
 } from "@weather/service-kit";
 import { z } from "zod";
 
@@ -57,12 +58,7 @@ export const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = LOCAL_STACK.host;
 const DEFAULT_SINK_METRICS_URL = `http://${LOCAL_STACK.host}:${DEFAULT_SINK_HTTP_PORT}/metrics`;
 
-const int = (min: number, max: number) =>
-  z.coerce
-    .number({ error: "must be a whole number" })
-    .int("must be a whole number")
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
+const int = (min: number, max: number) => wholeNumber({ min, max });
 
 const metricsUrls = z
   .string()

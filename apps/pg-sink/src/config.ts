@@ -8,8 +8,6 @@ import {
 } from "@weather/schema";
 import {
   CONNECTION_GROUPS,
-  type CommandLine,
-  type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
   configurationOf,
@@ -19,11 +17,12 @@ import {
   readConnectionSettings,
   readSettings,
   type SettingsGroup,
+  type SettingsInput,
   setting,
   switchSchema,
   throwIfProblems,
+  wholeNumber,
 } from "@weather/service-kit";
-import { z } from "zod";
 
 /** Everything the sink needs to run, parsed once at the edge. */
 export interface SinkConfig extends ConnectionSettings {
@@ -53,12 +52,7 @@ export interface SinkConfig extends ConnectionSettings {
 export const DEFAULT_GROUP_ID = DEFAULT_SINK_GROUP_ID;
 export const DEFAULT_HTTP_PORT = DEFAULT_SINK_HTTP_PORT;
 
-const int = (min: number, max: number) =>
-  z.coerce
-    .number({ error: "must be a whole number" })
-    .int("must be a whole number")
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
+const int = (min: number, max: number) => wholeNumber({ min, max });
 
 /** The sink's own settings; see CONNECTION_GROUPS, TOPIC_SETTINGS and CATALOG_SETTINGS for the shared ones. */
 export const SINK_SETTINGS = Object.freeze({
@@ -136,12 +130,7 @@ export const SINK_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze([
 ]);
 
 /** Reads the sink's configuration, adding every problem to `problems`. */
-export function configureSink(input: {
-  readonly env: Env;
-  readonly commandLine: CommandLine;
-  readonly problems: ConfigProblem[];
-}): SinkConfig {
-  const { env, commandLine, problems } = input;
+export function configureSink({ env, commandLine, problems }: SettingsInput): SinkConfig {
   const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
   const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
   const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);

@@ -23,4 +23,5 @@ export {
   sourceOf,
   switchSchema,
   throwIfProblems,
+  wholeNumber,
 } from "./settings.ts";

@@ -73,6 +73,21 @@ const SWITCH_TEXT: Readonly<Record<string, boolean>> = {
 };
 
 /** The schema of a switch: true/false (or 1/0, yes/no, on/off) in its variable; present or not as a flag. */
+/**
+ * A whole number read from text, between `min` and `max` when given, with the messages every
+ * worker uses ("must be a whole number of months", "must not be negative", "must be at most 60000").
+ */
+export function wholeNumber(options: { min?: number; max?: number; unit?: string } = {}) {
+  const what =
+    options.unit === undefined ? "must be a whole number" : `must be a whole number of ${options.unit}`;
+  let schema = z.coerce.number({ error: what }).int(what);
+  const { min, max } = options;
+  if (min !== undefined)
+    schema = schema.min(min, min === 0 ? "must not be negative" : `must be at least ${min}`);
+  if (max !== undefined) schema = schema.max(max, `must be at most ${max}`);
+  return schema;
+}
+
 export const switchSchema = z
   .string()
   .refine((text) => SWITCH_TEXT[text.trim().toLowerCase()] !== undefined, "expected true or false")
