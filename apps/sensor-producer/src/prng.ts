@@ -15,6 +15,11 @@ export interface Prng {
   uuid(): string;
 }
 
+/** Each byte's two lower-case hex digits. */
+const HEX_BYTES: readonly string[] = Array.from({ length: 256 }, (_, byte) =>
+  byte.toString(16).padStart(2, "0"),
+);
+
 /** FNV-1a over the UTF-16 code units of `text`: turns a seed string and a station id into 32 bits. */
 export function hash32(text: string): number {
   let h = 0x811c9dc5;
@@ -74,20 +79,22 @@ export function createPrng(seed: string | number): Prng {
     return radius * Math.cos(2 * Math.PI * v);
   };
 
+  // Four words, big-endian, as 32 hex digits: byte 6's high nibble is the version (4), byte 8's two
+  // high bits the variant (10), per RFC 9562. By table, not per-byte toString and join: the UUID was
+  // a backfill's costliest line of the simulation.
   const uuid = (): string => {
-    const bytes = new Uint8Array(16);
-    for (let i = 0; i < 16; i += 4) {
-      const word = uint32();
-      bytes[i] = word >>> 24;
-      bytes[i + 1] = (word >>> 16) & 0xff;
-      bytes[i + 2] = (word >>> 8) & 0xff;
-      bytes[i + 3] = word & 0xff;
-    }
-    // RFC 9562: version 4 in the high nibble of byte 6, variant 10xx in byte 8.
-    bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-    bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-    const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    const w0 = uint32();
+    const w1 = uint32();
+    const w2 = uint32();
+    const w3 = uint32();
+    const h = HEX_BYTES;
+    return (
+      `${h[w0 >>> 24]}${h[(w0 >>> 16) & 0xff]}${h[(w0 >>> 8) & 0xff]}${h[w0 & 0xff]}-` +
+      `${h[w1 >>> 24]}${h[(w1 >>> 16) & 0xff]}-` +
+      `${h[((w1 >>> 8) & 0x0f) | 0x40]}${h[w1 & 0xff]}-` +
+      `${h[((w2 >>> 24) & 0x3f) | 0x80]}${h[(w2 >>> 16) & 0xff]}-` +
+      `${h[(w2 >>> 8) & 0xff]}${h[w2 & 0xff]}${h[w3 >>> 24]}${h[(w3 >>> 16) & 0xff]}${h[(w3 >>> 8) & 0xff]}${h[w3 & 0xff]}`
+    );
   };
 
   return { next, uint32, normal, uuid };
