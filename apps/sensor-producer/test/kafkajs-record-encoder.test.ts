@@ -5,8 +5,9 @@ import { createPrng } from "../src/prng.ts";
 
 // patches/kafkajs@2.2.4.patch rewrites how kafkajs encodes what a producer sends: all records of a
 // batch into one buffer (encodeRecords) instead of an Encoder per record and per header, the
-// record batch written once at its exact size, messages grouped per partition in place, and the
-// CRC32C eight bytes at a time. sensor-producer's hottest library code. These tests hold the new
+// record batch and each level of the request written once at their exact sizes, messages grouped
+// per partition in place, murmur2 in 32-bit arithmetic, and the CRC32C eight bytes at a time:
+// sensor-producer's hottest library code. These tests hold the new
 // path to kafkajs's own Record()/RecordBatch() chain, which the patch leaves in place.
 const require = createRequire(import.meta.url);
 
@@ -37,6 +38,51 @@ const groupMessagesPerPartition = require("kafkajs/src/producer/groupMessagesPer
 const produceRequestV3 = require("kafkajs/src/protocol/requests/produce/v3/request") as (args: object) => {
   encode(): Promise<EncoderLike>;
 };
+
+const murmur2 = require("kafkajs/src/producer/partitioners/default/murmur2") as (
+  key: string | Buffer,
+) => number;
+const frameRequest = require("kafkajs/src/protocol/request") as (args: {
+  correlationId: number;
+  clientId: string | null;
+  request: { apiKey: number; apiVersion: number; encode(): Promise<EncoderLike> };
+}) => Promise<EncoderLike>;
+interface WritableEncoder extends EncoderLike {
+  writeInt16(value: number): WritableEncoder;
+}
+const Encoder = require("kafkajs/src/protocol/encoder") as new () => WritableEncoder;
+
+interface LongLike {
+  multiply(other: LongLike): LongLike;
+  xor(other: LongLike | number): LongLike;
+  toInt(): number;
+}
+const LongOf = require("kafkajs/src/utils/long") as { fromValue(value: number | LongLike): LongLike };
+
+/** kafkajs 2.2.4's murmur2 as shipped: 64-bit Long arithmetic, the reference for the patched one. */
+function murmur2WithLongs(key: string | Buffer): number {
+  const data = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
+  const M = LongOf.fromValue(0x5bd1e995);
+  let h = LongOf.fromValue(LongOf.fromValue(0x9747b28c).xor(data.length));
+  for (let i = 0; i < Math.floor(data.length / 4); i++) {
+    const i4 = i * 4;
+    const word =
+      ((data[i4] as number) & 0xff) +
+      (((data[i4 + 1] as number) & 0xff) << 8) +
+      (((data[i4 + 2] as number) & 0xff) << 16) +
+      (((data[i4 + 3] as number) & 0xff) << 24);
+    let k = LongOf.fromValue(word).multiply(M);
+    k = LongOf.fromValue(k.xor(k.toInt() >>> 24)).multiply(M);
+    h = h.multiply(M).xor(k);
+  }
+  const tail = data.length & ~3;
+  const rest = data.length % 4;
+  if (rest >= 3) h = h.xor(((data[tail + 2] as number) & 0xff) << 16);
+  if (rest >= 2) h = h.xor(((data[tail + 1] as number) & 0xff) << 8);
+  if (rest >= 1) h = h.xor((data[tail] as number) & 0xff).multiply(M);
+  h = h.xor(h.toInt() >>> 13).multiply(M);
+  return h.xor(h.toInt() >>> 15).toInt();
+}
 
 const SENSOR_PRODUCER_HEADERS = {
   "content-type": "application/vnd.confluent.avro",
@@ -181,6 +227,42 @@ describe("kafkajs's record encoder, as patched", () => {
     expect(
       groupMessagesPerPartition({ topic: "t", partitionMetadata: [], messages, partitioner: () => 0 }),
     ).toEqual({});
+  });
+
+  it("hashes keys with murmur2 as the Long arithmetic did, strings (cached) and buffers alike", () => {
+    const prng = createPrng("murmur2");
+    for (let i = 0; i < 3_000; i++) {
+      const bytes = Buffer.from(Array.from({ length: i % 40 }, () => prng.uint32() & 0xff));
+      const text = i % 2 === 0 ? bytes.toString("hex") : bytes.toString("utf8");
+      expect(murmur2(bytes)).toBe(murmur2WithLongs(bytes));
+      expect(murmur2(text)).toBe(murmur2WithLongs(text));
+      expect(murmur2(text)).toBe(murmur2WithLongs(text)); // from the cache now
+    }
+    // The Java client's value for a station id, so other producers put it in the same partition.
+    expect(murmur2("CYWG")).toBe(murmur2WithLongs("CYWG"));
+  });
+
+  it("frames a request in one buffer: size, api key and version, correlation id, client id, payload", async () => {
+    for (const clientId of ["sensor-producer", "clïent", null]) {
+      const payload = new Encoder().writeInt16(7).writeInt16(-2);
+      const framed = (
+        await frameRequest({
+          correlationId: 99,
+          clientId,
+          request: { apiKey: 0, apiVersion: 7, encode: async () => payload },
+        })
+      ).buffer;
+      const id = clientId === null ? Buffer.alloc(0) : Buffer.from(clientId);
+      const header = Buffer.alloc(12);
+      header.writeInt16BE(0, 4);
+      header.writeInt16BE(7, 6);
+      header.writeInt32BE(99, 8);
+      const idLength = Buffer.alloc(2);
+      idLength.writeInt16BE(clientId === null ? -1 : id.length);
+      const body = Buffer.concat([header.subarray(4), idLength, id, payload.buffer]);
+      header.writeInt32BE(body.length, 0);
+      expect(framed).toEqual(Buffer.concat([header.subarray(0, 4), body]));
+    }
   });
 
   it("computes CRC32C as the bytewise definition does, at every length and alignment", () => {
