@@ -40,7 +40,7 @@ export interface BenchConfig extends ConnectionSettings {
   readonly latencyHighRate: number | undefined;
   /** Where the JSON results go. */
   readonly resultsFile: string;
-  /** When set, pg-sink's drains run under `node --cpu-prof` and leave their profiles here. */
+  /** When set, pg-sink's drains and sensor-producer's backfills run under `node --cpu-prof` and leave their profiles here. */
   readonly cpuProfileDir: string | undefined;
 }
 

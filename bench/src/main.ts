@@ -81,6 +81,12 @@ async function producerSuite(world: BenchWorld, config: BenchConfig): Promise<Fi
       { op: ">=", value: 0.5 },
     ),
     figure(
+      "producer.cpuPerReading",
+      "CPU per reading, sensor-producer's node process (user + system)",
+      "µs",
+      runs.map((r) => r.sensorProducer.cpuMicrosPerReading),
+    ),
+    figure(
       "memory.producerBackfill",
       "peak RSS sensor-producer, backfill",
       "MiB",

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { readTopicToEnd } from "@weather/service-kit";
 import type { BenchConfig } from "./config.ts";
 import type { KafkaTools } from "./java.ts";
+import { cpuMicrosOf } from "./proc.ts";
 import { ratio } from "./stats.ts";
 import { assertClean, peakRssOf, startWorker, type WorkerExit } from "./worker.ts";
 import type { BenchWorld } from "./world.ts";
@@ -15,12 +16,18 @@ export interface ProducerRun {
   readonly readingsPerSecond: number;
   readonly elapsedMs: number;
   readonly peakRssBytes: number;
+  /** The process's CPU time (user + system) per reading while producing; NaN if never sampled. */
+  readonly cpuMicrosPerReading: number;
 }
+
+const CPU_POLL_MS = 100;
 
 /**
  * Runs the real sensor-producer as a backfill without a rate cap (`--from … --count …`), and
  * takes its throughput from its closing "stopped" line: readings acknowledged over the time from
  * its first reading to its last acknowledgement (connecting and registering the schema excluded).
+ * Its CPU time per reading counts from its "producing readings" line to the last /proc sample
+ * before it exits (every 100 ms, so up to 100 ms of sending may be left out: about 2 % of a run).
  */
 export async function runSensorProducer(
   world: BenchWorld,
@@ -36,12 +43,34 @@ export async function runSensorProducer(
     { READINGS_TOPIC: topic, ...extraEnv },
     nodeFlags,
   );
-  const exit = await worker.exited;
+  const pid = worker.child.pid;
+  let cpuAtStart: number | undefined;
+  let cpuLatest: number | undefined;
+  const sampleCpu = async () => (pid === undefined ? undefined : await cpuMicrosOf(pid));
+  void worker
+    .waitForLog("producing readings")
+    .then(sampleCpu)
+    .then((micros) => {
+      cpuAtStart = micros;
+    })
+    .catch(() => {});
+  const poller = setInterval(() => {
+    void sampleCpu().then((micros) => {
+      if (micros !== undefined && cpuAtStart !== undefined) cpuLatest = micros;
+    });
+  }, CPU_POLL_MS);
+  const exit = await worker.exited.finally(() => clearInterval(poller));
   assertClean("sensor-producer", exit);
-  return { ...summaryOf(exit), peakRssBytes: exit.peakRssBytes };
+  const summary = summaryOf(exit);
+  const cpuMicros = cpuAtStart === undefined || cpuLatest === undefined ? Number.NaN : cpuLatest - cpuAtStart;
+  return {
+    ...summary,
+    peakRssBytes: exit.peakRssBytes,
+    cpuMicrosPerReading: cpuMicros / summary.readings,
+  };
 }
 
-function summaryOf(exit: WorkerExit): Omit<ProducerRun, "peakRssBytes"> {
+function summaryOf(exit: WorkerExit): Pick<ProducerRun, "readings" | "elapsedMs" | "readingsPerSecond"> {
   const stopped = exit.logs.findLast((line) => line.msg === "stopped");
   const sent = Number(stopped?.sent);
   const elapsedMs = Number(stopped?.elapsedMs);
@@ -151,8 +180,14 @@ export async function compareProducers(
   log: (line: string) => void,
 ): Promise<ProducerComparison> {
   const ours = await world.createTopic("producer");
-  const sensorProducer = await runSensorProducer(world, ours, config.producerReadings);
-  log(`  sensor-producer: ${Math.round(sensorProducer.readingsPerSecond)} readings/s`);
+  const profile =
+    config.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${config.cpuProfileDir}`];
+  const sensorProducer = await runSensorProducer(world, ours, config.producerReadings, {}, profile);
+  log(
+    `  sensor-producer: ${Math.round(sensorProducer.readingsPerSecond)} readings/s, ` +
+      `${sensorProducer.cpuMicrosPerReading.toFixed(1)} µs CPU per reading, ` +
+      `peak RSS ${Math.round(sensorProducer.peakRssBytes / 2 ** 20)} MiB`,
+  );
   const size = Math.round(await recordSizeOf(ours));
   await world.deleteTopic(ours);
   const theirs = await world.createTopic("producer-perf");

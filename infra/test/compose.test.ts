@@ -211,7 +211,21 @@ describe("docker-compose.yml runs the pipeline on those services", () => {
         condition: "service_completed_successfully",
       });
     }
-    expect(service("sensor-producer").command).toEqual(["node", "dist/main.js", "--count", "134"]);
+    // The image runs the producer with its start:prod script's node flags (V8 heap settings).
+    const startProd = (
+      JSON.parse(readFileSync(join(REPO_ROOT, "apps/sensor-producer/package.json"), "utf8")) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts["start:prod"];
+    const nodeFlags = (startProd ?? "").split(/\s+/).filter((word) => word.startsWith("--"));
+    expect(nodeFlags).toContain("--max-semi-space-size=16");
+    expect(service("sensor-producer").command).toEqual([
+      "node",
+      ...nodeFlags,
+      "dist/main.js",
+      "--count",
+      "134",
+    ]);
     expect(service("report").profiles).toEqual(["report"]);
   });
 });

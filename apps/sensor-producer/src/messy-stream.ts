@@ -163,7 +163,23 @@ export function createMessyStream(
   const queue = new PendingQueue();
   let seq = 0;
   let bursts = 0;
-  const hold = (dueMs: number, message: OutgoingMessage) => queue.push({ dueMs, seq: seq++, message });
+  // Messages due at once while nothing held is due yet skip the queue (see at()).
+  let direct: OutgoingMessage[] | undefined;
+  const directSeqs: number[] = [];
+  let directAtMs = 0;
+  const hold = (dueMs: number, message: OutgoingMessage) => {
+    const order = seq++;
+    if (direct !== undefined && dueMs < directAtMs) {
+      // Due before the tick (no parsed setting gives that): the queue orders it, and those taken directly.
+      for (const [i, earlier] of direct.entries())
+        queue.push({ dueMs: directAtMs, seq: directSeqs[i] as number, message: earlier });
+      direct = undefined;
+    }
+    if (direct !== undefined && dueMs === directAtMs) {
+      direct.push(message);
+      directSeqs.push(order);
+    } else queue.push({ dueMs, seq: order, message });
+  };
 
   const release = (untilMs: number): OutgoingMessage[] => {
     const out: OutgoingMessage[] = [];
@@ -180,6 +196,14 @@ export function createMessyStream(
       return bursts;
     },
     at(timeMs, readings) {
+      // Every message held during this tick is due at timeMs or later. While no message in the queue
+      // is due by timeMs, those due exactly at timeMs are the first the queue would release, in the
+      // order they were held: they go out directly, without a queue entry each (the stream of a run
+      // without knobs never touches the queue).
+      const next = queue.peek();
+      direct = next === undefined || next.dueMs > timeMs ? [] : undefined;
+      directSeqs.length = 0;
+      directAtMs = timeMs;
       for (const simulated of readings) {
         const station = state.get(simulated.stationId);
         if (station === undefined)
@@ -222,7 +246,9 @@ export function createMessyStream(
           });
         }
       }
-      return release(timeMs);
+      const released = direct ?? release(timeMs);
+      direct = undefined;
+      return released;
     },
     drain() {
       return release(Number.POSITIVE_INFINITY);

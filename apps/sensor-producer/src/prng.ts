@@ -15,6 +15,12 @@ export interface Prng {
   uuid(): string;
 }
 
+/** A UUID's text: 36 characters, dashes at these positions, lower-case hex digits elsewhere. */
+const UUID_LENGTH = 36;
+const UUID_DASHES = [8, 13, 18, 23];
+const DASH = 0x2d;
+const HEX_DIGITS = Uint8Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));
+
 /** FNV-1a over the UTF-16 code units of `text`: turns a seed string and a station id into 32 bits. */
 export function hash32(text: string): number {
   let h = 0x811c9dc5;
@@ -74,20 +80,38 @@ export function createPrng(seed: string | number): Prng {
     return radius * Math.cos(2 * Math.PI * v);
   };
 
+  // Four words, big-endian, as 32 hex digits in the 36 characters of a UUID: byte 6's high nibble
+  // is the version (4), byte 8's two high bits the variant (10), per RFC 9562. Written as bytes
+  // into one buffer and read out as one flat string: per-byte toString and join (or a template of
+  // hex pairs, a rope of 20 strings) made the UUID a backfill's costliest line of the simulation.
+  const text = Buffer.alloc(UUID_LENGTH);
+  for (const at of UUID_DASHES) text[at] = DASH;
+  const hexByte = (byte: number, at: number) => {
+    text[at] = HEX_DIGITS[byte >>> 4] as number;
+    text[at + 1] = HEX_DIGITS[byte & 0x0f] as number;
+  };
   const uuid = (): string => {
-    const bytes = new Uint8Array(16);
-    for (let i = 0; i < 16; i += 4) {
-      const word = uint32();
-      bytes[i] = word >>> 24;
-      bytes[i + 1] = (word >>> 16) & 0xff;
-      bytes[i + 2] = (word >>> 8) & 0xff;
-      bytes[i + 3] = word & 0xff;
-    }
-    // RFC 9562: version 4 in the high nibble of byte 6, variant 10xx in byte 8.
-    bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-    bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-    const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    const w0 = uint32();
+    const w1 = uint32();
+    const w2 = uint32();
+    const w3 = uint32();
+    hexByte(w0 >>> 24, 0);
+    hexByte((w0 >>> 16) & 0xff, 2);
+    hexByte((w0 >>> 8) & 0xff, 4);
+    hexByte(w0 & 0xff, 6);
+    hexByte(w1 >>> 24, 9);
+    hexByte((w1 >>> 16) & 0xff, 11);
+    hexByte(((w1 >>> 8) & 0x0f) | 0x40, 14);
+    hexByte(w1 & 0xff, 16);
+    hexByte(((w2 >>> 24) & 0x3f) | 0x80, 19);
+    hexByte((w2 >>> 16) & 0xff, 21);
+    hexByte((w2 >>> 8) & 0xff, 24);
+    hexByte(w2 & 0xff, 26);
+    hexByte(w3 >>> 24, 28);
+    hexByte((w3 >>> 16) & 0xff, 30);
+    hexByte((w3 >>> 8) & 0xff, 32);
+    hexByte(w3 & 0xff, 34);
+    return text.toString("latin1", 0, UUID_LENGTH);
   };
 
   return { next, uint32, normal, uuid };

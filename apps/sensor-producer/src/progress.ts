@@ -59,9 +59,13 @@ export function startProgress(
 
   return {
     recordSent(batch, sendMs) {
-      for (const { reading } of batch) {
-        sentByStation[reading.stationId] = (sentByStation[reading.stationId] ?? 0) + 1;
-        sentTotal.inc({ station: reading.stationId });
+      // The counter once per station and batch, not per message: prom-client hashes the labels on every inc.
+      const inBatch = new Map<string, number>();
+      for (const { reading } of batch)
+        inBatch.set(reading.stationId, (inBatch.get(reading.stationId) ?? 0) + 1);
+      for (const [station, count] of inBatch) {
+        sentByStation[station] = (sentByStation[station] ?? 0) + count;
+        sentTotal.inc({ station }, count);
       }
       sent += batch.length;
       if (sendMs !== undefined) sendSeconds.observe(sendMs / 1000);

@@ -44,8 +44,7 @@ export async function* ticksOf(
   clock: Clock = systemClock,
 ): AsyncGenerator<Date> {
   if (schedule.kind === "simulated") {
-    for (let i = 0; i < schedule.ticks && !signal.aborted; i++)
-      yield new Date(schedule.fromMs + i * schedule.stepMs);
+    for (let i = 0; i < schedule.ticks && !signal.aborted; i++) yield simulatedTick(schedule, i);
     return;
   }
   const origin = clock.now();
@@ -54,6 +53,11 @@ export async function* ticksOf(
     if (!(await sleepUnlessAborted(clock, dueMs - clock.now(), signal))) return;
     yield new Date(dueMs);
   }
+}
+
+/** The instant of a simulated schedule's tick `i` (0-based). */
+export function simulatedTick(schedule: Extract<Schedule, { kind: "simulated" }>, i: number): Date {
+  return new Date(schedule.fromMs + i * schedule.stepMs);
 }
 
 /** Readings each tick yields. */

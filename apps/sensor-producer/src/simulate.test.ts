@@ -5,6 +5,8 @@ import {
   createSimulation,
   createStationSimulator,
   diurnalShape,
+  type LocalTime,
+  localTimeOf,
   VALID_RANGES,
 } from "./simulate.ts";
 
@@ -190,3 +192,70 @@ function lag1Autocorrelation(values: readonly number[]): number {
   }
   return numerator / denominator;
 }
+
+/** localTimeOf as first written, through Date's UTC getters: the reference for the integer arithmetic. */
+function localTimeByDate(at: Date, timeZone: string): LocalTime {
+  const parts: Record<string, number> = {};
+  const quarterStart = Math.floor(at.getTime() / 900_000) * 900_000;
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  });
+  for (const part of format.formatToParts(new Date(quarterStart)))
+    if (part.type !== "literal") parts[part.type] = Number(part.value);
+  const offset =
+    Date.UTC(parts.year ?? 0, (parts.month ?? 1) - 1, parts.day, parts.hour, parts.minute, parts.second) -
+    quarterStart;
+  const wall = new Date(at.getTime() + offset);
+  const month = wall.getUTCMonth() + 1;
+  const hour =
+    wall.getUTCHours() +
+    wall.getUTCMinutes() / 60 +
+    (wall.getUTCSeconds() + wall.getUTCMilliseconds() / 1000) / 3600;
+  return {
+    month,
+    dayOfMonth: wall.getUTCDate() + hour / 24,
+    daysInMonth: new Date(Date.UTC(wall.getUTCFullYear(), month, 0)).getUTCDate(),
+    hour,
+  };
+}
+
+describe("localTimeOf", () => {
+  it("gives what Date's getters give, to the bit, across zones, leap years, DST and centuries", () => {
+    const zones = [
+      "America/Winnipeg",
+      "America/St_Johns",
+      "Asia/Kolkata",
+      "Australia/Lord_Howe",
+      "UTC",
+      "Pacific/Chatham",
+    ];
+    let state = 12345;
+    const random = () => {
+      state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+      return state / 4_294_967_296;
+    };
+    const instants = [
+      Date.UTC(1900, 1, 28, 23, 59, 59, 999),
+      Date.UTC(2000, 1, 29, 12),
+      Date.UTC(2100, 2, 1),
+      Date.UTC(2024, 2, 10, 8, 0, 0, 1),
+      Date.UTC(1969, 11, 31, 23, 59, 59, 999),
+      0,
+      -1,
+      ...Array.from({ length: 20_000 }, () => Math.floor(-2.2e12 + random() * 6.4e12)),
+    ];
+    for (const [i, ms] of instants.entries()) {
+      const zone = zones[i % zones.length] as string;
+      expect(localTimeOf(new Date(ms), zone), `${new Date(ms).toISOString()} in ${zone}`).toEqual(
+        localTimeByDate(new Date(ms), zone),
+      );
+    }
+  });
+});

@@ -90,17 +90,24 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
  */
 const QUARTER_HOUR_MS = 15 * 60_000;
 const MAX_CACHED_QUARTERS = 100_000;
-const offsetCache = new Map<string, Map<number, number>>();
+/** Per zone: every quarter hour's offset seen, and the last one asked for (readings come in time order). */
+interface ZoneOffsets {
+  readonly byQuarter: Map<number, number>;
+  lastQuarter: number;
+  lastOffsetMs: number;
+}
+const offsetCache = new Map<string, ZoneOffsets>();
 
 /** Local wall-clock time minus UTC, in ms, for the quarter hour holding `atMs`. */
 function utcOffsetMs(atMs: number, timeZone: string): number {
   const quarter = Math.floor(atMs / QUARTER_HOUR_MS);
   let zone = offsetCache.get(timeZone);
   if (zone === undefined) {
-    zone = new Map();
+    zone = { byQuarter: new Map(), lastQuarter: Number.NaN, lastOffsetMs: 0 };
     offsetCache.set(timeZone, zone);
   }
-  let offset = zone.get(quarter);
+  if (zone.lastQuarter === quarter) return zone.lastOffsetMs;
+  let offset = zone.byQuarter.get(quarter);
   if (offset === undefined) {
     const startMs = quarter * QUARTER_HOUR_MS;
     const parts: Record<string, number> = {};
@@ -116,25 +123,61 @@ function utcOffsetMs(atMs: number, timeZone: string): number {
       parts.second ?? 0,
     );
     offset = wallMs - startMs;
-    if (zone.size >= MAX_CACHED_QUARTERS) zone.clear();
-    zone.set(quarter, offset);
+    if (zone.byQuarter.size >= MAX_CACHED_QUARTERS) zone.byQuarter.clear();
+    zone.byQuarter.set(quarter, offset);
   }
+  zone.lastQuarter = quarter;
+  zone.lastOffsetMs = offset;
   return offset;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * The proleptic Gregorian date of a day number (days since 1970-01-01), as Date's UTC getters give
+ * it, in integer arithmetic (Howard Hinnant's civil_from_days): no Date object per reading.
+ */
+function civilDate(days: number): { year: number; month: number; day: number } {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor(
+    (dayOfEra -
+      Math.floor(dayOfEra / 1460) +
+      Math.floor(dayOfEra / 36_524) -
+      Math.floor(dayOfEra / 146_096)) /
+      365,
+  );
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
+  return { year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day };
+}
+
+function daysInMonthOf(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
 }
 
 /** Where `at` falls on the wall clock and calendar of `timeZone`, daylight saving time included. */
 export function localTimeOf(at: Date, timeZone: string): LocalTime {
-  // The local wall clock, read through a Date shifted by the zone's offset and its UTC getters.
-  const wall = new Date(at.getTime() + utcOffsetMs(at.getTime(), timeZone));
-  const month = wall.getUTCMonth() + 1;
-  const hour =
-    wall.getUTCHours() +
-    wall.getUTCMinutes() / 60 +
-    (wall.getUTCSeconds() + wall.getUTCMilliseconds() / 1000) / 3600;
+  // The local wall clock as milliseconds, split into calendar and clock fields by integer
+  // arithmetic: the same integers Date's UTC getters give, so the same hour to the last bit.
+  const atMs = at.getTime();
+  const wallMs = atMs + utcOffsetMs(atMs, timeZone);
+  const days = Math.floor(wallMs / DAY_MS);
+  const msOfDay = wallMs - days * DAY_MS;
+  const hours = Math.floor(msOfDay / HOUR_MS);
+  const minutes = Math.floor((msOfDay % HOUR_MS) / 60_000);
+  const seconds = Math.floor((msOfDay % 60_000) / 1000);
+  const millis = msOfDay % 1000;
+  const { year, month, day } = civilDate(days);
+  const hour = hours + minutes / 60 + (seconds + millis / 1000) / 3600;
   return {
     month,
-    dayOfMonth: wall.getUTCDate() + hour / 24,
-    daysInMonth: new Date(Date.UTC(wall.getUTCFullYear(), month, 0)).getUTCDate(),
+    dayOfMonth: day + hour / 24,
+    daysInMonth: daysInMonthOf(year, month),
     hour,
   };
 }

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { WeatherReading } from "./reading.ts";
 
 /**
@@ -60,7 +60,8 @@ export function canonicalReadingBytes(reading: WeatherReading): Buffer {
 
 /** One reading's contribution to the checksum. */
 export function readingDigest(reading: WeatherReading): bigint {
-  return createHash("sha256").update(canonicalReadingBytes(reading)).digest().readBigUInt64BE(0);
+  // The one-shot hash: no Hash object per reading (a producer run with a manifest hashes each one).
+  return hash("sha256", canonicalReadingBytes(reading), "buffer").readBigUInt64BE(0);
 }
 
 function format(sum: bigint): string {

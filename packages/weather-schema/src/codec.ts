@@ -3,6 +3,8 @@ import avro from "avsc";
 import { readingAvroSchema } from "./avro.ts";
 import type { StationCatalog } from "./catalog.ts";
 import { ReadingDecodeError } from "./decode-error.ts";
+import { avroCanonicalForm } from "./fast-reader.ts";
+import { createFastReadingWriter, type FastReadingWriter } from "./fast-writer.ts";
 import { LATEST_READING_SCHEMA_VERSION, type ReadingSchemaVersion, type WeatherReading } from "./reading.ts";
 import { ensureReadingSchema, statusOf, subjectOf } from "./register.ts";
 import { validateReading } from "./validate.ts";
@@ -16,6 +18,12 @@ export interface ReadingEncoder {
   readonly subject: string;
   /** Confluent wire format bytes; rejects a reading that does not fit the schema's structure. */
   encode(reading: WeatherReading): Promise<Buffer>;
+  /**
+   * The bytes encode() gives for each reading, in order; rejects at the first that does not fit.
+   * Avro readings are written by the fast writer where it can vouch for them (createFastReadingWriter):
+   * the buffers are then views into shared ones, to be sent, never written to.
+   */
+  encodeAll(readings: readonly WeatherReading[]): Promise<Buffer[]>;
 }
 
 export interface ReadingEncoderOptions {
@@ -37,11 +45,20 @@ export async function createReadingEncoder(
   const version = options.version ?? 1;
   const subject = subjectOf(topic, format);
   const { id } = await ensureReadingSchema(registry, subject, format, version);
-  return Object.freeze({
+  const fast = format === "avro" ? await fastWriterFor(registry, id, version) : undefined;
+  const encoder: ReadingEncoder = Object.freeze({
     schemaId: id,
     format,
     version,
     subject,
+    async encodeAll(readings: readonly WeatherReading[]): Promise<Buffer[]> {
+      const encoded: Buffer[] = new Array(readings.length);
+      for (let i = 0; i < readings.length; i++) {
+        const reading = readings[i] as WeatherReading;
+        encoded[i] = fast?.write(reading) ?? (await encoder.encode(reading));
+      }
+      return encoded;
+    },
     async encode(reading: WeatherReading): Promise<Buffer> {
       try {
         // The client validates the record against the schema and writes the wire header.
@@ -58,6 +75,24 @@ export async function createReadingEncoder(
       }
     },
   });
+  return encoder;
+}
+
+/**
+ * The fast writer for a schema id, when the registry's schema under it is, in Avro's canonical
+ * form, exactly this version's: the bytes then depend on nothing else. Otherwise (a registry that
+ * answers with something else) every reading goes through the registry client.
+ */
+async function fastWriterFor(
+  registry: SchemaRegistry,
+  schemaId: number,
+  version: ReadingSchemaVersion,
+): Promise<FastReadingWriter | undefined> {
+  const registered = await registry.getSchema(schemaId);
+  if (!avro.Type.isType(registered)) return undefined;
+  const own = avro.Type.forSchema(readingAvroSchema(version) as avro.Schema);
+  if (avroCanonicalForm(registered as unknown as avro.Type) !== avroCanonicalForm(own)) return undefined;
+  return createFastReadingWriter(schemaId, version);
 }
 
 export interface ReadingDecoder {

@@ -77,7 +77,7 @@ export interface FastReadingReader {
 }
 
 /** The Parsing Canonical Form of an Avro schema (avsc's schema() drops docs, defaults, logical types). */
-function avroCanonicalForm(type: avro.Type): string {
+export function avroCanonicalForm(type: avro.Type): string {
   return JSON.stringify(type.schema());
 }
 

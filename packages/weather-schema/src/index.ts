@@ -38,6 +38,7 @@ export {
   READING_NUMBER_FIELDS,
   type ReadingSlots,
 } from "./fast-reader.ts";
+export { createFastReadingWriter, type FastReadingWriter } from "./fast-writer.ts";
 export { type ReadingField, type ReadingFieldKind, readingFields } from "./fields.ts";
 export { ISO_UTC_TIMESTAMP_PATTERN, type ReadingJsonSchema, readingJsonSchema } from "./json-schema.ts";
 export {
