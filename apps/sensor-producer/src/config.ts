@@ -13,7 +13,6 @@ import {
 } from "@weather/schema";
 import {
   CONNECTION_GROUPS,
-  type CommandLine,
   type ConfigProblem,
   type ConnectionSettings,
   collectProblems,
@@ -25,6 +24,7 @@ import {
   readSettings,
   helpText as renderHelp,
   type SettingsGroup,
+  type SettingsInput,
   type SettingValues,
   setting,
   sourceOf as sourceOfSetting,
@@ -397,10 +397,9 @@ export function helpText(): string {
  * @param now the instant `--count` mode ends at and a backfill's `--to` defaults to.
  */
 export function configureProducer(
-  input: { readonly env: Env; readonly commandLine: CommandLine; readonly problems: ConfigProblem[] },
+  { env, commandLine, problems }: SettingsInput,
   now: number = Date.now(),
 ): ProducerConfig {
-  const { env, commandLine, problems } = input;
   const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
   const knownStationIds = catalog?.stations.map((station) => station.id) ?? [];
   const values = readSettings(PRODUCER_SETTINGS, { env, commandLine }, problems);
