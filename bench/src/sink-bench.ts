@@ -148,6 +148,32 @@ export interface DrainRun {
   readonly backendMicrosPerRow?: number;
 }
 
+/** Offsets the group has stored on the topic, summed over its partitions (0 before the first chunk). */
+async function storedOffsets(sql: Sql, group: string, topic: string): Promise<number> {
+  const [row] = await sql<{ stored: string | null }[]>`
+    select sum(next_offset)::text as stored from consumer_offsets
+    where consumer_group = ${group} and topic = ${topic}`.catch(() => []);
+  return Number(row?.stored ?? 0);
+}
+
+/**
+ * The rows a drain stored and its time: from its first transaction's start (the earliest
+ * ingested_at, now() in that transaction) to `caughtUpAt`. Throws unless every reading was stored.
+ */
+async function drainedRows(
+  sql: Sql,
+  caughtUpAt: number,
+  expected: number,
+): Promise<{ rows: number; elapsedMs: number }> {
+  const [stats] = await sql<{ rows: number; first: number }[]>`
+    select count(*)::int as rows, (extract(epoch from min(ingested_at)) * 1000)::float8 as first
+    from ${sql(READINGS_TABLE)}`;
+  const rows = stats?.rows ?? 0;
+  if (rows !== expected)
+    throw new Error(`pg-sink stored ${rows} rows of ${expected}; the benchmark expects all of them`);
+  return { rows, elapsedMs: caughtUpAt - (stats?.first ?? caughtUpAt) };
+}
+
 /**
  * pg-sink drains the backlog into a fresh database with `--until-caught-up`. Its rate is the rows
  * stored over the time from its first transaction's start (the earliest ingested_at, now() in that
@@ -198,10 +224,7 @@ export async function runPgSink(
     let storedAtMeterStart = 0;
     let storedNow = 0;
     while (caughtUpAt === undefined && !exited) {
-      const [row] = await sql<{ stored: string | null }[]>`
-        select sum(next_offset)::text as stored from consumer_offsets
-        where consumer_group = ${group} and topic = ${backlog.topic}`.catch(() => []);
-      storedNow = Number(row?.stored ?? 0);
+      storedNow = await storedOffsets(sql, group, backlog.topic);
       if (meter === undefined && storedNow > 0) {
         meter = await CpuMeter.start(sql, worker.child.pid, databaseOf(databaseUrl), "pg-sink %");
         storedAtMeterStart = storedNow;
@@ -213,16 +236,7 @@ export async function runPgSink(
     }
     const exit = await worker.exited;
     assertClean("pg-sink", exit);
-    caughtUpAt ??= Date.now();
-    const [stats] = await sql<{ rows: number; first: number }[]>`
-      select count(*)::int as rows, (extract(epoch from min(ingested_at)) * 1000)::float8 as first
-      from ${sql(READINGS_TABLE)}`;
-    const rows = stats?.rows ?? 0;
-    const elapsedMs = caughtUpAt - (stats?.first ?? caughtUpAt);
-    if (rows !== backlog.readings)
-      throw new Error(
-        `pg-sink stored ${rows} rows of ${backlog.readings}; the benchmark expects all of them`,
-      );
+    const { rows, elapsedMs } = await drainedRows(sql, caughtUpAt ?? Date.now(), backlog.readings);
     const measuredRows = storedNow - storedAtMeterStart;
     const cpu = meter?.used();
     return {
@@ -443,24 +457,12 @@ export async function drainWithPgSink(
         exited += 1;
       });
     while (caughtUpAt === undefined && exited < instances) {
-      const [row] = await sql<{ stored: string | null }[]>`
-        select sum(next_offset)::text as stored from consumer_offsets
-        where consumer_group = ${group} and topic = ${backlog.topic}`.catch(() => []);
-      if (Number(row?.stored ?? 0) >= total) caughtUpAt = Date.now();
+      if ((await storedOffsets(sql, group, backlog.topic)) >= total) caughtUpAt = Date.now();
       else await sleep(CAUGHT_UP_POLL_MS);
     }
     const exits = await Promise.all(workers.map((worker) => worker.exited));
     for (const exit of exits) assertClean("pg-sink", exit);
-    caughtUpAt ??= Date.now();
-    const [stats] = await sql<{ rows: number; first: number }[]>`
-      select count(*)::int as rows, (extract(epoch from min(ingested_at)) * 1000)::float8 as first
-      from ${sql(READINGS_TABLE)}`;
-    const rows = stats?.rows ?? 0;
-    const elapsedMs = caughtUpAt - (stats?.first ?? caughtUpAt);
-    if (rows !== backlog.readings)
-      throw new Error(
-        `pg-sink stored ${rows} rows of ${backlog.readings}; the benchmark expects all of them`,
-      );
+    const { rows, elapsedMs } = await drainedRows(sql, caughtUpAt ?? Date.now(), backlog.readings);
     return {
       rows,
       elapsedMs,
