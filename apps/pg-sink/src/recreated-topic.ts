@@ -6,12 +6,15 @@ import type { DatabasePool } from "./database.ts";
 import { OFFSETS_TABLE } from "./offsets.ts";
 
 /** A partition whose stored offset lay beyond the topic's end, and where it now starts again. */
-interface RewoundPartition {
+export interface RewoundPartition {
   readonly partition: number;
   readonly stored: bigint;
   readonly high: bigint;
   readonly restartAt: bigint;
 }
+
+/** Each partition's log start and high watermark, as admin.fetchTopicOffsets gives them. */
+export type Watermarks = readonly { partition: number; low: string; high: string }[];
 
 /**
  * A stored next offset can never lie beyond a partition's high watermark while it is the same
@@ -19,31 +22,38 @@ interface RewoundPartition {
  * reset, and the stored offset belongs to a log that no longer exists; trusting it would skip the
  * new log's first messages. Such partitions start again from the log's start. Nothing is stored
  * twice by that: rows are unique by (city, reading_id), so a reading already held is recognised.
- * The update is conditional, so two instances starting at once rewind a partition only once.
+ *
+ * The order matters, because other instances keep storing while this one starts: the stored
+ * offsets are read first and the watermarks fetched after, so a stored offset compared is never
+ * newer than the watermark it is compared with (a watermark fetched first is overtaken within
+ * milliseconds by a busy group, and read as a recreated topic it rewound live partitions to 0:
+ * the three-broker scale-out test caught thousands of readings read twice). The rewind is then a
+ * compare-and-set on the offset read: a partition another instance moved meanwhile is left alone,
+ * and two instances starting at once rewind a partition only once.
  */
-async function rewindOffsetsBeyondEnd(
+export async function rewindOffsetsBeyondEnd(
   sql: Sql,
   group: string,
   topic: string,
-  watermarks: readonly { partition: number; low: string; high: string }[],
+  fetchWatermarks: () => Promise<Watermarks>,
 ): Promise<RewoundPartition[]> {
+  const stored = await sql<{ partition: number; next: string }[]>`
+    select partition, next_offset::text as next from ${sql(OFFSETS_TABLE)}
+    where consumer_group = ${group} and topic = ${topic}`;
+  if (stored.length === 0) return [];
+  const watermarks = new Map((await fetchWatermarks()).map((w) => [w.partition, w]));
   const rewound: RewoundPartition[] = [];
-  for (const w of watermarks) {
-    const [row] = await sql<{ stored: string }[]>`
-      update ${sql(OFFSETS_TABLE)} as o set next_offset = ${w.low}::bigint, updated_at = now()
-      from (select next_offset from ${sql(OFFSETS_TABLE)}
-            where consumer_group = ${group} and topic = ${topic} and partition = ${w.partition}
-            for update) as before
-      where o.consumer_group = ${group} and o.topic = ${topic} and o.partition = ${w.partition}
-        and o.next_offset > ${w.high}::bigint
-      returning before.next_offset::text as stored`;
+  for (const { partition, next } of stored) {
+    const w = watermarks.get(partition);
+    // A partition the topic no longer has is left alone: no consumer is ever assigned it.
+    if (w === undefined || BigInt(next) <= BigInt(w.high)) continue;
+    const [row] = await sql`
+      update ${sql(OFFSETS_TABLE)} set next_offset = ${w.low}::bigint, updated_at = now()
+      where consumer_group = ${group} and topic = ${topic} and partition = ${partition}
+        and next_offset = ${next}::bigint
+      returning partition`;
     if (row) {
-      rewound.push({
-        partition: w.partition,
-        stored: BigInt(row.stored),
-        high: BigInt(w.high),
-        restartAt: BigInt(w.low),
-      });
+      rewound.push({ partition, stored: BigInt(next), high: BigInt(w.high), restartAt: BigInt(w.low) });
     }
   }
   return rewound;
@@ -60,12 +70,11 @@ export async function rewindIfTopicWasRecreated(
   logger: Logger,
 ): Promise<void> {
   try {
-    const watermarks = await admin.fetchTopicOffsets(config.readingsTopic);
     const rewound = await rewindOffsetsBeyondEnd(
       database.current(),
       config.groupId,
       config.readingsTopic,
-      watermarks,
+      () => admin.fetchTopicOffsets(config.readingsTopic),
     );
     for (const r of rewound) {
       logger.warn(

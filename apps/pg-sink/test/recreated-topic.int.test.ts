@@ -1,5 +1,7 @@
 import { createTopicsAndWait } from "@weather/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OFFSETS_TABLE } from "../src/offsets.ts";
+import { rewindOffsetsBeyondEnd } from "../src/recreated-topic.ts";
 import {
   createWorld,
   makeReadings,
@@ -57,4 +59,54 @@ describe("a readings topic deleted and created again", () => {
     },
     TIMEOUT,
   );
+});
+
+// The check runs while other instances of the group keep storing chunks (a scale-out under load).
+describe("the recreated-topic check beside a busy group", () => {
+  let world: World;
+  const group = "rewind-race";
+
+  beforeAll(async () => {
+    world = await createWorld("rewind-race", 2);
+  });
+  afterAll(() => world?.close());
+
+  const storeOffsets = async (next: readonly number[]) => {
+    for (const [partition, offset] of next.entries()) {
+      await world.sql`
+        insert into ${world.sql(OFFSETS_TABLE)} (consumer_group, topic, partition, next_offset)
+        values (${group}, ${world.topic}, ${partition}, ${offset})
+        on conflict (consumer_group, topic, partition) do update set next_offset = excluded.next_offset`;
+    }
+  };
+  const storedOffsets = async () =>
+    (
+      await world.sql<{ next: string }[]>`
+        select next_offset::text as next from ${world.sql(OFFSETS_TABLE)}
+        where consumer_group = ${group} and topic = ${world.topic} order by partition`
+    ).map((row) => Number(row.next));
+
+  it("leaves a partition alone that another instance stored past the watermarks while they were fetched", async () => {
+    await storeOffsets([400, 500]);
+    const rewound = await rewindOffsetsBeyondEnd(world.sql, group, world.topic, async () => {
+      // Another instance commits chunks while the watermarks are on their way.
+      await storeOffsets([900, 500]);
+      return [
+        { partition: 0, low: "0", high: "800" },
+        { partition: 1, low: "0", high: "800" },
+      ];
+    });
+    expect(rewound).toEqual([]);
+    expect(await storedOffsets()).toEqual([900, 500]);
+  });
+
+  it("rewinds only the partitions whose stored offset lies beyond the end, to the log's start", async () => {
+    await storeOffsets([400, 5_000]);
+    const rewound = await rewindOffsetsBeyondEnd(world.sql, group, world.topic, async () => [
+      { partition: 0, low: "0", high: "450" },
+      { partition: 1, low: "20", high: "60" },
+    ]);
+    expect(rewound).toEqual([{ partition: 1, stored: 5_000n, high: 60n, restartAt: 20n }]);
+    expect(await storedOffsets()).toEqual([400, 20]);
+  });
 });
