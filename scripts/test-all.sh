@@ -33,6 +33,6 @@ pnpm exec turbo run test:reliability --output-logs=new-only --log-order=grouped 
 say "running: turbo run test:cluster"
 pnpm exec turbo run test:cluster --output-logs=new-only --log-order=grouped || status=$?
 summary_status=0
-node scripts/test-summary.ts || summary_status=$?
+node --conditions=@weather/source scripts/test-summary.ts || summary_status=$?
 [ "$status" -eq 0 ] && status=$summary_status
 exit "$status"

@@ -62,7 +62,8 @@ const log = (message: string) => console.error(`[stack] ${message}`);
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
-    args: argv,
+    // `pnpm stack -- up` passes the `--` on; parseArgs would read every flag after it as a word.
+    args: argv.filter((arg) => arg !== "--"),
     allowPositionals: true,
     options: {
       "started-file": { type: "string" },

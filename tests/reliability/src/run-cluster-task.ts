@@ -63,7 +63,8 @@ async function main(): Promise<number> {
       code = 130;
     } else {
       const testsStarted = performance.now();
-      code = await runVitest(process.argv.slice(2));
+      // `pnpm … test:cluster -- file` passes the `--` on: vitest would then run every file.
+      code = await runVitest(process.argv.slice(2).filter((arg) => arg !== "--"));
       log(`scenarios finished in ${seconds(since(testsStarted))} with exit code ${code}`);
     }
   } finally {
