@@ -1,4 +1,5 @@
 import { cpus, totalmem } from "node:os";
+import { maintenanceUrlOf } from "@weather/db";
 import { kafkaVersion } from "@weather/infra";
 import postgres from "postgres";
 
@@ -12,12 +13,22 @@ export interface Machine {
   readonly date: string;
 }
 
+/**
+ * The server's version is asked of its maintenance database: the bench makes databases of its own
+ * and never needs the one DATABASE_URL names (on a fresh machine bootstrap has not created it yet).
+ */
 export async function describeMachine(databaseUrl: string): Promise<Machine> {
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const url = maintenanceUrlOf(databaseUrl);
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   let server = "unknown";
   try {
     const [row] = await sql<{ version: string }[]>`select current_setting('server_version') as version`;
     server = row?.version ?? server;
+  } catch (error) {
+    const { host, port } = new URL(url);
+    throw new Error(
+      `PostgreSQL at ${host}:${port} did not answer (${(error as Error).message}); start it with pnpm stack up, or set DATABASE_URL`,
+    );
   } finally {
     await sql.end({ timeout: 5 });
   }
