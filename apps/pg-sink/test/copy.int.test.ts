@@ -6,13 +6,13 @@ import { DEAD_LETTER_HEADERS } from "../src/dead-letter.ts";
 import {
   createEncoders,
   createWorld,
+  drainWithSink,
   makeReadings,
   produceRaw,
   produceReadings,
   type RawMessage,
   readTopic,
   rowCounts,
-  startTestSink,
   storedReadingIds,
   type World,
 } from "./harness.ts";
@@ -22,10 +22,6 @@ const SINK_ROLE = "weather_sink";
 
 /** Rows and offsets as one chunk transaction leaves them: one COPY per chunk at the default size. */
 const ONE_CHUNK = { SINK_BATCH_SIZE: "5000" };
-
-async function metricsOf(port: number): Promise<string> {
-  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-}
 
 function duplicatesIn(metrics: string): number {
   return Number(/pg_sink_duplicate_readings_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
@@ -50,12 +46,7 @@ describe("pg-sink stores values exactly as sent", () => {
   afterAll(() => world?.close());
 
   it("keeps every column bit for bit: -0.0, subnormals, range ends, millisecond timestamps, pressure null and present", async () => {
-    const sink = await startTestSink(world, ONE_CHUNK);
-    try {
-      await sink.caughtUp;
-    } finally {
-      await sink.stop();
-    }
+    await drainWithSink(world, ONE_CHUNK);
     const rows = await world.sql<
       {
         id: string;
@@ -135,14 +126,7 @@ describe("pg-sink stores a reading sent more than once once", () => {
       if (i % 10 === 9) sent.push(readings[i - 3] as WeatherReading);
     }
     await produceReadings(world, sent);
-    const sink = await startTestSink(world, ONE_CHUNK);
-    let metrics = "";
-    try {
-      await sink.caughtUp;
-      metrics = await metricsOf(sink.httpPort);
-    } finally {
-      await sink.stop();
-    }
+    const metrics = await drainWithSink(world, ONE_CHUNK);
     expect(await rowCounts(world)).toEqual({ rows: 300, distinct: 300 });
     expect(await storedReadingIds(world)).toEqual(readings.map((r) => r.readingId).sort());
     expect(duplicatesIn(metrics)).toBe(30);
@@ -157,12 +141,7 @@ describe("pg-sink stores a reading sent more than once once", () => {
     const before = await rowCounts(world);
     const first = makeReadings(2_000, 43);
     await produceReadings(world, first);
-    const sink = await startTestSink(world, ONE_CHUNK);
-    try {
-      await sink.caughtUp;
-    } finally {
-      await sink.stop();
-    }
+    await drainWithSink(world, ONE_CHUNK);
     expect((await rowCounts(world)).rows).toBe(before.rows + 2_000);
 
     // The same backfill again, with new readings among them: every chunk holds stored readings.
@@ -180,14 +159,7 @@ describe("pg-sink stores a reading sent more than once once", () => {
     await ensureSinkRole(world.databaseUrl, { role: SINK_ROLE });
     const asSinkRole = new URL(world.databaseUrl);
     asSinkRole.username = SINK_ROLE;
-    const second = await startTestSink(world, { ...ONE_CHUNK, DATABASE_URL: asSinkRole.toString() });
-    let metrics = "";
-    try {
-      await second.caughtUp;
-      metrics = await metricsOf(second.httpPort);
-    } finally {
-      await second.stop();
-    }
+    const metrics = await drainWithSink(world, { ...ONE_CHUNK, DATABASE_URL: asSinkRole.toString() });
     expect(await rowCounts(world)).toEqual({ rows: before.rows + 2_500, distinct: before.rows + 2_500 });
     expect(duplicatesIn(metrics)).toBe(2_000);
     expect(await storedOffsetTotal(world)).toBe(330 + 2_000 + 2_500);
@@ -236,14 +208,7 @@ describe("pg-sink dead-letters poison inside a COPY chunk", () => {
     await produceRaw(world, messages);
     const offsetOf = new Map(poison.map((p) => [p.key, messages.indexOf(p)]));
 
-    const sink = await startTestSink(world, ONE_CHUNK, { catalog });
-    let metrics = "";
-    try {
-      await sink.caughtUp;
-      metrics = await metricsOf(sink.httpPort);
-    } finally {
-      await sink.stop();
-    }
+    const metrics = await drainWithSink(world, ONE_CHUNK, { catalog });
 
     expect(await rowCounts(world)).toEqual({ rows: 1_000, distinct: 1_000 });
     expect(await storedReadingIds(world)).toEqual(valid.map((r) => r.readingId).sort());

@@ -204,6 +204,24 @@ export async function startTestSink(
   });
 }
 
+/**
+ * Runs an in-process sink (startTestSink) until it has caught up, and stops it. Returns its
+ * /metrics text as it stood once caught up.
+ */
+export async function drainWithSink(
+  world: World,
+  overrides: Record<string, string> = {},
+  options: Parameters<typeof startTestSink>[2] = {},
+): Promise<string> {
+  const sink = await startTestSink(world, overrides, options);
+  try {
+    await sink.caughtUp;
+    return await (await fetch(`http://127.0.0.1:${sink.httpPort}/metrics`)).text();
+  } finally {
+    await sink.stop();
+  }
+}
+
 export interface SpawnedSink {
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;

@@ -4,6 +4,7 @@ import { DEAD_LETTER_HEADERS } from "../src/dead-letter.ts";
 import {
   createEncoders,
   createWorld,
+  drainWithSink,
   makeReadings,
   produceRaw,
   produceReadings,
@@ -69,12 +70,7 @@ describe("pg-sink stores known readings", () => {
   it("resumes from the offsets stored in PostgreSQL and writes nothing twice", async () => {
     const more = makeReadings(30, 2);
     await produceReadings(world, more);
-    const sink = await startTestSink(world);
-    try {
-      await sink.caughtUp;
-    } finally {
-      await sink.stop();
-    }
+    await drainWithSink(world);
     expect(await rowCounts(world)).toEqual({ rows: 630, distinct: 630 });
     const [offsets] = await world.sql<{ total: number }[]>`
       select sum(next_offset)::int as total from consumer_offsets where topic = ${world.topic}`;
@@ -154,14 +150,7 @@ describe("pg-sink dead-letters poison and keeps going", () => {
     await produceRaw(world, messages);
     const offsetOf = new Map(poison.map((p) => [p.key, messages.indexOf(p)]));
 
-    const sink = await startTestSink(world, { SINK_BATCH_SIZE: "7" }, { catalog });
-    let metrics = "";
-    try {
-      await sink.caughtUp;
-      metrics = await (await fetch(`http://127.0.0.1:${sink.httpPort}/metrics`)).text();
-    } finally {
-      await sink.stop();
-    }
+    const metrics = await drainWithSink(world, { SINK_BATCH_SIZE: "7" }, { catalog });
 
     expect(await storedReadingIds(world)).toEqual(valid.map((r) => r.readingId).sort());
     const letters = await readTopic(world, world.deadLetterTopic, poison.length);

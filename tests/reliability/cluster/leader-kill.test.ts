@@ -1,22 +1,21 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { killAllWorkers, stopWorker, tail } from "@weather/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stopWorker, tail } from "@weather/test-support";
+import { describe, expect, it } from "vitest";
 import {
   busiestPartition,
   CLUSTER_STATIONS,
-  createClusterWorld,
   describeTally,
   drainAndStopSinks,
   expectEachStoredOnce,
   leaderOf,
   startClusterLoad,
   tally,
+  useClusterScenarioWorld,
   waitForFullIsr,
 } from "../src/cluster-load.ts";
-import { killNode, nodeById, startAllNodes, startNodes } from "../src/cluster-stack.ts";
+import { killNode, nodeById, startNodes } from "../src/cluster-stack.ts";
 import { rowCounts, waitFor } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
-import type { World } from "../src/world.ts";
 
 const TEST = "cluster-leader-kill";
 /** Readings per second over all twelve stations: steady, well below what the cluster takes. */
@@ -27,20 +26,10 @@ const PER_STATION = 100_000;
 const DOWN_MS = 15_000;
 
 describe("the leader of a busy partition SIGKILLed under load, three sinks consuming", () => {
-  let world: World;
-
-  beforeAll(async () => {
-    world = await createClusterWorld("leaderkill");
-    await waitForFullIsr(world.admin, [world.topic]);
-  });
-  afterAll(async () => {
-    await killAllWorkers();
-    // Whatever happened, every node runs again for the next scenario.
-    await startAllNodes();
-    await world?.close();
-  });
+  const worldOf = useClusterScenarioWorld("leaderkill");
 
   it("fails over, keeps producing with two copies, and stores every acknowledged reading once", async () => {
+    const world = worldOf();
     const start = performance.now();
     const { sinks, producer, assertAllRunning } = startClusterLoad(world, {
       rate: RATE,

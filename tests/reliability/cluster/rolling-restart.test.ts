@@ -1,21 +1,20 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { killAllWorkers, stopWorker, tail } from "@weather/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stopWorker, tail } from "@weather/test-support";
+import { describe, expect, it } from "vitest";
 import {
   CLUSTER_STATIONS,
-  createClusterWorld,
   describeTally,
   drainAndStopSinks,
   expectEachStoredOnce,
   partitionStates,
   startClusterLoad,
   tally,
+  useClusterScenarioWorld,
   waitForFullIsr,
 } from "../src/cluster-load.ts";
-import { clusterNodes, startAllNodes, startNodes, stopNode } from "../src/cluster-stack.ts";
+import { clusterNodes, startNodes, stopNode } from "../src/cluster-stack.ts";
 import { rowCounts, waitFor } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
-import type { World } from "../src/world.ts";
 
 const TEST = "cluster-rolling-restart";
 const RATE = 1_200;
@@ -25,19 +24,10 @@ const PER_STATION = 100_000;
 const DOWN_MS = 5_000;
 
 describe("a rolling restart of all three brokers under load", () => {
-  let world: World;
-
-  beforeAll(async () => {
-    world = await createClusterWorld("rolling");
-    await waitForFullIsr(world.admin, [world.topic]);
-  });
-  afterAll(async () => {
-    await killAllWorkers();
-    await startAllNodes();
-    await world?.close();
-  });
+  const worldOf = useClusterScenarioWorld("rolling");
 
   it("restarts one node at a time, waiting for full replicas in between, and loses or doubles nothing", async () => {
+    const world = worldOf();
     const start = performance.now();
     const { sinks, producer, assertAllRunning } = startClusterLoad(world, {
       rate: RATE,

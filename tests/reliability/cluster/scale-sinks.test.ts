@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { killAllWorkers, stopWorker, tail } from "@weather/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stopWorker, tail } from "@weather/test-support";
+import { describe, expect, it } from "vitest";
 import {
   CLUSTER_STATIONS,
-  createClusterWorld,
   describeTally,
   expectEachStoredOnce,
   type SinkInstance,
@@ -11,12 +10,11 @@ import {
   startSteadyProducer,
   steadyProducerArgs,
   tally,
-  waitForFullIsr,
+  useClusterScenarioWorld,
   waitUntilAllStored,
 } from "../src/cluster-load.ts";
 import { assertRunning, rowCounts, waitFor } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
-import type { World } from "../src/world.ts";
 
 const TEST = "cluster-scale-sinks";
 const RATE = 1_500;
@@ -27,18 +25,10 @@ const ROWS_PER_PHASE = 10_000;
 const partitionsOf = (assignment: readonly number[] | undefined) => `[${(assignment ?? []).join(",")}]`;
 
 describe("sink instances scaled 1 -> 3 -> 1 under load", () => {
-  let world: World;
-
-  beforeAll(async () => {
-    world = await createClusterWorld("scale");
-    await waitForFullIsr(world.admin, [world.topic]);
-  });
-  afterAll(async () => {
-    await killAllWorkers();
-    await world?.close();
-  });
+  const worldOf = useClusterScenarioWorld("scale");
 
   it("rebalances while chunks are in flight and stores every reading once", async () => {
+    const world = worldOf();
     const start = performance.now();
     const producer = startSteadyProducer(
       world,

@@ -1,22 +1,20 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { exitWithin, killAllWorkers, runWorker, tail } from "@weather/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exitWithin, runWorker, tail } from "@weather/test-support";
+import { describe, expect, it } from "vitest";
 import {
   busiestPartition,
   CLUSTER_STATIONS,
-  createClusterWorld,
   describeTally,
   drainAndStopSinks,
   expectEachStoredOnce,
   leaderOf,
   startClusterLoad,
   tally,
-  waitForFullIsr,
+  useClusterScenarioWorld,
 } from "../src/cluster-load.ts";
-import { clusterNodes, killNode, nodeById, startAllNodes, startNodes } from "../src/cluster-stack.ts";
+import { clusterNodes, killNode, nodeById, startNodes } from "../src/cluster-stack.ts";
 import { rowCounts, waitFor } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
-import type { World } from "../src/world.ts";
 
 const TEST = "cluster-two-brokers-down";
 const RATE = 1_200;
@@ -29,19 +27,10 @@ const SETTLE_MS = 5_000;
 const ONE_BROKER_MS = 25_000;
 
 describe("two of the three brokers down at once under load", () => {
-  let world: World;
-
-  beforeAll(async () => {
-    world = await createClusterWorld("twodown");
-    await waitForFullIsr(world.admin, [world.topic]);
-  });
-  afterAll(async () => {
-    await killAllWorkers();
-    await startAllNodes();
-    await world?.close();
-  });
+  const worldOf = useClusterScenarioWorld("twodown");
 
   it("acknowledges nothing while one broker holds the data, and completes once a second one is back", async () => {
+    const world = worldOf();
     const start = performance.now();
     const { sinks, producer, assertAllRunning } = startClusterLoad(world, {
       rate: RATE,

@@ -1,8 +1,15 @@
 import { fileURLToPath } from "node:url";
-import { type LogLine, spawnWorker, stopWorker, tail, type Worker } from "@weather/test-support";
+import {
+  killAllWorkers,
+  type LogLine,
+  spawnWorker,
+  stopWorker,
+  tail,
+  type Worker,
+} from "@weather/test-support";
 import { type Admin, ConfigResourceTypes } from "kafkajs";
-import { expect } from "vitest";
-import { assertClusterRunning } from "./cluster-stack.ts";
+import { afterAll, beforeAll, expect } from "vitest";
+import { assertClusterRunning, startAllNodes } from "./cluster-stack.ts";
 import {
   assertRunning,
   compareIds,
@@ -31,6 +38,28 @@ export const CLUSTER_STATIONS = 12;
 export function createClusterWorld(label: string): Promise<World> {
   assertClusterRunning();
   return createWorld(label, { env: { STATIONS_FILE: CLUSTER_STATIONS_FILE } });
+}
+
+/**
+ * A cluster scenario's world: made before its test, once the topic's replicas are all in sync, and
+ * removed after it, pass or fail, with every worker it started killed and every node running again
+ * for the next scenario. Called inside `describe`; the getter works from beforeAll on.
+ */
+export function useClusterScenarioWorld(label: string): () => World {
+  let world: World | undefined;
+  beforeAll(async () => {
+    world = await createClusterWorld(label);
+    await waitForFullIsr(world.admin, [world.topic]);
+  });
+  afterAll(async () => {
+    await killAllWorkers();
+    await startAllNodes();
+    await world?.close();
+  });
+  return () => {
+    if (world === undefined) throw new Error(`the ${label} scenario's world is made in beforeAll`);
+    return world;
+  };
 }
 
 export interface PartitionState {
