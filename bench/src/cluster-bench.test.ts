@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_STATIONS, loadStationCatalog } from "@weather/schema";
+import { DEFAULT_STATIONS, STATION_CATALOG } from "@weather/schema";
+import { configurationOf } from "@weather/service-kit";
 import { Partitioners } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { balancedStations } from "./cluster-bench.ts";
@@ -36,7 +37,9 @@ describe("the cluster bench's stations", () => {
     try {
       const file = join(dir, "stations.json");
       writeFileSync(file, JSON.stringify({ stations: balancedStations(6, 2) }));
-      expect(loadStationCatalog({ STATIONS_FILE: file }).stations).toHaveLength(12);
+      expect(
+        configurationOf({ groups: { catalog: STATION_CATALOG } }, { STATIONS_FILE: file }).catalog.stations,
+      ).toHaveLength(12);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sideClusterContext, startSideCluster, stopSideCluster } from "@weather/infra";
-import { DEFAULT_STATIONS, loadStationCatalog, type Station } from "@weather/schema";
+import { DEFAULT_STATIONS, STATION_CATALOG, type Station } from "@weather/schema";
+import { configurationOf } from "@weather/service-kit";
 import { Partitioners } from "kafkajs";
 import type { BenchConfig } from "./config.ts";
 import { runSensorProducer } from "./producer-bench.ts";
@@ -71,7 +72,7 @@ export async function clusterSuite(config: BenchConfig, log: (line: string) => v
       JSON.stringify({ stations: balancedStations(BENCH_PARTITIONS, STATIONS_PER_PARTITION) }),
     );
     const env = { KAFKA_BROKERS: context.kafka.bootstrapServers, STATIONS_FILE: stationsFile };
-    const catalog = loadStationCatalog(env);
+    const catalog = configurationOf({ groups: { catalog: STATION_CATALOG } }, env).catalog;
     const world = await openBenchWorld(
       { ...config, kafkaBrokers: context.kafka.bootstrapServers.split(",") },
       catalog,

@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { loadStationCatalog } from "@weather/schema";
-import { ConfigError } from "@weather/service-kit";
+import { STATION_CATALOG } from "@weather/schema";
+import { ConfigError, configurationOf } from "@weather/service-kit";
 import {
   type ClientComparison,
   compareClients,
@@ -406,7 +406,7 @@ async function main(): Promise<number> {
     for (const problem of error.problems) console.error(`bench: ${problem.setting}: ${problem.message}`);
     return 2;
   }
-  const catalog = loadStationCatalog(process.env);
+  const catalog = configurationOf({ groups: { catalog: STATION_CATALOG } }, process.env).catalog;
   const machine = await describeMachine(config.databaseUrl);
   log(
     `${machine.cpus} CPUs, ${machine.memoryGiB} GiB, Node ${machine.node}, Kafka ${machine.kafka}, PostgreSQL ${machine.postgres}; ${config.runs} runs per figure`,

@@ -34,7 +34,7 @@ export interface BenchWorld {
  */
 async function deleteSubjects(registryUrl: string, topic: string): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await deleteReadingSubjects(registryUrl, topic)) return;
+    if (await deleteReadingSubjects({ url: registryUrl }, topic)) return;
     await sleep(3_000);
   }
 }
@@ -42,7 +42,7 @@ async function deleteSubjects(registryUrl: string, topic: string): Promise<void>
 export async function openBenchWorld(config: BenchConfig, catalog: StationCatalog): Promise<BenchWorld> {
   const runId = randomUUID().slice(0, 8);
   const kafka = createKafka(
-    { kafkaBrokers: config.kafkaBrokers, kafkaSecurity: { tls: null, sasl: null } },
+    { brokers: config.kafkaBrokers, security: { tls: null, sasl: null } },
     { clientId: `bench-${runId}`, retry: "patient" },
   );
   const admin = kafka.admin();

@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from "vitest";
 // stack `pnpm stack up` starts. scripts/test-all.sh brings it up before running them.
 const settings = readConnectionSettings(process.env);
 const runId = randomUUID().slice(0, 8);
-const kafka = createKafka(settings, { clientId: `smoke-${runId}` });
+const connection = { brokers: settings.kafkaBrokers, security: settings.kafkaSecurity };
+const kafka = createKafka(connection, { clientId: `smoke-${runId}` });
 
 describe("the local stack is real", () => {
   const admin = kafka.admin();
@@ -29,7 +30,7 @@ describe("the local stack is real", () => {
 
   it("refuses to create topics implicitly, so a mistyped topic name fails loudly", async () => {
     // Its own quiet client: the broker's refusals are the point here, not noise for the log.
-    const quiet = createKafka(settings, { clientId: `smoke-${runId}-quiet` });
+    const quiet = createKafka(connection, { clientId: `smoke-${runId}-quiet` });
     const producer = quiet.producer({ allowAutoTopicCreation: true, retry: { retries: 1 } });
     await producer.connect();
     try {

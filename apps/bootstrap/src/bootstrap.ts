@@ -1,5 +1,4 @@
-import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { createKafka, type Logger, postgresOptions } from "@weather/service-kit";
+import { createKafka, createRegistryClient, type Logger, postgresOptions } from "@weather/service-kit";
 import type { BootstrapConfig } from "./config.ts";
 import { prepareProductDatabase } from "./database.ts";
 import { ensureTopics, topicSpecsOf } from "./ensure-topics.ts";
@@ -14,23 +13,23 @@ import { kafkaProbe, postgresProbe, registryProbe, waitForServices } from "./wai
  * @throws BootstrapError when a service is unreachable or refuses a step.
  */
 export async function runBootstrap(config: BootstrapConfig, log: Logger): Promise<BootstrapOutcome> {
-  const { kafkaBrokers, schemaRegistryUrl, databaseUrl } = config.connections;
-  const pg = postgresOptions(config.connections);
+  const { bootstrap } = config;
+  const pg = postgresOptions(config.postgres);
   await waitForServices(
-    [kafkaProbe(config.connections), registryProbe(schemaRegistryUrl), postgresProbe(databaseUrl, pg)],
-    { waitMs: config.waitMs, log },
+    [kafkaProbe(config.kafka), registryProbe(config.registry), postgresProbe(config.postgres.url, pg)],
+    { waitMs: bootstrap.waitMs, log },
   );
 
   const database = await prepareProductDatabase(
-    databaseUrl,
-    config.cities,
-    { sink: config.sinkRole, reader: config.readerRole },
+    config.postgres.url,
+    config.catalog.cities,
+    { sink: bootstrap.sinkRole, reader: bootstrap.readerRole },
     pg,
-    config.months,
+    config.partitions.window,
   );
   log.info({ step: "database", ...database }, "database ready");
 
-  const kafka = createKafka(config.connections, { clientId: "bootstrap", logger: log });
+  const kafka = createKafka(config.kafka, { clientId: "bootstrap", logger: log });
   const admin = kafka.admin();
   let topics: BootstrapOutcome["topics"];
   try {
@@ -40,7 +39,7 @@ export async function runBootstrap(config: BootstrapConfig, log: Logger): Promis
     if (error instanceof BootstrapError) throw error;
     throw new BootstrapError(
       "cannot create topics",
-      kafkaBrokers.join(","),
+      config.kafka.brokers.join(","),
       error,
       "check KAFKA_BROKERS and the broker log",
     );
@@ -49,8 +48,7 @@ export async function runBootstrap(config: BootstrapConfig, log: Logger): Promis
   }
   log.info({ step: "topics", topics }, "topics ready");
 
-  const registry = new SchemaRegistry({ host: schemaRegistryUrl });
-  const schemas = await registerSchemas(registry, schemaRegistryUrl, config.readingsTopic);
+  const schemas = await registerSchemas(createRegistryClient(config.registry), config.topics.readings);
   log.info({ step: "schemas", ...schemas }, "schemas ready");
 
   return { database, topics, schemas };

@@ -1,40 +1,37 @@
-import { ConfigError } from "@weather/service-kit";
+import { DEFAULT_READER_DB_ROLE } from "@weather/service-kit";
+import { configurationOf, readConfiguration } from "@weather/settings";
 import { describe, expect, it } from "vitest";
 import {
+  BOOTSTRAP_WORKER,
   DEFAULT_DEAD_LETTER_RETENTION_MS,
-  DEFAULT_READER_DB_ROLE,
   DEFAULT_READINGS_PARTITIONS,
   DEFAULT_READINGS_RETENTION_MS,
-  readBootstrapConfig,
 } from "./config.ts";
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    readBootstrapConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.setting}: ${p.message}`);
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const readBootstrapConfig = (env: Record<string, string>, argv: string[] = []) =>
+  configurationOf(BOOTSTRAP_WORKER, env, argv);
 
-describe("readBootstrapConfig", () => {
+/** Every problem of a configuration, as "SETTING: message". */
+const problemsOf = (env: Record<string, string>): string[] =>
+  readConfiguration(BOOTSTRAP_WORKER, { env, argv: [] }).problems.map((p) => `${p.setting}: ${p.message}`);
+
+describe("bootstrap's configuration", () => {
   it("defaults to the local stack, weather.readings and the built-in cities", () => {
     const config = readBootstrapConfig({});
-    expect(config.readingsTopic).toBe("weather.readings");
-    expect(config.deadLetterTopic).toBe("weather.readings.dlq");
-    expect(config.readingsPartitions).toBe(DEFAULT_READINGS_PARTITIONS);
-    expect(config.readingsRetentionMs).toBe(DEFAULT_READINGS_RETENTION_MS);
-    expect(config.deadLetterRetentionMs).toBe(DEFAULT_DEAD_LETTER_RETENTION_MS);
-    expect(config.deadLetterRetentionMs).toBeGreaterThan(config.readingsRetentionMs);
-    expect(config.cities).toEqual(expect.arrayContaining(["winnipeg", "vancouver"]));
-    expect(config.connections.databaseUrl).toBe("postgres://postgres@127.0.0.1:5432/weather");
+    expect(config.topics).toEqual({ readings: "weather.readings", deadLetters: "weather.readings.dlq" });
+    expect(config.bootstrap.readingsPartitions).toBe(DEFAULT_READINGS_PARTITIONS);
+    expect(config.bootstrap.readingsRetentionMs).toBe(DEFAULT_READINGS_RETENTION_MS);
+    expect(config.bootstrap.deadLetterRetentionMs).toBe(DEFAULT_DEAD_LETTER_RETENTION_MS);
+    expect(config.bootstrap.deadLetterRetentionMs).toBeGreaterThan(config.bootstrap.readingsRetentionMs);
+    expect(config.catalog.cities).toEqual(expect.arrayContaining(["winnipeg", "vancouver"]));
+    expect(config.postgres.url).toBe("postgres://postgres@127.0.0.1:5432/weather");
   });
 
   it("is frozen, so no module can change what another one sees", () => {
     const config = readBootstrapConfig({});
     expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.cities)).toBe(true);
+    expect(Object.isFrozen(config.bootstrap)).toBe(true);
+    expect(Object.isFrozen(config.catalog.cities)).toBe(true);
   });
 
   it("reads topic, partitions, retention and the wait bound", () => {
@@ -45,9 +42,8 @@ describe("readBootstrapConfig", () => {
       DLQ_RETENTION_MS: "86400000",
       BOOTSTRAP_WAIT_MS: "5000",
     });
-    expect(config).toMatchObject({
-      readingsTopic: "lab.readings",
-      deadLetterTopic: "lab.readings.dlq",
+    expect(config.topics).toEqual({ readings: "lab.readings", deadLetters: "lab.readings.dlq" });
+    expect(config.bootstrap).toMatchObject({
       readingsPartitions: 12,
       readingsRetentionMs: -1,
       deadLetterRetentionMs: 86_400_000,
@@ -56,10 +52,9 @@ describe("readBootstrapConfig", () => {
   });
 
   it("treats empty variables as unset", () => {
-    expect(readBootstrapConfig({ READINGS_PARTITIONS: " ", READINGS_TOPIC: "" })).toMatchObject({
-      readingsPartitions: DEFAULT_READINGS_PARTITIONS,
-      readingsTopic: "weather.readings",
-    });
+    const config = readBootstrapConfig({ READINGS_PARTITIONS: " ", READINGS_TOPIC: "" });
+    expect(config.bootstrap.readingsPartitions).toBe(DEFAULT_READINGS_PARTITIONS);
+    expect(config.topics.readings).toBe("weather.readings");
   });
 
   it("reports every bad variable at once, by name", () => {
@@ -93,11 +88,12 @@ describe("readBootstrapConfig", () => {
   });
 
   it("creates the read-only role weather_reader unless told otherwise", () => {
-    expect(readBootstrapConfig({}).readerRole).toEqual({ name: DEFAULT_READER_DB_ROLE });
+    expect(readBootstrapConfig({}).bootstrap.readerRole).toEqual({ name: DEFAULT_READER_DB_ROLE });
     expect(
-      readBootstrapConfig({ READER_DB_ROLE: "lab_reader", READER_DB_PASSWORD: "s3cret" }).readerRole,
+      readBootstrapConfig({ READER_DB_ROLE: "lab_reader", READER_DB_PASSWORD: "s3cret" }).bootstrap
+        .readerRole,
     ).toEqual({ name: "lab_reader", password: "s3cret" });
-    expect(readBootstrapConfig({ READER_DB_ROLE: "none" }).readerRole).toBeNull();
+    expect(readBootstrapConfig({ READER_DB_ROLE: "none" }).bootstrap.readerRole).toBeNull();
   });
 
   it("refuses a read-only role named like the sink's role", () => {
@@ -107,9 +103,9 @@ describe("readBootstrapConfig", () => {
   });
 
   it("keeps a year of months back, three ahead and every month by default, and does not maintain", () => {
-    expect(readBootstrapConfig({})).toMatchObject({
+    expect(readBootstrapConfig({}).partitions).toEqual({
       maintain: false,
-      months: { monthsBack: 12, monthsAhead: 3, retentionMonths: null },
+      window: { monthsBack: 12, monthsAhead: 3, retentionMonths: null },
     });
   });
 
@@ -118,11 +114,11 @@ describe("readBootstrapConfig", () => {
       { PARTITION_MONTHS_BACK: "2", PARTITION_RETENTION_MONTHS: "24", PARTITION_MONTHS_AHEAD: "9" },
       ["--maintain", "--months-ahead", "6"],
     );
-    expect(config).toMatchObject({
+    expect(config.partitions).toEqual({
       maintain: true,
-      months: { monthsBack: 2, monthsAhead: 6, retentionMonths: 24 },
+      window: { monthsBack: 2, monthsAhead: 6, retentionMonths: 24 },
     });
-    expect(readBootstrapConfig({ BOOTSTRAP_MAINTAIN: "true" }).maintain).toBe(true);
+    expect(readBootstrapConfig({ BOOTSTRAP_MAINTAIN: "true" }).partitions.maintain).toBe(true);
   });
 
   it("refuses a month count that is negative or not whole", () => {

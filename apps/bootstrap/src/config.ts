@@ -1,24 +1,22 @@
 import { DEFAULT_MONTH_WINDOW, type MonthWindow } from "@weather/db";
-import { CATALOG_SETTINGS, deadLetterTopicOf, loadStationCatalog, TOPIC_SETTINGS } from "@weather/schema";
+import { READINGS_TOPICS, STATION_CATALOG } from "@weather/schema";
 import {
-  CONNECTION_GROUPS,
-  type ConnectionSettings,
-  collectProblems,
-  configurationOf,
   DEFAULT_READER_DB_ROLE,
-  type Env,
-  LOGGING_SETTINGS,
-  readConnectionSettings,
-  readSettings,
-  type SettingsGroup,
-  type SettingsInput,
+  KAFKA_CONNECTION,
+  LOGGING,
+  POSTGRES_CONNECTION,
+  REGISTRY_CONNECTION,
   secretFrom,
   secretSettings,
+} from "@weather/service-kit";
+import {
+  type ConfigOf,
+  defineSettingsGroup,
+  defineWorkerSettings,
   setting,
   switchSchema,
-  throwIfProblems,
   wholeNumber,
-} from "@weather/service-kit";
+} from "@weather/settings";
 import { z } from "zod";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -30,34 +28,10 @@ const DEFAULT_WAIT_MS = 60_000;
 /** The PostgreSQL role the sink runs as: insert and select readings, read and write its offsets. */
 const DEFAULT_SINK_DB_ROLE = "weather_sink";
 
-export { DEFAULT_READER_DB_ROLE };
-
 /** A role bootstrap creates and grants; the password is set only when given. */
 export interface RoleSpec {
   readonly name: string;
   readonly password?: string;
-}
-
-export interface BootstrapConfig {
-  readonly connections: ConnectionSettings;
-  readonly readingsTopic: string;
-  readonly deadLetterTopic: string;
-  readonly readingsPartitions: number;
-  /** retention.ms of the readings topic; -1 keeps messages forever. */
-  readonly readingsRetentionMs: number;
-  readonly deadLetterRetentionMs: number;
-  /** How long to wait for Kafka, the registry and PostgreSQL to answer before giving up. */
-  readonly waitMs: number;
-  /** Every city of the station catalog: each gets its partition of weather_readings. */
-  readonly cities: readonly string[];
-  /** The sink's least-privilege role; null: create none (SINK_DB_ROLE=none). */
-  readonly sinkRole: RoleSpec | null;
-  /** The read-only role (the dashboard's); null: create none (READER_DB_ROLE=none). */
-  readonly readerRole: RoleSpec | null;
-  /** The monthly partitions of the city tables: which months to create, how long to keep them. */
-  readonly months: MonthWindow;
-  /** Only maintain the monthly partitions (--maintain), for cron: no Kafka, no registry. */
-  readonly maintain: boolean;
 }
 
 const retentionMs = wholeNumber({ unit: "milliseconds" }).refine(
@@ -82,7 +56,7 @@ const readerPassword = secretSettings(
   "the password bootstrap sets on the read-only role (absent: left as it is)",
 );
 
-/** Bootstrap's own settings; see CONNECTION_GROUPS, TOPIC_SETTINGS and CATALOG_SETTINGS for the shared ones. */
+/** Bootstrap's own settings; the topic, the catalog and the connections are shared groups. */
 const BOOTSTRAP_SETTINGS = Object.freeze({
   readingsPartitions: setting({
     env: "READINGS_PARTITIONS",
@@ -176,67 +150,84 @@ const PARTITION_SETTINGS = Object.freeze({
   }),
 });
 
-/** Every setting bootstrap reads, as --help and its README show them. */
-export const BOOTSTRAP_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze([
-  { title: "bootstrap", settings: BOOTSTRAP_SETTINGS },
-  { title: "Monthly partitions", settings: PARTITION_SETTINGS },
-  { title: "Topic", settings: TOPIC_SETTINGS },
-  { title: "Station catalog", settings: CATALOG_SETTINGS },
-  ...CONNECTION_GROUPS,
-  { title: "Logging", settings: LOGGING_SETTINGS },
-]);
-
-/** Reads bootstrap's configuration, adding every problem to `problems`. */
-export function configureBootstrap({ env, commandLine, problems }: SettingsInput): BootstrapConfig {
-  const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
-  const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
-  const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);
-  const own = readSettings(BOOTSTRAP_SETTINGS, { env, commandLine }, problems);
-  const partitions = readSettings(PARTITION_SETTINGS, { env, commandLine }, problems);
-  const sinkSecret = secretFrom(
-    { value: own.sinkPassword, file: own.sinkPasswordFile },
-    "SINK_DB_PASSWORD",
-    problems,
-  );
-  const readerSecret = secretFrom(
-    { value: own.readerPassword, file: own.readerPasswordFile },
-    "READER_DB_PASSWORD",
-    problems,
-  );
-  if (own.sinkRole !== "none" && own.sinkRole === own.readerRole) {
-    problems.push({
-      setting: "READER_DB_ROLE",
-      message: `must differ from SINK_DB_ROLE (${own.sinkRole}): the read-only role would take the sink's right to insert away`,
+/** The topics' partitions and retention, how long to wait for the services, and the roles to create. */
+const BOOTSTRAP = defineSettingsGroup({
+  title: "bootstrap",
+  settings: BOOTSTRAP_SETTINGS,
+  read(own, { problems }) {
+    const sinkSecret = secretFrom(
+      { value: own.sinkPassword, file: own.sinkPasswordFile },
+      "SINK_DB_PASSWORD",
+      problems,
+    );
+    const readerSecret = secretFrom(
+      { value: own.readerPassword, file: own.readerPasswordFile },
+      "READER_DB_PASSWORD",
+      problems,
+    );
+    if (own.sinkRole !== "none" && own.sinkRole === own.readerRole) {
+      problems.push({
+        setting: "READER_DB_ROLE",
+        message: `must differ from SINK_DB_ROLE (${own.sinkRole}): the read-only role would take the sink's right to insert away`,
+      });
+    }
+    return Object.freeze({
+      readingsPartitions: own.readingsPartitions,
+      /** retention.ms of the readings topic; -1 keeps messages forever. */
+      readingsRetentionMs: own.readingsRetentionMs,
+      deadLetterRetentionMs: own.deadLetterRetentionMs,
+      /** How long to wait for Kafka, the registry and PostgreSQL to answer before giving up. */
+      waitMs: own.waitMs,
+      /** The sink's least-privilege role; null: create none (SINK_DB_ROLE=none). */
+      sinkRole: roleSpec(own.sinkRole, sinkSecret),
+      /** The read-only role (the dashboard's); null: create none (READER_DB_ROLE=none). */
+      readerRole: roleSpec(own.readerRole, readerSecret),
     });
-  }
-  throwIfProblems(problems);
-  return Object.freeze({
-    connections: connections as ConnectionSettings,
-    readingsTopic,
-    deadLetterTopic: deadLetterTopicOf(readingsTopic),
-    readingsPartitions: own.readingsPartitions,
-    readingsRetentionMs: own.readingsRetentionMs,
-    deadLetterRetentionMs: own.deadLetterRetentionMs,
-    waitMs: own.waitMs,
-    cities: Object.freeze([...(catalog?.cities ?? [])]),
-    sinkRole: roleSpec(own.sinkRole, sinkSecret),
-    readerRole: roleSpec(own.readerRole, readerSecret),
-    months: Object.freeze({
-      monthsBack: partitions.monthsBack,
-      monthsAhead: partitions.monthsAhead,
-      retentionMonths: partitions.retentionMonths ?? null,
-    }),
-    maintain: partitions.maintain,
-  });
-}
+  },
+});
 
-/**
- * Reads and validates bootstrap's whole configuration once, reporting every problem together.
- * @throws ConfigError
- */
-export function readBootstrapConfig(env: Env, argv: readonly string[] = []): BootstrapConfig {
-  return configurationOf(BOOTSTRAP_SETTING_GROUPS, configureBootstrap, env, argv);
-}
+/** The monthly partitions of the city tables, and whether to only maintain them (--maintain). */
+const PARTITIONS = defineSettingsGroup({
+  title: "Monthly partitions",
+  settings: PARTITION_SETTINGS,
+  read: (values): { readonly maintain: boolean; readonly window: MonthWindow } =>
+    Object.freeze({
+      /** Only maintain the monthly partitions, for cron: no Kafka, no registry. */
+      maintain: values.maintain,
+      /** Which months to create, how long to keep them. */
+      window: Object.freeze({
+        monthsBack: values.monthsBack,
+        monthsAhead: values.monthsAhead,
+        retentionMonths: values.retentionMonths ?? null,
+      }),
+    }),
+});
+
+/** What bootstrap reads, as --help and its README show it. */
+export const BOOTSTRAP_WORKER = defineWorkerSettings({
+  name: "bootstrap",
+  summary:
+    "Makes an environment ready, idempotently: the database, its migrations and city tables, the sink's role, the topics and the reading schemas.",
+  details: [
+    "A second run changes nothing and says so; two runs at once both succeed with one set of objects.",
+    "Exits 4 when an existing topic contradicts the configuration (its partition count), after doing the rest.",
+    "With --maintain it only maintains the city tables' monthly partitions, for cron: months ahead created, rows moved out of the DEFAULT partitions, months past PARTITION_RETENTION_MONTHS dropped; safe to run concurrently and again.",
+  ],
+  groups: {
+    bootstrap: BOOTSTRAP,
+    partitions: PARTITIONS,
+    topics: READINGS_TOPICS,
+    // Every city of the catalog gets its partition of weather_readings.
+    catalog: STATION_CATALOG,
+    kafka: KAFKA_CONNECTION,
+    registry: REGISTRY_CONNECTION,
+    postgres: POSTGRES_CONNECTION,
+    logging: LOGGING,
+  },
+});
+
+/** Everything bootstrap needs, validated once and frozen: each group's value. */
+export type BootstrapConfig = ConfigOf<typeof BOOTSTRAP_WORKER.groups>;
 
 function roleSpec(name: string, password: string | undefined): RoleSpec | null {
   if (name === "none") return null;

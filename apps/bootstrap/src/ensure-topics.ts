@@ -23,17 +23,17 @@ export interface TopicOutcome {
 
 /** The readings topic and its dead-letter topic; dead letters share the partition count so a
  * source partition's failures can keep their order, and are kept longer. */
-export function topicSpecsOf(config: BootstrapConfig): TopicSpec[] {
+export function topicSpecsOf(config: Pick<BootstrapConfig, "topics" | "bootstrap">): TopicSpec[] {
   return [
     {
-      topic: config.readingsTopic,
-      numPartitions: config.readingsPartitions,
-      retentionMs: config.readingsRetentionMs,
+      topic: config.topics.readings,
+      numPartitions: config.bootstrap.readingsPartitions,
+      retentionMs: config.bootstrap.readingsRetentionMs,
     },
     {
-      topic: config.deadLetterTopic,
-      numPartitions: config.readingsPartitions,
-      retentionMs: config.deadLetterRetentionMs,
+      topic: config.topics.deadLetters,
+      numPartitions: config.bootstrap.readingsPartitions,
+      retentionMs: config.bootstrap.deadLetterRetentionMs,
     },
   ];
 }

@@ -17,15 +17,16 @@ export async function runMaintenance(
   log: Logger,
   now: Date = new Date(),
 ): Promise<MaintenanceResult> {
-  const { databaseUrl } = config.connections;
-  const pg = postgresOptions(config.connections);
+  const databaseUrl = config.postgres.url;
+  const pg = postgresOptions(config.postgres);
   const probe = postgresProbe(databaseUrl, pg);
-  await waitForServices([probe], { waitMs: config.waitMs, log });
+  await waitForServices([probe], { waitMs: config.bootstrap.waitMs, log });
   const where = `${probe.address}${new URL(databaseUrl).pathname}`;
+  const { window } = config.partitions;
   try {
     return await maintainPartitions(
       databaseUrl,
-      { now, monthsAhead: config.months.monthsAhead, retentionMonths: config.months.retentionMonths },
+      { now, monthsAhead: window.monthsAhead, retentionMonths: window.retentionMonths },
       pg,
     );
   } catch (error) {

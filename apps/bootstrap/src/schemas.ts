@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { registerReadingSchemas, subjectOf, WIRE_FORMATS, type WireFormat } from "@weather/schema";
+import {
+  compatibilityPath,
+  registerReadingSchemas,
+  subjectOf,
+  WIRE_FORMATS,
+  type WireFormat,
+} from "@weather/schema";
+import { fetchRegistry, type RegistryClient, type RegistryConnection } from "@weather/service-kit";
 import { BootstrapError } from "./errors.ts";
 
 const COMPATIBILITY = "BACKWARD";
@@ -25,10 +31,8 @@ const REGISTRY_HINT = "check SCHEMA_REGISTRY_URL and the registry's log (pnpm st
  * GET /config/<subject>. Apicurio's Confluent API answers with the global level when the subject
  * has none of its own, and 404 for a subject it does not know; that is as precise as this API gets.
  */
-async function compatibilityOf(registryUrl: string, subject: string): Promise<string | undefined> {
-  const response = await fetch(`${registryUrl}/config/${encodeURIComponent(subject)}`, {
-    signal: AbortSignal.timeout(10_000),
-  });
+async function compatibilityOf(registry: RegistryConnection, subject: string): Promise<string | undefined> {
+  const response = await fetchRegistry(registry, compatibilityPath(subject));
   if (response.status === 404) return undefined;
   if (!response.ok)
     throw new Error(`GET /config/${subject} answered ${response.status} ${await response.text()}`);
@@ -59,21 +63,17 @@ async function withRetries<T>(work: () => Promise<T>, attempts = 3): Promise<T> 
  * registerReadingSchemas pins the level on each subject itself (before the first version); we
  * read it before, to report what changed, and after, to prove it holds.
  */
-export async function registerSchemas(
-  registry: SchemaRegistry,
-  registryUrl: string,
-  topic: string,
-): Promise<SchemasOutcome> {
+export async function registerSchemas(registry: RegistryClient, topic: string): Promise<SchemasOutcome> {
   try {
     const before = new Map<string, string | undefined>();
     for (const format of WIRE_FORMATS) {
       const subject = subjectOf(topic, format);
-      before.set(subject, await compatibilityOf(registryUrl, subject));
+      before.set(subject, await compatibilityOf(registry.connection, subject));
     }
-    const registered = await withRetries(() => registerReadingSchemas(registry, topic, { registryUrl }));
+    const registered = await withRetries(() => registerReadingSchemas(registry, topic));
     const subjects: SubjectOutcome[] = [];
     for (const { subject, format, id, created } of registered) {
-      const after = await compatibilityOf(registryUrl, subject);
+      const after = await compatibilityOf(registry.connection, subject);
       if (after !== COMPATIBILITY) {
         throw new Error(
           `subject ${subject} has compatibility ${after ?? "unset"} after setting ${COMPATIBILITY}`,
@@ -85,7 +85,7 @@ export async function registerSchemas(
   } catch (error) {
     throw new BootstrapError(
       `cannot register the reading schemas of topic ${topic}`,
-      registryUrl,
+      registry.connection.url,
       error,
       REGISTRY_HINT,
     );

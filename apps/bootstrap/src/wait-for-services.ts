@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { maintenanceUrlOf } from "@weather/db";
 import {
-  type ConnectionSettings,
   createKafka,
+  fetchRegistry,
+  type KafkaConnection,
   type Logger,
   type PostgresSecurityOptions,
+  type RegistryConnection,
   redactUrl,
 } from "@weather/service-kit";
 import postgres from "postgres";
@@ -29,16 +31,14 @@ export interface ServiceProbe {
 
 const STACK_HINT = "is the stack up? run: pnpm stack up";
 
-export function kafkaProbe(
-  settings: Pick<ConnectionSettings, "kafkaBrokers" | "kafkaSecurity">,
-): ServiceProbe {
+export function kafkaProbe(connection: KafkaConnection): ServiceProbe {
   return {
     service: "Kafka",
-    address: settings.kafkaBrokers.join(","),
+    address: connection.brokers.join(","),
     hint: `${STACK_HINT}; or fix KAFKA_BROKERS`,
     async check() {
       // No retries inside kafkajs: the loop below owns retrying and reports every attempt.
-      const kafka = createKafka(settings, {
+      const kafka = createKafka(connection, {
         clientId: "bootstrap-probe",
         connectionTimeoutMs: 2_000,
         requestTimeoutMs: 5_000,
@@ -60,13 +60,13 @@ export function kafkaProbe(
   };
 }
 
-export function registryProbe(registryUrl: string): ServiceProbe {
+export function registryProbe(registry: RegistryConnection): ServiceProbe {
   return {
     service: "the schema registry",
-    address: registryUrl,
+    address: registry.url,
     hint: `${STACK_HINT}; or fix SCHEMA_REGISTRY_URL (Apicurio serves the Confluent API under /apis/ccompat/v7)`,
     async check() {
-      const response = await fetch(`${registryUrl}/subjects`, { signal: AbortSignal.timeout(3_000) });
+      const response = await fetchRegistry(registry, "/subjects", { signal: AbortSignal.timeout(3_000) });
       await response.body?.cancel();
       if (response.ok) return;
       const reason = `HTTP ${response.status} ${response.statusText} from GET /subjects`;

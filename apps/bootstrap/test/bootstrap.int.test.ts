@@ -1,19 +1,19 @@
-import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { connectOnce } from "@weather/db";
-import { jsonValueSubjectOf, valueSubjectOf } from "@weather/schema";
-import { createLogger } from "@weather/service-kit";
+import { compatibilityPath, jsonValueSubjectOf, valueSubjectOf } from "@weather/schema";
+import { createLogger, createRegistryClient, fetchRegistry } from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
 import { testAdmin } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBootstrap } from "../src/bootstrap.ts";
-import { readBootstrapConfig } from "../src/config.ts";
+import { BOOTSTRAP_WORKER } from "../src/config.ts";
 import { summarize } from "../src/outcome.ts";
 import { runBootstrapProcess, summaryFromLog, testEnvironment, torontoStationsFile } from "./harness.ts";
 
-const log = createLogger("bootstrap-test", { LOG_LEVEL: "silent" });
+const log = createLogger("bootstrap-test", { level: "silent" });
 
 /** Runs bootstrap's logic in this process: the same code main.ts runs, minus the exit. */
 async function bootstrapInProcess(env: Record<string, string>) {
-  return summarize(await runBootstrap(readBootstrapConfig(env), log));
+  return summarize(await runBootstrap(configurationOf(BOOTSTRAP_WORKER, env), log));
 }
 
 async function partitionsOf(databaseUrl: string): Promise<string[]> {
@@ -73,10 +73,10 @@ describe("bootstrap on a fresh environment", () => {
       [topic]: 3,
       [`${topic}.dlq`]: 3,
     });
-    const registry = new SchemaRegistry({ host: settings.schemaRegistryUrl });
+    const registry = createRegistryClient(settings.registry);
     for (const subject of [valueSubjectOf(topic), jsonValueSubjectOf(topic)]) {
-      expect(await registry.getLatestSchemaId(subject)).toBeGreaterThan(0);
-      const config = await fetch(`${settings.schemaRegistryUrl}/config/${subject}`);
+      expect(await registry.client.getLatestSchemaId(subject)).toBeGreaterThan(0);
+      const config = await fetchRegistry(settings.registry, compatibilityPath(subject));
       expect(await config.json()).toMatchObject({ compatibilityLevel: "BACKWARD" });
     }
   });

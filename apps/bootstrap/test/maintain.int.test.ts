@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { connectOnce, createDatabaseIfMissing, dropDatabaseIfExists } from "@weather/db";
 import { createLogger } from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBootstrap } from "../src/bootstrap.ts";
-import { readBootstrapConfig } from "../src/config.ts";
+import { BOOTSTRAP_WORKER } from "../src/config.ts";
 import { runBootstrapProcess, testEnvironment } from "./harness.ts";
 
-const log = createLogger("bootstrap-test", { LOG_LEVEL: "silent" });
+const log = createLogger("bootstrap-test", { level: "silent" });
 
 /** Stores a reading of `city` observed at `observedAt`, through the parent, as the sink does. */
 async function storeReading(databaseUrl: string, city: string, observedAt: string): Promise<string> {
@@ -38,7 +39,7 @@ describe("bootstrap --maintain", () => {
   const environment = testEnvironment("maintain");
   const { env, databaseUrl } = environment;
   beforeAll(async () => {
-    await runBootstrap(readBootstrapConfig(env), log);
+    await runBootstrap(configurationOf(BOOTSTRAP_WORKER, env), log);
   });
   afterAll(() => environment.cleanup());
 

@@ -15,14 +15,18 @@ import {
   prepareDatabase,
 } from "@weather/db";
 import { DEFAULT_STATIONS } from "@weather/schema";
-import { readConnectionSettings } from "@weather/service-kit";
+import { POSTGRES_CONNECTION } from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
 import { CitySeriesCache, DAY_WINDOW, queryCitySeries, WEEK_WINDOW } from "../src/city-series.ts";
 import { openReadOnlyPool } from "../src/database.ts";
 import { queryLatestReadings } from "../src/latest-readings.ts";
 import { readInsertCounters } from "../src/rows-stored.ts";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
-const adminUrl = new URL(readConnectionSettings(process.env).databaseUrl);
+/** The PostgreSQL connection the dashboard reads for this DATABASE_URL. */
+const connectionTo = (env: Record<string, string | undefined>) =>
+  configurationOf({ groups: { postgres: POSTGRES_CONNECTION } }, env).postgres;
+const adminUrl = new URL(connectionTo(process.env).url);
 const reuse = process.env.BENCH_DATABASE?.trim();
 adminUrl.pathname = `/${reuse || `weather_bench_dashboard_${randomUUID().slice(0, 8)}`}`;
 const readerUrl = new URL(adminUrl);
@@ -61,7 +65,7 @@ try {
     `${existing?.any ? "found" : "filled"} ${count?.n} readings (${count?.size}), vacuumed, in ${((Date.now() - filling) / 1000).toFixed(0)} s`,
   );
 
-  const reader = openReadOnlyPool(readConnectionSettings({ DATABASE_URL: readerUrl.toString() }), 60_000);
+  const reader = openReadOnlyPool(connectionTo({ DATABASE_URL: readerUrl.toString() }), 60_000);
   const queries: [string, () => Promise<unknown>, string][] = [
     [
       "latest reading per station",

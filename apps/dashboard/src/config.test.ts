@@ -1,33 +1,35 @@
-import { ConfigError } from "@weather/service-kit";
+import { configurationOf, helpText, readConfiguration } from "@weather/settings";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PORT, readDashboardConfig } from "./config.ts";
+import { DASHBOARD_WORKER, DEFAULT_PORT } from "./config.ts";
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    readDashboardConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.setting}: ${p.message}`);
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const readDashboardConfig = (env: Record<string, string>) => configurationOf(DASHBOARD_WORKER, env);
 
-describe("readDashboardConfig", () => {
+/** Every problem of a configuration, as "SETTING: message". */
+const problemsOf = (env: Record<string, string>): string[] =>
+  readConfiguration(DASHBOARD_WORKER, { env, argv: [] }).problems.map((p) => `${p.setting}: ${p.message}`);
+
+describe("the dashboard's configuration", () => {
   it("defaults to the local stack, read as the read-only role, and the sink's defaults", () => {
     const config = readDashboardConfig({});
-    expect(config).toMatchObject({
+    expect(config.dashboard).toMatchObject({
       host: "127.0.0.1",
       port: DEFAULT_PORT,
-      databaseUrl: "postgres://weather_reader@127.0.0.1:5432/weather",
-      readingsTopic: "weather.readings",
-      deadLetterTopic: "weather.readings.dlq",
-      sinkGroupId: "pg-sink",
       sinkMetricsUrls: ["http://127.0.0.1:9464/metrics"],
       sinkDiscoveryPort: 9464,
       refreshMs: 2000,
     });
-    expect(config.stations.map((s) => s.id)).toEqual(expect.arrayContaining(["CYWG", "CYVR"]));
+    expect(config.postgres.url).toBe("postgres://weather_reader@127.0.0.1:5432/weather");
+    expect(config.topics).toEqual({ readings: "weather.readings", deadLetters: "weather.readings.dlq" });
+    expect(config.sinkGroup).toBe("pg-sink");
+    expect(config.catalog.stations.map((s) => s.id)).toEqual(expect.arrayContaining(["CYWG", "CYVR"]));
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("lists only what it reads in --help: no schema registry", () => {
+    const text = helpText(DASHBOARD_WORKER);
+    expect(text).toContain("DATABASE_URL");
+    expect(text).toContain("(default: postgres://weather_reader@127.0.0.1:5432/weather)");
+    expect(text).not.toContain("SCHEMA_REGISTRY_URL");
   });
 
   it("reads every setting, DATABASE_URL as given", () => {
@@ -44,12 +46,12 @@ describe("readDashboardConfig", () => {
       DASHBOARD_SERIES_RECOMPUTE_MS: "20000",
       DASHBOARD_SOURCE_TIMEOUT_MS: "3000",
     });
-    expect(config).toMatchObject({
-      databaseUrl: "postgres://someone@db:5432/lab",
+    expect(config.postgres.url).toBe("postgres://someone@db:5432/lab");
+    expect(config.topics.deadLetters).toBe("lab.readings.dlq");
+    expect(config.sinkGroup).toBe("lab-sink");
+    expect(config.dashboard).toMatchObject({
       host: "0.0.0.0",
       port: 0,
-      deadLetterTopic: "lab.readings.dlq",
-      sinkGroupId: "lab-sink",
       sinkMetricsUrls: ["http://a:9464/metrics", "http://b:9464/metrics"],
       sinkDiscoveryPort: null,
       refreshMs: 500,
@@ -60,7 +62,9 @@ describe("readDashboardConfig", () => {
   });
 
   it("watches no configured sink with DASHBOARD_SINK_METRICS_URLS=none", () => {
-    expect(readDashboardConfig({ DASHBOARD_SINK_METRICS_URLS: "none" }).sinkMetricsUrls).toEqual([]);
+    expect(readDashboardConfig({ DASHBOARD_SINK_METRICS_URLS: "none" }).dashboard.sinkMetricsUrls).toEqual(
+      [],
+    );
   });
 
   it("reports every bad variable at once, by name", () => {

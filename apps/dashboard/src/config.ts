@@ -1,58 +1,21 @@
+import { READINGS_TOPICS, SINK_GROUP, STATION_CATALOG } from "@weather/schema";
 import {
-  CATALOG_SETTINGS,
-  deadLetterTopicOf,
-  loadStationCatalog,
-  SINK_GROUP_SETTINGS,
-  type Station,
-  type StationCatalog,
-  TOPIC_SETTINGS,
-} from "@weather/schema";
-import {
-  CONNECTION_GROUPS,
-  CONNECTION_SETTINGS,
-  type ConnectionSettings,
-  collectProblems,
-  configurationOf,
   DEFAULT_READER_DATABASE_URL,
   DEFAULT_SINK_HTTP_PORT,
-  type Env,
+  KAFKA_CONNECTION,
   LOCAL_STACK,
-  LOGGING_SETTINGS,
-  readConnectionSettings,
-  readSettings,
-  type SettingsGroup,
-  type SettingsInput,
-  setting,
-  throwIfProblems,
-  wholeNumber,
+  LOGGING,
+  postgresConnectionGroup,
 } from "@weather/service-kit";
+import {
+  type ConfigOf,
+  defineSettingsGroup,
+  defineWorkerSettings,
+  port,
+  setting,
+  wholeNumber,
+} from "@weather/settings";
 import { z } from "zod";
-
-/** Everything the dashboard needs, parsed once at the edge and frozen. */
-export interface DashboardConfig extends ConnectionSettings {
-  /** Address the web page is served on; 127.0.0.1 unless opened up on purpose (0.0.0.0 in a container). */
-  readonly host: string;
-  /** 0 picks a free port (tests); the "listening" log line names the one taken. */
-  readonly port: number;
-  readonly readingsTopic: string;
-  readonly deadLetterTopic: string;
-  /** The sink's consumer group, whose lag and members are shown. */
-  readonly sinkGroupId: string;
-  /** /metrics URLs of sinks to watch, whether or not they are running. */
-  readonly sinkMetricsUrls: readonly string[];
-  /** Port to scrape on every host of the group's members; null: no discovery. */
-  readonly sinkDiscoveryPort: number | null;
-  /** How often the latest readings, rows per second, lag, sinks and dead letters are refreshed. */
-  readonly refreshMs: number;
-  /** How often the 24-hour and 7-day charts take in new readings (their newest buckets). */
-  readonly seriesRefreshMs: number;
-  /** How often the whole 24 hours and 7 days are aggregated again (picks up readings stored late). */
-  readonly seriesRecomputeMs: number;
-  /** Longest one refresh of one source may take before that source is shown unavailable. */
-  readonly sourceTimeoutMs: number;
-  /** The station catalog: which stations to show, their city and time zone. */
-  readonly stations: readonly Station[];
-}
 
 export const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = LOCAL_STACK.host;
@@ -93,7 +56,7 @@ const DASHBOARD_SETTINGS = Object.freeze({
     value: "PORT",
     description: "port of the web page (0 picks a free one, named in the log)",
     default: String(DEFAULT_PORT),
-    schema: int(0, 65_535),
+    schema: port({ zero: "picks a free one, named in the log" }),
   }),
   sinkMetricsUrls: setting({
     env: "DASHBOARD_SINK_METRICS_URLS",
@@ -108,7 +71,7 @@ const DASHBOARD_SETTINGS = Object.freeze({
     value: "PORT|off",
     description: "port scraped on every host of the sink group's members (off: no discovery)",
     default: String(DEFAULT_SINK_HTTP_PORT),
-    schema: z.union([z.literal("off").transform(() => null), int(1, 65_535)], {
+    schema: z.union([z.literal("off").transform(() => null), port()], {
       error: "must be a port (1-65535) or off",
     }),
   }),
@@ -143,58 +106,40 @@ const DASHBOARD_SETTINGS = Object.freeze({
   }),
 });
 
-/** Every setting the dashboard reads, as --help and its README show them. */
-export const DASHBOARD_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze([
-  { title: "dashboard", settings: DASHBOARD_SETTINGS },
-  { title: "Topic and group", settings: { ...TOPIC_SETTINGS, ...SINK_GROUP_SETTINGS } },
-  { title: "Station catalog", settings: CATALOG_SETTINGS },
-  // The read-only role bootstrap creates, not the superuser the other workers default to.
-  ...CONNECTION_GROUPS.map((group) =>
-    group.settings === CONNECTION_SETTINGS
-      ? {
-          ...group,
-          settings: {
-            ...CONNECTION_SETTINGS,
-            databaseUrl: { ...CONNECTION_SETTINGS.databaseUrl, default: DEFAULT_READER_DATABASE_URL },
-          },
-        }
-      : group,
-  ),
-  { title: "Logging", settings: LOGGING_SETTINGS },
-]);
+/** Where the page is served, which sinks it watches, how often each source is refreshed. */
+const DASHBOARD = defineSettingsGroup({
+  title: "dashboard",
+  settings: DASHBOARD_SETTINGS,
+  read: (own) =>
+    Object.freeze({
+      ...own,
+      /** /metrics URLs of sinks to watch, whether or not they are running. */
+      sinkMetricsUrls: Object.freeze([...new Set(own.sinkMetricsUrls)]),
+    }),
+});
 
-/** Reads the dashboard's configuration, adding every problem to `problems`. */
-export function configureDashboard({ env, commandLine, problems }: SettingsInput): DashboardConfig {
-  const databaseUrl = env.DATABASE_URL?.trim() ? env.DATABASE_URL : DEFAULT_READER_DATABASE_URL;
-  const connections = collectProblems(problems, "connections", () =>
-    readConnectionSettings({ ...env, DATABASE_URL: databaseUrl }),
-  );
-  const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
-  const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);
-  const { sinkGroupId } = readSettings(SINK_GROUP_SETTINGS, { env, commandLine }, problems);
-  const own = readSettings(DASHBOARD_SETTINGS, { env, commandLine }, problems);
-  throwIfProblems(problems);
-  return Object.freeze({
-    ...(connections as ConnectionSettings),
-    host: own.host,
-    port: own.port,
-    readingsTopic,
-    deadLetterTopic: deadLetterTopicOf(readingsTopic),
-    sinkGroupId,
-    sinkMetricsUrls: Object.freeze([...new Set(own.sinkMetricsUrls)]),
-    sinkDiscoveryPort: own.sinkDiscoveryPort,
-    refreshMs: own.refreshMs,
-    seriesRefreshMs: own.seriesRefreshMs,
-    seriesRecomputeMs: own.seriesRecomputeMs,
-    sourceTimeoutMs: own.sourceTimeoutMs,
-    stations: (catalog as StationCatalog).stations,
-  });
-}
+/** What the dashboard reads, as --help and its README show it. */
+export const DASHBOARD_WORKER = defineWorkerSettings({
+  name: "dashboard",
+  summary:
+    "Serves a live web page of each city's weather and of the pipeline (rows stored, lag, sinks, dead letters).",
+  details: [
+    "Reads PostgreSQL as the read-only role bootstrap creates, Kafka's admin API and the sinks' /metrics;",
+    "a source that cannot be reached is shown as such, and picked up again when it is back.",
+  ],
+  groups: {
+    dashboard: DASHBOARD,
+    topics: READINGS_TOPICS,
+    // The sink's consumer group, whose lag and members are shown.
+    sinkGroup: SINK_GROUP,
+    // Which stations to show, their city and time zone.
+    catalog: STATION_CATALOG,
+    kafka: KAFKA_CONNECTION,
+    // The read-only role bootstrap creates, not the superuser the other workers default to.
+    postgres: postgresConnectionGroup(DEFAULT_READER_DATABASE_URL),
+    logging: LOGGING,
+  },
+});
 
-/**
- * The dashboard's configuration from an environment, every problem at once.
- * @throws ConfigError
- */
-export function readDashboardConfig(env: Env, argv: readonly string[] = []): DashboardConfig {
-  return configurationOf(DASHBOARD_SETTING_GROUPS, configureDashboard, env, argv);
-}
+/** Everything the dashboard needs, parsed once at the edge and frozen: each group's value. */
+export type DashboardConfig = ConfigOf<typeof DASHBOARD_WORKER.groups>;

@@ -27,19 +27,21 @@ export interface Dashboard {
  * fail and recover on their own; only the web server failing to listen stops the start.
  */
 export async function startDashboard(config: DashboardConfig, logger: Logger): Promise<Dashboard> {
-  const state = new DashboardState(config.stations);
-  const sql = openReadOnlyPool(config, config.sourceTimeoutMs);
-  const kafka = new KafkaConnection(config, logger);
+  const { dashboard, topics } = config;
+  const { stations } = config.catalog;
+  const state = new DashboardState(stations);
+  const sql = openReadOnlyPool(config.postgres, dashboard.sourceTimeoutMs);
+  const kafka = new KafkaConnection(config.kafka, logger);
   const insertRate = new InsertRate();
-  const deadLetters = new DeadLetterWindow(kafka.kafka, config.deadLetterTopic, config.sourceTimeoutMs);
+  const deadLetters = new DeadLetterWindow(kafka.kafka, topics.deadLetters, dashboard.sourceTimeoutMs);
   const scraper = new SinkScraper(
-    config.sinkMetricsUrls,
-    config.sinkDiscoveryPort,
-    Math.min(3_000, config.sourceTimeoutMs),
+    dashboard.sinkMetricsUrls,
+    dashboard.sinkDiscoveryPort,
+    Math.min(3_000, dashboard.sourceTimeoutMs),
   );
-  const fromDatabase = (error: unknown) => describeDatabaseError(error, config.databaseUrl);
+  const fromDatabase = (error: unknown) => describeDatabaseError(error, config.postgres.url);
   const fromKafka = (topic: string) => (error: unknown) =>
-    describeKafkaError(error, config.kafkaBrokers, topic);
+    describeKafkaError(error, config.kafka.brokers, topic);
 
   const pollers: Poller<unknown>[] = [];
   const poll = <K extends SourceName>(
@@ -51,7 +53,7 @@ export async function startDashboard(config: DashboardConfig, logger: Logger): P
     const poller = startPoller<SourceData[K]>({
       name,
       intervalMs,
-      timeoutMs: config.sourceTimeoutMs,
+      timeoutMs: dashboard.sourceTimeoutMs,
       poll: read,
       describeError,
       onChange: (next) => state.update(name, next),
@@ -61,48 +63,48 @@ export async function startDashboard(config: DashboardConfig, logger: Logger): P
     return poller;
   };
 
-  poll("latest", config.refreshMs, () => queryLatestReadings(sql, config.stations), fromDatabase);
-  const day = new CitySeriesCache(DAY_WINDOW, config.seriesRecomputeMs);
-  const week = new CitySeriesCache(WEEK_WINDOW, config.seriesRecomputeMs);
-  poll("day", config.seriesRefreshMs, () => day.refresh(sql, new Date()), fromDatabase);
-  poll("week", config.seriesRefreshMs, () => week.refresh(sql, new Date()), fromDatabase);
+  poll("latest", dashboard.refreshMs, () => queryLatestReadings(sql, stations), fromDatabase);
+  const day = new CitySeriesCache(DAY_WINDOW, dashboard.seriesRecomputeMs);
+  const week = new CitySeriesCache(WEEK_WINDOW, dashboard.seriesRecomputeMs);
+  poll("day", dashboard.seriesRefreshMs, () => day.refresh(sql, new Date()), fromDatabase);
+  poll("week", dashboard.seriesRefreshMs, () => week.refresh(sql, new Date()), fromDatabase);
   poll(
     "rowsStored",
-    config.refreshMs,
+    dashboard.refreshMs,
     async () => insertRate.add(await readInsertCounters(sql)),
     fromDatabase,
   );
   const lag = poll(
     "lag",
-    config.refreshMs,
-    () => kafka.withAdmin((admin) => queryConsumerLag(admin, config.readingsTopic, config.sinkGroupId)),
-    fromKafka(config.readingsTopic),
+    dashboard.refreshMs,
+    () => kafka.withAdmin((admin) => queryConsumerLag(admin, topics.readings, config.sinkGroup)),
+    fromKafka(topics.readings),
   );
   poll(
     "sinks",
-    config.refreshMs,
+    dashboard.refreshMs,
     () => scraper.scrape(lag.state().data?.members.map((m) => m.host) ?? []),
     (error) => `cannot scrape the sinks: ${(error as Error).message}`,
   );
   poll(
     "deadLetters",
-    config.refreshMs,
+    dashboard.refreshMs,
     () => kafka.withAdmin((admin) => deadLetters.refresh(admin, new Date())),
-    fromKafka(config.deadLetterTopic),
+    fromKafka(topics.deadLetters),
   );
   void warnIfWritable(sql, logger);
 
   let server: Awaited<ReturnType<typeof startWebServer>>;
   try {
-    server = await startWebServer({ host: config.host, port: config.port, state });
+    server = await startWebServer({ host: dashboard.host, port: dashboard.port, state });
   } catch (error) {
     await Promise.all(pollers.map((p) => p.stop()));
     await Promise.all([kafka.close(), sql.end({ timeout: 1 })]);
     throw error;
   }
   logger.info(
-    { host: config.host, port: server.port },
-    `dashboard at http://${displayHost(config.host)}:${server.port}/`,
+    { host: dashboard.host, port: server.port },
+    `dashboard at http://${displayHost(dashboard.host)}:${server.port}/`,
   );
 
   let stopping: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import { type ConnectionSettings, postgresOptions, redactUrl } from "@weather/service-kit";
+import { type PostgresConnection, postgresOptions, redactUrl } from "@weather/service-kit";
 import postgres, { type Sql } from "postgres";
 
 /**
@@ -7,12 +7,9 @@ import postgres, { type Sql } from "postgres";
  * postgres.js reconnects by itself on the next query once the server is back, so an outage costs
  * failed refreshes, never the process. statement_timeout bounds a query the server is stuck on.
  */
-export function openReadOnlyPool(
-  settings: Pick<ConnectionSettings, "databaseUrl" | "databaseSecurity">,
-  statementTimeoutMs: number,
-): Sql {
-  return postgres(settings.databaseUrl, {
-    ...postgresOptions(settings),
+export function openReadOnlyPool(connection: PostgresConnection, statementTimeoutMs: number): Sql {
+  return postgres(connection.url, {
+    ...postgresOptions(connection),
     // Four sources refresh independently; two connections keep them from queueing behind the slow 7-day one.
     max: 3,
     connect_timeout: Math.max(1, Math.ceil(statementTimeoutMs / 1000)),

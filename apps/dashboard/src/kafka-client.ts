@@ -1,4 +1,9 @@
-import { type ConnectionSettings, createKafka, KAFKA_RETRY, type Logger } from "@weather/service-kit";
+import {
+  createKafka,
+  KAFKA_RETRY,
+  type KafkaConnection as KafkaConnectionSettings,
+  type Logger,
+} from "@weather/service-kit";
 import type { Admin, Kafka } from "kafkajs";
 
 /**
@@ -12,9 +17,9 @@ export class KafkaConnection {
   private admin: Promise<Admin> | undefined;
   private closed = false;
 
-  constructor(settings: Pick<ConnectionSettings, "kafkaBrokers" | "kafkaSecurity">, logger: Logger) {
+  constructor(connection: KafkaConnectionSettings, logger: Logger) {
     // A broker that is away shows on the page; kafkajs's retry lines stay debug (see createKafka).
-    this.kafka = createKafka(settings, {
+    this.kafka = createKafka(connection, {
       clientId: "dashboard",
       connectionTimeoutMs: 3_000,
       requestTimeoutMs: 10_000,

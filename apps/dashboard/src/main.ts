@@ -3,20 +3,12 @@
  * what it opens and each source's module for what it reads.
  */
 import { runWorker } from "@weather/service-kit";
-import { configureDashboard, DASHBOARD_SETTING_GROUPS } from "./config.ts";
+import { DASHBOARD_WORKER } from "./config.ts";
 import { startDashboard } from "./dashboard.ts";
 import { isSurvivable } from "./survivable.ts";
 
 await runWorker({
-  name: "dashboard",
-  summary:
-    "Serves a live web page of each city's weather and of the pipeline (rows stored, lag, sinks, dead letters).",
-  details: [
-    "Reads PostgreSQL as the read-only role bootstrap creates, Kafka's admin API and the sinks' /metrics;",
-    "a source that cannot be reached is shown as such, and picked up again when it is back.",
-  ],
-  settings: DASHBOARD_SETTING_GROUPS,
-  configure: configureDashboard,
+  ...DASHBOARD_WORKER,
   // Closing the page streams, the refresh in flight and the connections.
   shutdownTimeoutMs: 10_000,
   // A dependency going away must never end the process: its source shows it.

@@ -2,7 +2,7 @@ import { createLogger } from "@weather/service-kit";
 import { describe, expect, it } from "vitest";
 import { type SourceState, startPoller } from "./poller.ts";
 
-const logger = createLogger("poller-test", { LOG_LEVEL: "silent" });
+const logger = createLogger("poller-test", { level: "silent" });
 
 /** Runs a poller over scripted answers and collects what it published. */
 async function publishedOver(answers: readonly (number | Error | "slow")[], timeoutMs = 1_000) {

@@ -1,19 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { DEAD_LETTER_HEADERS } from "@weather/schema";
-import { createKafka, createLogger, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
-import { deleteTopicsIfPresent } from "@weather/test-support";
+import { createKafka, createLogger, createTopicsAndWait } from "@weather/service-kit";
+import { deleteTopicsIfPresent, testSettings } from "@weather/test-support";
 import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeadLetterWindow } from "../src/dead-letters.ts";
 import { describeKafkaError, KafkaConnection } from "../src/kafka-client.ts";
 import { queryConsumerLag } from "../src/kafka-lag.ts";
 
-const settings = readConnectionSettings(process.env);
+const settings = testSettings.kafka;
 const runId = randomUUID().slice(0, 8);
 const topic = `dashboard-test.${runId}`;
 const deadLetterTopic = `${topic}.dlq`;
 const groupId = `dashboard-test-${runId}`;
-const logger = createLogger("dashboard-test", { LOG_LEVEL: "silent" });
+const logger = createLogger("dashboard-test", { level: "silent" });
 
 const letter = (kind: string, minutesAgo: number, sourceOffset: number) => ({
   key: "CYWG",
@@ -136,10 +136,7 @@ describe("the dashboard's Kafka sources, against the real broker", () => {
   });
 
   it("says which broker it cannot reach, and recovers through a new connection", async () => {
-    const away = new KafkaConnection(
-      { kafkaBrokers: ["127.0.0.1:1"], kafkaSecurity: settings.kafkaSecurity },
-      logger,
-    );
+    const away = new KafkaConnection({ brokers: ["127.0.0.1:1"], security: settings.security }, logger);
     try {
       const error = await away.withAdmin((a) => a.fetchTopicOffsets(topic)).catch((e: unknown) => e);
       expect(describeKafkaError(error, ["127.0.0.1:1"], topic)).toMatch(
@@ -153,7 +150,7 @@ describe("the dashboard's Kafka sources, against the real broker", () => {
       const error = await here
         .withAdmin((a) => a.fetchTopicOffsets(`${topic}.absent`))
         .catch((e: unknown) => e);
-      expect(describeKafkaError(error, settings.kafkaBrokers, `${topic}.absent`)).toMatch(
+      expect(describeKafkaError(error, settings.brokers, `${topic}.absent`)).toMatch(
         /^topic .*\.absent does not exist on .*; run bootstrap/,
       );
       // The failed call dropped the admin; the next one opens a fresh one and succeeds.

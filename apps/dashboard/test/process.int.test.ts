@@ -60,7 +60,7 @@ describe("the dashboard process", () => {
       DASHBOARD_SINK_METRICS_URLS: "ftp://x/metrics",
     });
     expect(await started.exited).toBe(2);
-    expect(started.output()).toMatch(/DASHBOARD_PORT: "eighty": must be a whole number/);
+    expect(started.output()).toMatch(/DASHBOARD_PORT: "eighty": expected a TCP port 0-65535/);
     expect(started.output()).toMatch(
       /DASHBOARD_SINK_METRICS_URLS: "ftp:\/\/x\/metrics": "ftp:\/\/x\/metrics" is not an http:\/\/ URL/,
     );

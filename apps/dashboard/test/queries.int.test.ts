@@ -7,7 +7,9 @@ import {
   prepareDatabase,
 } from "@weather/db";
 import { DEFAULT_STATIONS, type Station } from "@weather/schema";
-import { readConnectionSettings } from "@weather/service-kit";
+import { POSTGRES_CONNECTION } from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
+import { testSettings } from "@weather/test-support";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CitySeriesCache, DAY_WINDOW, queryCitySeries, WEEK_WINDOW } from "../src/city-series.ts";
@@ -17,12 +19,15 @@ import { readInsertCounters } from "../src/rows-stored.ts";
 
 // A database and a read-only role of this run only, filled with rows whose figures are known.
 const runId = randomUUID().slice(0, 8);
-const adminUrl = new URL(readConnectionSettings(process.env).databaseUrl);
+const adminUrl = new URL(testSettings.postgres.url);
 adminUrl.pathname = `/weather_test_dashboard_${runId}`;
 const role = `weather_reader_dash_${runId}`;
 const readerUrl = new URL(adminUrl);
 readerUrl.username = role;
-const settings = readConnectionSettings({ DATABASE_URL: readerUrl.toString() });
+/** The PostgreSQL connection the dashboard reads for this DATABASE_URL. */
+const connectionTo = (url: string) =>
+  configurationOf({ groups: { postgres: POSTGRES_CONNECTION } }, { DATABASE_URL: url }).postgres;
+const readerConnection = connectionTo(readerUrl.toString());
 
 /** The instant the series are computed at; every row is placed relative to it. */
 const NOW = new Date("2026-01-15T12:05:00.000Z");
@@ -77,7 +82,7 @@ describe("the dashboard's PostgreSQL queries, as the read-only role", () => {
     await ensureReaderRole(adminUrl.toString(), { role });
     admin = connectOnce(adminUrl.toString());
     await admin`insert into weather_readings ${admin(ROWS)}`;
-    reader = openReadOnlyPool(settings, 10_000);
+    reader = openReadOnlyPool(readerConnection, 10_000);
   });
 
   afterAll(async () => {
@@ -214,10 +219,10 @@ describe("the dashboard's PostgreSQL queries, as the read-only role", () => {
   it("explains a database bootstrap has not prepared, and a role it has not created", async () => {
     const bare = new URL(adminUrl);
     bare.pathname = "/postgres";
-    const unprepared = openReadOnlyPool(readConnectionSettings({ DATABASE_URL: bare.toString() }), 5_000);
+    const unprepared = openReadOnlyPool(connectionTo(bare.toString()), 5_000);
     const nobody = new URL(adminUrl);
     nobody.username = `no_such_role_${runId}`;
-    const stranger = openReadOnlyPool(readConnectionSettings({ DATABASE_URL: nobody.toString() }), 5_000);
+    const stranger = openReadOnlyPool(connectionTo(nobody.toString()), 5_000);
     try {
       const missing = await queryLatestReadings(unprepared, DEFAULT_STATIONS).catch((e: unknown) => e);
       expect(describeDatabaseError(missing, bare.toString())).toMatch(

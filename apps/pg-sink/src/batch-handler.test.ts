@@ -345,7 +345,7 @@ function createRig(options: { trouble?: Trouble; storedBefore?: number; batchSiz
     },
     seek: (_topic, _partition, offset) => kafka.seek(offset),
     metrics,
-    logger: createLogger("batch-handler-test", { LOG_LEVEL: "silent" }),
+    logger: createLogger("batch-handler-test", { level: "silent" }),
     status,
     signal: shutdown.signal,
     writeChunk: postgres.writeChunk,

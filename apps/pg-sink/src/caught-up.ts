@@ -43,18 +43,18 @@ async function readStoredOffsets(sql: Sql, group: string, topic: string): Promis
 export async function pollUntilCaughtUp(
   admin: Admin,
   database: DatabasePool,
-  config: Pick<SinkConfig, "groupId" | "readingsTopic">,
+  config: Pick<SinkConfig, "sinkGroup" | "topics">,
   logger: Logger,
   signal: AbortSignal,
 ): Promise<void> {
   while (!signal.aborted) {
     try {
       const [watermarks, stored] = await Promise.all([
-        admin.fetchTopicOffsets(config.readingsTopic),
-        readStoredOffsets(database.current(), config.groupId, config.readingsTopic),
+        admin.fetchTopicOffsets(config.topics.readings),
+        readStoredOffsets(database.current(), config.sinkGroup, config.topics.readings),
       ]);
       if (isCaughtUp(watermarks, stored)) {
-        logger.info({ topic: config.readingsTopic }, "caught up: every partition is stored to its end");
+        logger.info({ topic: config.topics.readings }, "caught up: every partition is stored to its end");
         return;
       }
     } catch (error) {

@@ -1,23 +1,29 @@
-import { ConfigError } from "@weather/service-kit";
+import { DEFAULT_SINK_GROUP_ID } from "@weather/schema";
+import { DEFAULT_SINK_HTTP_PORT } from "@weather/service-kit";
+import { ConfigError, configurationOf } from "@weather/settings";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_GROUP_ID, DEFAULT_HTTP_PORT, readSinkConfig } from "./config.ts";
+import { SINK_WORKER } from "./config.ts";
 
-describe("readSinkConfig", () => {
+const sinkConfigOf = (env: Record<string, string>, argv: string[] = []) =>
+  configurationOf(SINK_WORKER, env, argv);
+
+describe("the sink's configuration", () => {
   it("runs against the local stack with defaults when nothing is set", () => {
-    const config = readSinkConfig({});
-    expect(config).toMatchObject({
-      readingsTopic: "weather.readings",
-      groupId: DEFAULT_GROUP_ID,
-      httpPort: DEFAULT_HTTP_PORT,
+    const config = sinkConfigOf({});
+    expect(config.topics.readings).toBe("weather.readings");
+    expect(config.sinkGroup).toBe(DEFAULT_SINK_GROUP_ID);
+    expect(config.sink).toMatchObject({
+      httpPort: DEFAULT_SINK_HTTP_PORT,
       batchSize: 5_000,
       partitionsConcurrently: 3,
       untilCaughtUp: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.sink)).toBe(true);
   });
 
   it("reads the sink's variables and --until-caught-up", () => {
-    const config = readSinkConfig(
+    const config = sinkConfigOf(
       {
         READINGS_TOPIC: "lab.readings",
         SINK_GROUP_ID: "sink-a",
@@ -31,9 +37,9 @@ describe("readSinkConfig", () => {
       },
       ["--until-caught-up"],
     );
-    expect(config).toMatchObject({
-      readingsTopic: "lab.readings",
-      groupId: "sink-a",
+    expect(config.topics).toEqual({ readings: "lab.readings", deadLetters: "lab.readings.dlq" });
+    expect(config.sinkGroup).toBe("sink-a");
+    expect(config.sink).toEqual({
       batchSize: 50,
       partitionsConcurrently: 1,
       batchMaxWaitMs: 100,
@@ -48,7 +54,7 @@ describe("readSinkConfig", () => {
   it("reports every problem at once, by setting", () => {
     let error: unknown;
     try {
-      readSinkConfig(
+      sinkConfigOf(
         {
           KAFKA_BROKERS: "no-port",
           READINGS_TOPIC: "bad topic",
@@ -56,6 +62,7 @@ describe("readSinkConfig", () => {
           SINK_HTTP_PORT: "http",
           SINK_BACKOFF_INITIAL_MS: "500",
           SINK_BACKOFF_MAX_MS: "100",
+          LOG_LEVEL: "verbose",
         },
         ["--follow"],
       );
@@ -66,7 +73,9 @@ describe("readSinkConfig", () => {
     const settings = (error as ConfigError).problems.map((p) => p.setting).sort();
     expect(settings).toEqual([
       "KAFKA_BROKERS",
+      "LOG_LEVEL",
       "READINGS_TOPIC",
+      "SINK_BACKOFF_MAX_MS",
       "SINK_BATCH_SIZE",
       "SINK_HTTP_PORT",
       "command line",
@@ -74,7 +83,7 @@ describe("readSinkConfig", () => {
   });
 
   it("rejects a backoff cap below its start", () => {
-    expect(() => readSinkConfig({ SINK_BACKOFF_INITIAL_MS: "500", SINK_BACKOFF_MAX_MS: "100" })).toThrow(
+    expect(() => sinkConfigOf({ SINK_BACKOFF_INITIAL_MS: "500", SINK_BACKOFF_MAX_MS: "100" })).toThrow(
       /SINK_BACKOFF_MAX_MS/,
     );
   });

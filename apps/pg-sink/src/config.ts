@@ -1,61 +1,25 @@
+import { READINGS_TOPICS, SINK_GROUP, STATION_CATALOG } from "@weather/schema";
 import {
-  CATALOG_SETTINGS,
-  DEFAULT_SINK_GROUP_ID,
-  loadStationCatalog,
-  SINK_GROUP_SETTINGS,
-  type StationCatalog,
-  TOPIC_SETTINGS,
-} from "@weather/schema";
-import {
-  CONNECTION_GROUPS,
-  type ConnectionSettings,
-  collectProblems,
-  configurationOf,
   DEFAULT_SINK_HTTP_PORT,
-  type Env,
-  LOGGING_SETTINGS,
-  readConnectionSettings,
-  readSettings,
-  type SettingsGroup,
-  type SettingsInput,
+  KAFKA_CONNECTION,
+  LOGGING,
+  POSTGRES_CONNECTION,
+  REGISTRY_CONNECTION,
+} from "@weather/service-kit";
+import {
+  type ConfigOf,
+  defineSettingsGroup,
+  defineWorkerSettings,
+  port,
   setting,
   switchSchema,
-  throwIfProblems,
   wholeNumber,
-} from "@weather/service-kit";
-
-/** Everything the sink needs to run, parsed once at the edge. */
-export interface SinkConfig extends ConnectionSettings {
-  readonly readingsTopic: string;
-  readonly groupId: string;
-  /** Most messages written in one PostgreSQL transaction. */
-  readonly batchSize: number;
-  /**
-   * How many partitions' batches are stored at the same time (kafkajs partitionsConsumedConcurrently),
-   * each in its own transaction on its own pooled connection.
-   */
-  readonly partitionsConcurrently: number;
-  /** How long a fetch may wait on the broker for data (kafkajs maxWaitTimeInMs). */
-  readonly batchMaxWaitMs: number;
-  /** 0 picks a free port (tests). */
-  readonly httpPort: number;
-  /** How long the group waits for a silent member (a SIGKILLed sink) before reassigning its partitions. */
-  readonly sessionTimeoutMs: number;
-  readonly backoffInitialMs: number;
-  readonly backoffMaxMs: number;
-  /** Exit 0 once every partition of the topic is stored up to its high watermark. */
-  readonly untilCaughtUp: boolean;
-  /** The stations readings are validated against. */
-  readonly catalog: StationCatalog;
-}
-
-export const DEFAULT_GROUP_ID = DEFAULT_SINK_GROUP_ID;
-export const DEFAULT_HTTP_PORT = DEFAULT_SINK_HTTP_PORT;
+} from "@weather/settings";
 
 const int = (min: number, max: number) => wholeNumber({ min, max });
 
-/** The sink's own settings; see CONNECTION_GROUPS, TOPIC_SETTINGS and CATALOG_SETTINGS for the shared ones. */
-export const SINK_SETTINGS = Object.freeze({
+/** The sink's own settings; the topic, group, catalog and connections are shared groups. */
+const SINK_SETTINGS = Object.freeze({
   // Measured with pnpm bench (500k readings, 6 partitions, 2 cores): 500 per transaction drains about
   // 26k rows/s, 2000 about 42k, 5000 about 42k alone and 50-65k with three partitions at once;
   // larger chunks do not help, a fetch brings at most 1 MB (about 6,000 readings) per partition.
@@ -85,8 +49,8 @@ export const SINK_SETTINGS = Object.freeze({
     env: "SINK_HTTP_PORT",
     value: "PORT",
     description: "port of /healthz, /readyz and /metrics (0 picks a free one)",
-    default: String(DEFAULT_HTTP_PORT),
-    schema: int(0, 65_535),
+    default: String(DEFAULT_SINK_HTTP_PORT),
+    schema: port({ zero: "picks a free one" }),
   }),
   // The broker's group.min.session.timeout.ms is 6 s by default.
   sessionTimeoutMs: setting({
@@ -120,41 +84,47 @@ export const SINK_SETTINGS = Object.freeze({
   }),
 });
 
-/** Every setting the sink reads, as --help and its README show them. */
-export const SINK_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze([
-  { title: "pg-sink", settings: SINK_SETTINGS },
-  { title: "Topic and group", settings: { ...TOPIC_SETTINGS, ...SINK_GROUP_SETTINGS } },
-  { title: "Station catalog", settings: CATALOG_SETTINGS },
-  ...CONNECTION_GROUPS,
-  { title: "Logging", settings: LOGGING_SETTINGS },
-]);
-
-/** Reads the sink's configuration, adding every problem to `problems`. */
-export function configureSink({ env, commandLine, problems }: SettingsInput): SinkConfig {
-  const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
-  const catalog = collectProblems(problems, "STATIONS_FILE", () => loadStationCatalog(env));
-  const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);
-  const { sinkGroupId } = readSettings(SINK_GROUP_SETTINGS, { env, commandLine }, problems);
-  const before = problems.length;
-  const own = readSettings(SINK_SETTINGS, { env, commandLine }, problems);
-  // Compared only once both parsed, so a bad value is reported once, for what it is.
-  if (problems.length === before && own.backoffMaxMs < own.backoffInitialMs) {
-    problems.push({ setting: "SINK_BACKOFF_MAX_MS", message: "must not be below SINK_BACKOFF_INITIAL_MS" });
-  }
-  throwIfProblems(problems);
-  return Object.freeze({
-    ...(connections as ConnectionSettings),
-    ...own,
-    readingsTopic,
-    groupId: sinkGroupId,
-    catalog: catalog as StationCatalog,
-  });
-}
-
 /**
- * The sink's configuration from an environment and a command line, every problem at once.
- * @throws ConfigError
+ * How the sink stores: transaction size, concurrency, fetching, its HTTP port, the group's session,
+ * the backoff during outages, and whether to stop once caught up.
  */
-export function readSinkConfig(env: Env, argv: readonly string[] = []): SinkConfig {
-  return configurationOf(SINK_SETTING_GROUPS, configureSink, env, argv);
-}
+const SINK = defineSettingsGroup({
+  title: "pg-sink",
+  settings: SINK_SETTINGS,
+  read(values, { problems, failed }) {
+    // Compared only once both parsed, so a bad value is reported once, for what it is.
+    if (
+      !failed("backoffInitialMs") &&
+      !failed("backoffMaxMs") &&
+      values.backoffMaxMs < values.backoffInitialMs
+    ) {
+      problems.push({ setting: "SINK_BACKOFF_MAX_MS", message: "must not be below SINK_BACKOFF_INITIAL_MS" });
+    }
+    return Object.freeze({ ...values });
+  },
+});
+
+/** What the sink reads, as --help and its README show it. */
+export const SINK_WORKER = defineWorkerSettings({
+  name: "pg-sink",
+  summary:
+    "Consumes the readings topic and stores each reading exactly once in PostgreSQL, one table per city.",
+  usage: "[--until-caught-up]",
+  details: [
+    "Rows and each partition's offset commit in one transaction; messages it cannot store go to <topic>.dlq.",
+    "/healthz, /readyz and /metrics are served on SINK_HTTP_PORT. SIGTERM finishes the chunk in flight.",
+  ],
+  groups: {
+    sink: SINK,
+    topics: READINGS_TOPICS,
+    sinkGroup: SINK_GROUP,
+    catalog: STATION_CATALOG,
+    kafka: KAFKA_CONNECTION,
+    registry: REGISTRY_CONNECTION,
+    postgres: POSTGRES_CONNECTION,
+    logging: LOGGING,
+  },
+});
+
+/** Everything the sink needs to run, parsed once at the edge: each group's value. */
+export type SinkConfig = ConfigOf<typeof SINK_WORKER.groups>;

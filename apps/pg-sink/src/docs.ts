@@ -1,5 +1,5 @@
 /** `pnpm docs:settings`: regenerates the settings section of this worker's README from the declarations. */
-import { documentSettings } from "@weather/service-kit";
-import { SINK_SETTING_GROUPS } from "./config.ts";
+import { documentSettings } from "@weather/settings";
+import { SINK_WORKER } from "./config.ts";
 
-documentSettings(new URL("../README.md", import.meta.url), SINK_SETTING_GROUPS);
+documentSettings(new URL("../README.md", import.meta.url), SINK_WORKER);

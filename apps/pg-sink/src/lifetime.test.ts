@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createLifetime } from "./lifetime.ts";
 
 describe("createLifetime", () => {
-  const logger = createLogger("lifetime-test", { LOG_LEVEL: "silent" });
+  const logger = createLogger("lifetime-test", { level: "silent" });
 
   it("aborts its signal, then closes in reverse order of opening, going on past a failure", async () => {
     const lifetime = createLifetime(logger, "stopped");

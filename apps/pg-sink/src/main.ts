@@ -3,7 +3,7 @@
  * Wiring only; see sink.ts for what it opens and batch-handler.ts for how a batch is stored.
  */
 import { runWorker } from "@weather/service-kit";
-import { configureSink, SINK_SETTING_GROUPS } from "./config.ts";
+import { SINK_WORKER } from "./config.ts";
 import { isPostgresNullSocketBug } from "./database.ts";
 import { isTransientDatabaseError } from "./outage.ts";
 import { type Sink, startSink } from "./sink.ts";
@@ -11,16 +11,7 @@ import { type Sink, startSink } from "./sink.ts";
 let started: Sink | undefined;
 
 await runWorker({
-  name: "pg-sink",
-  summary:
-    "Consumes the readings topic and stores each reading exactly once in PostgreSQL, one table per city.",
-  usage: "[--until-caught-up]",
-  details: [
-    "Rows and each partition's offset commit in one transaction; messages it cannot store go to <topic>.dlq.",
-    "/healthz, /readyz and /metrics are served on SINK_HTTP_PORT. SIGTERM finishes the chunk in flight.",
-  ],
-  settings: SINK_SETTING_GROUPS,
-  configure: configureSink,
+  ...SINK_WORKER,
   shutdownTimeoutMs: 30_000,
   // postgres.js 3.4.9 can throw from a timer when a backend dies under it, or leave a dead query's
   // rejection unobserved (porsager/postgres#1208): the transaction concerned has already failed

@@ -17,15 +17,7 @@ export interface ReadingsConsumer {
   close(): Promise<void>;
 }
 
-type ConsumerSettings = Pick<
-  SinkConfig,
-  | "kafkaBrokers"
-  | "groupId"
-  | "readingsTopic"
-  | "batchMaxWaitMs"
-  | "sessionTimeoutMs"
-  | "partitionsConcurrently"
->;
+type ConsumerSettings = Pick<SinkConfig, "kafka" | "sinkGroup" | "topics" | "sink">;
 
 /** Creates the consumer, keeps `status` current from its events, and connects it. */
 export async function connectReadingsConsumer(
@@ -34,15 +26,16 @@ export async function connectReadingsConsumer(
   status: SinkStatus,
   logger: Logger,
 ): Promise<ReadingsConsumer> {
+  const { sink } = config;
   const consumer = kafka.consumer({
-    groupId: config.groupId,
+    groupId: config.sinkGroup,
     allowAutoTopicCreation: false,
-    maxWaitTimeInMs: config.batchMaxWaitMs,
-    sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
+    maxWaitTimeInMs: sink.batchMaxWaitMs,
+    sessionTimeout: sink.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(sink.sessionTimeoutMs / 10)),
   });
-  const failed = followConsumerEvents(consumer, config.readingsTopic, status, logger);
-  await connectToKafka(consumer, config.kafkaBrokers);
+  const failed = followConsumerEvents(consumer, config.topics.readings, status, logger);
+  await connectToKafka(consumer, config.kafka.brokers);
 
   let handler: BatchHandler | undefined;
   return {
@@ -52,12 +45,12 @@ export async function connectReadingsConsumer(
       handler = handleBatch;
       // Where a new group starts in Kafka does not matter much: each batch is checked against, and
       // if need be sought back to, the offset stored in PostgreSQL.
-      await consumer.subscribe({ topic: config.readingsTopic, fromBeginning: true });
+      await consumer.subscribe({ topic: config.topics.readings, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         // Each partition's chunk is its own transaction with its own offsets row, so partitions may
         // be stored side by side: one waits on PostgreSQL while another decodes (see config.ts).
-        partitionsConsumedConcurrently: config.partitionsConcurrently,
+        partitionsConsumedConcurrently: sink.partitionsConcurrently,
         eachBatchAutoResolve: false,
         eachBatch: handleBatch,
       });

@@ -66,25 +66,25 @@ export async function rewindOffsetsBeyondEnd(
 export async function rewindIfTopicWasRecreated(
   admin: Admin,
   database: DatabasePool,
-  config: Pick<SinkConfig, "groupId" | "readingsTopic">,
+  config: Pick<SinkConfig, "sinkGroup" | "topics">,
   logger: Logger,
 ): Promise<void> {
   try {
     const rewound = await rewindOffsetsBeyondEnd(
       database.current(),
-      config.groupId,
-      config.readingsTopic,
-      () => admin.fetchTopicOffsets(config.readingsTopic),
+      config.sinkGroup,
+      config.topics.readings,
+      () => admin.fetchTopicOffsets(config.topics.readings),
     );
     for (const r of rewound) {
       logger.warn(
         {
-          topic: config.readingsTopic,
+          topic: config.topics.readings,
           partition: r.partition,
           stored: String(r.stored),
           end: String(r.high),
         },
-        `stored offset ${r.stored} of ${config.readingsTopic}[${r.partition}] lies beyond the partition's end ${r.high}: ` +
+        `stored offset ${r.stored} of ${config.topics.readings}[${r.partition}] lies beyond the partition's end ${r.high}: ` +
           `the topic was recreated or Kafka reset; reading it again from ${r.restartAt} (readings already stored are recognised by id)`,
       );
     }

@@ -1,12 +1,12 @@
 import { hostname } from "node:os";
-import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import { createFastReadingReader, createReadingDecoder, type StationCatalog } from "@weather/schema";
 import {
-  createFastReadingReader,
-  createReadingDecoder,
-  deadLetterTopicOf,
-  type StationCatalog,
-} from "@weather/schema";
-import { createKafka, type Logger, postgresOptions, startOpsServer } from "@weather/service-kit";
+  createKafka,
+  createRegistryClient,
+  type Logger,
+  postgresOptions,
+  startOpsServer,
+} from "@weather/service-kit";
 import { createBatchHandler } from "./batch-handler.ts";
 import { pollUntilCaughtUp } from "./caught-up.ts";
 import type { SinkConfig } from "./config.ts";
@@ -48,28 +48,32 @@ export interface SinkOptions {
 export async function startSink(config: SinkConfig, options: SinkOptions): Promise<Sink> {
   const { logger } = options;
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}`;
-  const deadLetterTopic = deadLetterTopicOf(config.readingsTopic);
+  const deadLetterTopic = config.topics.deadLetters;
   const metrics = createSinkMetrics();
   const status = createSinkStatus();
   const lifetime = createLifetime(logger, "pg-sink stopped");
 
   try {
     const http = await startOpsServer({
-      port: config.httpPort,
+      port: config.sink.httpPort,
       portSetting: "SINK_HTTP_PORT",
       registry: metrics.registry,
       readiness: () => readinessOf(status),
     });
     lifetime.closeOnStop("HTTP server", () => http.close());
 
-    const database = createDatabasePool(config.databaseUrl, `pg-sink ${instanceId}`, postgresOptions(config));
+    const database = createDatabasePool(
+      config.postgres.url,
+      `pg-sink ${instanceId}`,
+      postgresOptions(config.postgres),
+    );
     lifetime.closeOnStop("PostgreSQL pool", () => database.end());
 
-    const kafka = createKafka(config, { clientId: `pg-sink-${instanceId}`, logger });
-    const deadLetters = await openDeadLetterSender(kafka, deadLetterTopic, config.kafkaBrokers);
+    const kafka = createKafka(config.kafka, { clientId: `pg-sink-${instanceId}`, logger });
+    const deadLetters = await openDeadLetterSender(kafka, deadLetterTopic, config.kafka.brokers);
     lifetime.closeOnStop("Kafka producer", () => deadLetters.close());
 
-    const admin = await connectToKafka(kafka.admin(), config.kafkaBrokers);
+    const admin = await connectToKafka(kafka.admin(), config.kafka.brokers);
     lifetime.closeOnStop("Kafka admin", () => admin.disconnect());
     await rewindIfTopicWasRecreated(admin, database, config, logger);
 
@@ -77,7 +81,7 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     // stations come back as ReadingDecodeError kind "invalid" and are dead-lettered. The fast reader
     // takes the messages it can vouch for first (see FastReadingReader); both share the registry client.
     const catalog = options.catalog ?? config.catalog;
-    const registry = new SchemaRegistry({ host: config.schemaRegistryUrl });
+    const registry = createRegistryClient(config.registry).client;
     const decoder = createReadingDecoder(registry, { catalog });
     const chunkEncoder = createChunkEncoder(createFastReadingReader(registry, catalog), decoder);
 
@@ -86,9 +90,9 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     await consumer.run(
       createBatchHandler({
         database,
-        group: config.groupId,
-        batchSize: config.batchSize,
-        backoff: { initialMs: config.backoffInitialMs, maxMs: config.backoffMaxMs },
+        group: config.sinkGroup,
+        batchSize: config.sink.batchSize,
+        backoff: { initialMs: config.sink.backoffInitialMs, maxMs: config.sink.backoffMaxMs },
         encode: (topic, partition, messages) => chunkEncoder.encode(topic, partition, messages),
         deadLetterFor: (key) => deadLetters.senderFor(key),
         seek: (topic, partition, offset) => consumer.seek(topic, partition, offset),
@@ -100,17 +104,17 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     );
     logger.info(
       {
-        topic: config.readingsTopic,
+        topic: config.topics.readings,
         deadLetterTopic,
-        group: config.groupId,
-        batchSize: config.batchSize,
+        group: config.sinkGroup,
+        batchSize: config.sink.batchSize,
         httpPort: http.port,
-        untilCaughtUp: config.untilCaughtUp,
+        untilCaughtUp: config.sink.untilCaughtUp,
       },
       "pg-sink started",
     );
 
-    const caughtUp = config.untilCaughtUp
+    const caughtUp = config.sink.untilCaughtUp
       ? pollUntilCaughtUp(admin, database, config, logger, lifetime.signal)
       : new Promise<void>(() => {});
     return {

@@ -1,30 +1,34 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { createDatabaseIfMissing, dropDatabaseIfExists, prepareDatabase } from "@weather/db";
 import {
   createReadingEncoder,
   createStationCatalog,
   DEFAULT_STATIONS,
   deadLetterTopicOf,
-  jsonValueSubjectOf,
   type ReadingEncoder,
   type ReadingSchemaVersion,
   type StationCatalog,
-  valueSubjectOf,
   type WeatherReading,
   type WireFormat,
 } from "@weather/schema";
-import { createKafka, createLogger, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
-import { seededRandom, seededUuid } from "@weather/test-support";
+import {
+  createKafka,
+  createLogger,
+  createRegistryClient,
+  createTopicsAndWait,
+  type RegistryClient,
+} from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
+import { deleteReadingSubjects, seededRandom, seededUuid, testSettings } from "@weather/test-support";
 import type { Admin, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
 import postgres, { type Sql } from "postgres";
-import { readSinkConfig } from "../src/config.ts";
+import { SINK_WORKER } from "../src/config.ts";
 import { type Sink, startSink } from "../src/sink.ts";
 
 export const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
-const settings = readConnectionSettings(process.env);
+const settings = testSettings;
 
 /**
  * One isolated world per test file: its own database (migrated, with the catalog's city
@@ -41,7 +45,7 @@ export interface World {
   readonly kafka: Kafka;
   readonly admin: Admin;
   readonly producer: Producer;
-  readonly registry: SchemaRegistry;
+  readonly registry: RegistryClient;
   readonly catalog: StationCatalog;
   /** Environment for a sink (in-process or spawned) pointed at this world. */
   sinkEnv(overrides?: Record<string, string>): Record<string, string>;
@@ -50,7 +54,7 @@ export interface World {
 
 export async function createWorld(label: string, partitions = 3): Promise<World> {
   const runId = `${label}_${randomUUID().slice(0, 8)}`;
-  const url = new URL(settings.databaseUrl);
+  const url = new URL(settings.postgres.url);
   url.pathname = `/weather_test_${runId}`;
   const databaseUrl = url.toString();
   const catalog = createStationCatalog(DEFAULT_STATIONS);
@@ -59,7 +63,7 @@ export async function createWorld(label: string, partitions = 3): Promise<World>
 
   const topic = `pg-sink-test.${runId}`;
   const deadLetterTopic = deadLetterTopicOf(topic);
-  const kafka = createKafka(settings, { clientId: `pg-sink-test-${runId}` });
+  const kafka = createKafka(settings.kafka, { clientId: `pg-sink-test-${runId}` });
   const admin = kafka.admin();
   await admin.connect();
   await createTopicsAndWait(admin, [
@@ -69,7 +73,7 @@ export async function createWorld(label: string, partitions = 3): Promise<World>
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
-  const registry = new SchemaRegistry({ host: settings.schemaRegistryUrl });
+  const registry = createRegistryClient(settings.registry);
 
   return {
     runId,
@@ -84,8 +88,8 @@ export async function createWorld(label: string, partitions = 3): Promise<World>
     registry,
     catalog,
     sinkEnv: (overrides = {}) => ({
-      KAFKA_BROKERS: settings.kafkaBrokers.join(","),
-      SCHEMA_REGISTRY_URL: settings.schemaRegistryUrl,
+      KAFKA_BROKERS: settings.kafka.brokers.join(","),
+      SCHEMA_REGISTRY_URL: settings.registry.url,
       DATABASE_URL: databaseUrl,
       READINGS_TOPIC: topic,
       SINK_GROUP_ID: `pg-sink-test-${runId}`,
@@ -104,11 +108,7 @@ export async function createWorld(label: string, partitions = 3): Promise<World>
       await admin.deleteTopics({ topics: [topic, deadLetterTopic] }).catch(() => {});
       await admin.disconnect().catch(() => {});
       await sql.end({ timeout: 5 }).catch(() => {});
-      for (const subject of [valueSubjectOf(topic), jsonValueSubjectOf(topic)]) {
-        await fetch(`${settings.schemaRegistryUrl}/subjects/${subject}`, { method: "DELETE" }).catch(
-          () => {},
-        );
-      }
+      await deleteReadingSubjects(settings.registry, topic);
       await dropDatabaseIfExists(databaseUrl).catch(() => {});
     },
   };
@@ -196,9 +196,13 @@ export async function startTestSink(
   options: { catalog?: StationCatalog; untilCaughtUp?: boolean; instanceId?: string } = {},
 ): Promise<Sink> {
   const env = world.sinkEnv(overrides);
-  const config = readSinkConfig(env, options.untilCaughtUp === false ? [] : ["--until-caught-up"]);
+  const config = configurationOf(
+    SINK_WORKER,
+    env,
+    options.untilCaughtUp === false ? [] : ["--until-caught-up"],
+  );
   return startSink(config, {
-    logger: createLogger("pg-sink-test", env),
+    logger: createLogger("pg-sink-test", config.logging),
     catalog: options.catalog ?? world.catalog,
     instanceId: options.instanceId ?? `test-${randomUUID().slice(0, 6)}`,
   });

@@ -1,5 +1,5 @@
 import { createServer, type Server, Socket } from "node:net";
-import { readConnectionSettings } from "@weather/service-kit";
+import { testSettings } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createWorld,
@@ -50,8 +50,7 @@ describe("pg-sink while the registry and PostgreSQL are unreachable", () => {
   afterAll(() => world?.close());
 
   it("waits for each, says what it waits for, and stores everything once they are back", async () => {
-    const settings = readConnectionSettings(process.env);
-    const registryUrl = new URL(settings.schemaRegistryUrl);
+    const registryUrl = new URL(testSettings.registry.url);
     const databaseUrl = new URL(world.databaseUrl);
     const registry = await outage(registryUrl);
     const database = await outage(databaseUrl);

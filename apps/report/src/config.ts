@@ -1,94 +1,86 @@
-import { type RunManifest, readRunManifest, SINK_GROUP_SETTINGS, TOPIC_SETTINGS } from "@weather/schema";
+import { READINGS_TOPICS, type RunManifest, readRunManifest, SINK_GROUP } from "@weather/schema";
+import { KAFKA_CONNECTION, LOGGING, POSTGRES_CONNECTION } from "@weather/service-kit";
 import {
-  CONNECTION_GROUPS,
-  type ConnectionSettings,
-  collectProblems,
-  LOGGING_SETTINGS,
-  readConnectionSettings,
-  readSettings,
-  type SettingsGroup,
-  type SettingsInput,
+  type ConfigOf,
+  defineSettingsGroup,
+  defineWorkerSettings,
   setting,
   switchSchema,
-  throwIfProblems,
-} from "@weather/service-kit";
+} from "@weather/settings";
 import { z } from "zod";
 
-const REPORT_SETTINGS = Object.freeze({
-  json: setting({
-    env: "REPORT_JSON",
-    flag: "json",
-    switch: true,
-    description: "print the summary (or, with --verify, the verification) as JSON instead of tables",
-    default: "false",
-    schema: switchSchema,
-  }),
-  verify: setting({
-    env: "REPORT_VERIFY",
-    flag: "verify",
-    switch: true,
-    description:
-      "prove what the sink claims: every offset below the stored offset is a row, a dead letter or a recorded re-send (exit 5 if not)",
-    default: "false",
-    schema: switchSchema,
-  }),
-  manifest: setting({
-    env: "REPORT_MANIFEST",
-    flag: "manifest",
-    value: "FILE",
-    description: "with --verify, also compare with what a producer run sent (its --manifest file)",
-    schema: z.string().trim().min(1),
-  }),
+/** What the report prints, and how. */
+export interface ReportSettings {
+  /** JSON instead of tables. */
+  readonly json: boolean;
+  /** The verification instead of the summary. */
+  readonly verify: boolean;
+  /** With verify: what a producer run sent, to compare with. */
+  readonly manifest?: RunManifest;
+}
+
+/** What to print: the summary or the verification, as tables or JSON, and a manifest to compare with. */
+const REPORT = defineSettingsGroup({
+  title: "report",
+  settings: {
+    json: setting({
+      env: "REPORT_JSON",
+      flag: "json",
+      switch: true,
+      description: "print the summary (or, with --verify, the verification) as JSON instead of tables",
+      default: "false",
+      schema: switchSchema,
+    }),
+    verify: setting({
+      env: "REPORT_VERIFY",
+      flag: "verify",
+      switch: true,
+      description:
+        "prove what the sink claims: every offset below the stored offset is a row, a dead letter or a recorded re-send (exit 5 if not)",
+      default: "false",
+      schema: switchSchema,
+    }),
+    manifest: setting({
+      env: "REPORT_MANIFEST",
+      flag: "manifest",
+      value: "FILE",
+      description: "with --verify, also compare with what a producer run sent (its --manifest file)",
+      schema: z.string().trim().min(1),
+    }),
+  },
+  read({ json, verify, manifest: file }, { problems }): ReportSettings | undefined {
+    if (file === undefined) return Object.freeze({ json, verify });
+    if (!verify) problems.push({ setting: "--manifest", message: "goes with --verify" });
+    let manifest: RunManifest;
+    try {
+      manifest = readRunManifest(file);
+    } catch (error) {
+      problems.push({ setting: "--manifest", message: (error as Error).message });
+      return undefined;
+    }
+    return Object.freeze({ json, verify, manifest });
+  },
 });
 
-/** Every setting the report reads, as --help and its README show them. */
-export const REPORT_SETTING_GROUPS: readonly SettingsGroup[] = Object.freeze([
-  { title: "report", settings: REPORT_SETTINGS },
-  { title: "Topic and group (--verify)", settings: { ...TOPIC_SETTINGS, ...SINK_GROUP_SETTINGS } },
-  ...CONNECTION_GROUPS,
-  { title: "Logging", settings: LOGGING_SETTINGS },
-]);
+/** Only --verify reads Kafka, the topics and the sink's group. */
+const forVerify = <G extends { readonly title: string }>(group: G): G =>
+  Object.freeze({ ...group, title: `${group.title} (--verify)` });
 
-export interface ReportConfig {
-  readonly json: boolean;
-  readonly connections: ConnectionSettings;
-  /** Set with --verify: what to verify. */
-  readonly verify?: {
-    readonly topic: string;
-    readonly group: string;
-    readonly manifest?: RunManifest;
-  };
-}
+/** What the report reads, as --help and its README show it. */
+export const REPORT_WORKER = defineWorkerSettings({
+  name: "report",
+  summary:
+    "Prints what PostgreSQL holds, per city table; with --verify, proves every offset of the topic is accounted for.",
+  usage: "[--json] [--verify [--manifest FILE]]",
+  groups: {
+    report: REPORT,
+    topics: forVerify(READINGS_TOPICS),
+    sinkGroup: forVerify(SINK_GROUP),
+    postgres: POSTGRES_CONNECTION,
+    kafka: forVerify(KAFKA_CONNECTION),
+    logging: LOGGING,
+  },
+});
 
-/** Reads the report's configuration, adding every problem to `problems`. */
-export function configureReport({ env, commandLine, problems }: SettingsInput): ReportConfig {
-  const {
-    json,
-    verify,
-    manifest: manifestFile,
-  } = readSettings(REPORT_SETTINGS, { env, commandLine }, problems);
-  const connections = collectProblems(problems, "connections", () => readConnectionSettings(env));
-  const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env, commandLine }, problems);
-  const { sinkGroupId } = readSettings(SINK_GROUP_SETTINGS, { env, commandLine }, problems);
-  if (manifestFile !== undefined && !verify) {
-    problems.push({ setting: "--manifest", message: "goes with --verify" });
-  }
-  const manifest =
-    manifestFile === undefined
-      ? undefined
-      : collectProblems(problems, "--manifest", () => readRunManifest(manifestFile));
-  throwIfProblems(problems);
-  return Object.freeze({
-    json,
-    connections: connections as ConnectionSettings,
-    ...(verify
-      ? {
-          verify: Object.freeze({
-            topic: readingsTopic,
-            group: sinkGroupId,
-            ...(manifest !== undefined ? { manifest } : {}),
-          }),
-        }
-      : {}),
-  });
-}
+/** Everything the report needs, validated once and frozen: each group's value. */
+export type ReportConfig = ConfigOf<typeof REPORT_WORKER.groups>;

@@ -1,7 +1,7 @@
-import { documentSettings } from "@weather/service-kit";
+import { documentSettings } from "@weather/settings";
 import { expect, it } from "vitest";
-import { REPORT_SETTING_GROUPS } from "./config.ts";
+import { REPORT_WORKER } from "./config.ts";
 
 it("documents every setting in the README as declared (pnpm docs:settings regenerates it)", () => {
-  expect(documentSettings(new URL("../README.md", import.meta.url), REPORT_SETTING_GROUPS, true)).toBe(true);
+  expect(documentSettings(new URL("../README.md", import.meta.url), REPORT_WORKER, true)).toBe(true);
 });

@@ -4,45 +4,40 @@
  * proof that every offset is accounted for. Wiring only; see city-summary.ts, late-arrivals.ts,
  * render.ts and verify/.
  */
-import { deadLetterTopicOf } from "@weather/schema";
 import { createKafka, DependencyUnavailableError, postgresOptions, runWorker } from "@weather/service-kit";
 import postgres from "postgres";
 import { summarizeCities } from "./city-summary.ts";
-import { configureReport, REPORT_SETTING_GROUPS } from "./config.ts";
+import { REPORT_WORKER } from "./config.ts";
 import { lateArrivals } from "./late-arrivals.ts";
 import { type CityReport, renderSummary } from "./render.ts";
 import { renderVerification } from "./verify/render.ts";
 import { verifyPipeline } from "./verify/verify.ts";
 
 await runWorker({
-  name: "report",
-  summary:
-    "Prints what PostgreSQL holds, per city table; with --verify, proves every offset of the topic is accounted for.",
-  usage: "[--json] [--verify [--manifest FILE]]",
-  settings: REPORT_SETTING_GROUPS,
-  configure: configureReport,
-  async run({ json, connections, verify }, { logger }) {
-    const sql = postgres(connections.databaseUrl, {
-      ...postgresOptions(connections),
+  ...REPORT_WORKER,
+  async run(config, { logger }) {
+    const { json, verify, manifest } = config.report;
+    const sql = postgres(config.postgres.url, {
+      ...postgresOptions(config.postgres),
       max: 1,
       connect_timeout: 10,
       onnotice: () => {},
     });
     try {
-      if (verify !== undefined) {
-        const admin = createKafka(connections, { clientId: "report-verify", logger }).admin();
+      if (verify) {
+        const admin = createKafka(config.kafka, { clientId: "report-verify", logger }).admin();
         await admin.connect().catch((error: unknown) => {
           throw new DependencyUnavailableError("Kafka", error, "is the stack up? run: pnpm stack up");
         });
         try {
           const result = await verifyPipeline({
             sql,
-            kafka: createKafka(connections, { clientId: "report-verify", logger }),
+            kafka: createKafka(config.kafka, { clientId: "report-verify", logger }),
             admin,
-            topic: verify.topic,
-            deadLetterTopic: deadLetterTopicOf(verify.topic),
-            group: verify.group,
-            ...(verify.manifest !== undefined ? { manifest: verify.manifest } : {}),
+            topic: config.topics.readings,
+            deadLetterTopic: config.topics.deadLetters,
+            group: config.sinkGroup,
+            ...(manifest !== undefined ? { manifest } : {}),
           }).catch(explainDatabaseError);
           // --json is one line: a machine reads it, and log lines may stand beside it on stdout.
           const asJson = () =>

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createDatabaseIfMissing, dropDatabaseIfExists, prepareDatabase } from "@weather/db";
-import { readConnectionSettings } from "@weather/service-kit";
+import { testSettings } from "@weather/test-support";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarizeCities } from "../src/city-summary.ts";
@@ -14,7 +14,7 @@ const run = promisify(execFile);
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
 // A database of its own, filled with known rows, so the figures can be checked by hand.
-const url = new URL(readConnectionSettings(process.env).databaseUrl);
+const url = new URL(testSettings.postgres.url);
 url.pathname = `/weather_test_report_${randomUUID().slice(0, 8)}`;
 const databaseUrl = url.toString();
 

@@ -1,54 +1,50 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError } from "@weather/service-kit";
+import { configurationOf, helpText, readConfiguration } from "@weather/settings";
 import { describe, expect, it } from "vitest";
-import { helpText, type ParsedCommandLine, parseCommandLine, parseDurationMs } from "./config.ts";
+import { PRODUCER_WORKER } from "./config.ts";
 
 const STATIONS = ["CYWG", "CYVR"];
 const NOW = Date.parse("2024-05-01T12:00:00Z");
 
-function run(argv: string[], env: Record<string, string> = {}) {
-  const parsed: ParsedCommandLine = parseCommandLine(argv, env, NOW);
-  if (parsed.kind !== "run") throw new Error("expected a run configuration");
-  return parsed.config;
-}
+const run = (argv: string[], env: Record<string, string> = {}) =>
+  configurationOf(PRODUCER_WORKER, env, argv, { now: NOW });
 
 function problemsOf(argv: string[], env: Record<string, string> = {}) {
-  try {
-    parseCommandLine(argv, env, NOW);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
+  const { problems } = readConfiguration(PRODUCER_WORKER, { env, argv, now: NOW });
+  if (problems.length === 0) throw new Error("expected problems");
+  return problems;
 }
 
-describe("parseCommandLine", () => {
+const stationIdsOf = (config: ReturnType<typeof run>) => config.stations.selected.map((s) => s.id);
+
+describe("the producer's configuration", () => {
   it("defaults to real time, every second, all stations, Avro, the default topic", () => {
     const config = run([]);
-    expect(config.schedule).toEqual({ kind: "realtime", intervalMs: 1000 });
-    expect(config.stationIds).toEqual(STATIONS);
-    expect(config.format).toBe("avro");
-    expect(config.topic).toBe("weather.readings");
-    expect(config.compression).toBe("none");
-    expect(config.ratePerSecond).toBeNull();
-    expect(config.seed).toMatch(/^\d+$/);
-    expect(config.schemaVersion).toBe(1);
+    expect(config.producer.schedule).toEqual({ kind: "realtime", intervalMs: 1000 });
+    expect(stationIdsOf(config)).toEqual(STATIONS);
+    expect(config.producer.format).toBe("avro");
+    expect(config.topics.readings).toBe("weather.readings");
+    expect(config.producer.compression).toBe("none");
+    expect(config.producer.ratePerSecond).toBeNull();
+    expect(config.producer.seed).toMatch(/^\d+$/);
+    expect(config.producer.schemaVersion).toBe(1);
     expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.producer)).toBe(true);
   });
 
   it("writes reading schema v2 with --schema-version 2 or PRODUCER_SCHEMA_VERSION=2, and only 1 or 2", () => {
-    expect(run(["--schema-version", "2"]).schemaVersion).toBe(2);
-    expect(run([], { PRODUCER_SCHEMA_VERSION: "2" }).schemaVersion).toBe(2);
-    expect(run(["--schema-version", "1"], { PRODUCER_SCHEMA_VERSION: "2" }).schemaVersion).toBe(1);
+    expect(run(["--schema-version", "2"]).producer.schemaVersion).toBe(2);
+    expect(run([], { PRODUCER_SCHEMA_VERSION: "2" }).producer.schemaVersion).toBe(2);
+    expect(run(["--schema-version", "1"], { PRODUCER_SCHEMA_VERSION: "2" }).producer.schemaVersion).toBe(1);
     expect(problemsOf(["--schema-version", "3"])).toEqual([
       { setting: "--schema-version", message: '"3": expected 1 or 2' },
     ]);
   });
 
   it("makes --count the last N intervals up to now", () => {
-    expect(run(["--count", "134"]).schedule).toEqual({
+    expect(run(["--count", "134"]).producer.schedule).toEqual({
       kind: "simulated",
       fromMs: NOW - 133_000,
       stepMs: 1000,
@@ -58,7 +54,7 @@ describe("parseCommandLine", () => {
 
   it("makes --from/--to/--step a backfill over [from, to)", () => {
     const config = run(["--from", "2024-01-01T00:00:00Z", "--to", "2024-01-02T00:00:00Z", "--step", "1h"]);
-    expect(config.schedule).toEqual({
+    expect(config.producer.schedule).toEqual({
       kind: "simulated",
       fromMs: Date.UTC(2024, 0, 1),
       stepMs: 3_600_000,
@@ -80,17 +76,17 @@ describe("parseCommandLine", () => {
       READINGS_TOPIC: "t.env",
     };
     const config = run(["--format", "avro", "--topic", "t.flag"], env);
-    expect(config).toMatchObject({
+    expect(config.producer).toMatchObject({
       schedule: { kind: "simulated", stepMs: 2000, ticks: 5 },
-      stationIds: ["CYVR"],
       format: "avro",
       seed: "abc",
       ratePerSecond: 50,
       compression: "gzip",
       batchSize: 10,
       metricsPort: 9464,
-      topic: "t.flag",
     });
+    expect(stationIdsOf(config)).toEqual(["CYVR"]);
+    expect(config.topics.readings).toBe("t.flag");
   });
 
   it("names the flag or variable, the value and what is allowed, for every problem at once", () => {
@@ -100,7 +96,7 @@ describe("parseCommandLine", () => {
     });
     expect(problems).toEqual(
       expect.arrayContaining([
-        { setting: "--count", message: '"0": expected a whole number >= 1' },
+        { setting: "--count", message: '"0": must be at least 1' },
         { setting: "--format", message: '"xml": expected avro or json' },
         {
           setting: "PRODUCER_INTERVAL",
@@ -127,10 +123,9 @@ describe("parseCommandLine", () => {
     expect(problemsOf([], { KAFKA_BROKERS: "nope" })[0]?.setting).toBe("KAFKA_BROKERS");
   });
 
-  it("answers --help with every flag, its variable and its default", () => {
-    const parsed = parseCommandLine(["--help"], {}, NOW);
-    expect(parsed.kind).toBe("help");
-    const text = helpText();
+  it("answers --help with every flag, its variable and its default, and only what it reads", () => {
+    expect(readConfiguration(PRODUCER_WORKER, { env: {}, argv: ["--help"], now: NOW }).help).toBe(true);
+    const text = helpText(PRODUCER_WORKER);
     for (const name of [
       "--count",
       "PRODUCER_COUNT",
@@ -138,20 +133,13 @@ describe("parseCommandLine", () => {
       "--rate",
       "READINGS_TOPIC",
       "(default: 1s)",
+      "SCHEMA_REGISTRY_URL",
+      "LOG_LEVEL",
     ]) {
       expect(text).toContain(name);
     }
-  });
-});
-
-describe("parseDurationMs", () => {
-  it("reads units and takes a bare number as milliseconds", () => {
-    expect(parseDurationMs("250ms")).toBe(250);
-    expect(parseDurationMs("1.5s")).toBe(1500);
-    expect(parseDurationMs("10m")).toBe(600_000);
-    expect(parseDurationMs("2d")).toBe(172_800_000);
-    expect(parseDurationMs("40")).toBe(40);
-    expect(parseDurationMs("1 week")).toBeUndefined();
+    // The producer never opens PostgreSQL.
+    expect(text).not.toContain("DATABASE_URL");
   });
 });
 
@@ -173,7 +161,7 @@ describe("the messy-stream settings", () => {
         "empty-value",
       ],
     });
-    expect(config.manifestPath).toBeNull();
+    expect(config.producer.manifestPath).toBeNull();
   });
 
   it("reads every knob from its flag or variable", () => {
@@ -210,7 +198,7 @@ describe("the messy-stream settings", () => {
       burstLength: { kind: "uniform", minMs: 300_000, maxMs: 3_600_000 },
       clockSkewMs: 90_000,
     });
-    expect(config.manifestPath).toBe(join(folder, "m.json"));
+    expect(config.producer.manifestPath).toBe(join(folder, "m.json"));
   });
 
   it("names every bad knob at once, with what is allowed", () => {

@@ -1,5 +1,5 @@
+import { parseDurationMs } from "@weather/settings";
 import { z } from "zod";
-import { parseDurationMs } from "./duration.ts";
 import type { Prng } from "./prng.ts";
 
 /**

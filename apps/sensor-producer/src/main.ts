@@ -3,7 +3,7 @@
  * configuration -> simulation -> Kafka -> progress; the logic lives in the modules.
  */
 import { type OpsServer, runWorker, startOpsServer } from "@weather/service-kit";
-import { configureProducer, PRODUCER_HELP } from "./config.ts";
+import { PRODUCER_WORKER } from "./config.ts";
 import { describeDistribution } from "./distribution.ts";
 import { createManifestBuilder, writeManifest } from "./manifest.ts";
 import { createMessyStream } from "./messy-stream.ts";
@@ -14,77 +14,77 @@ import { openReadingsProducer } from "./readings-producer.ts";
 import { createSimulation } from "./simulate.ts";
 
 await runWorker({
-  ...PRODUCER_HELP,
-  configure: (input) => configureProducer(input),
+  ...PRODUCER_WORKER,
   // What is in flight when a stop signal comes is flushed; this bounds how long that may take.
   shutdownTimeoutMs: 30_000,
   async run(config, { logger, signal }) {
-    const registry = createMetricsRegistry();
+    const { producer, mess, stations } = config;
+    const topic = config.topics.readings;
+    const metricsRegistry = createMetricsRegistry();
     let metrics: OpsServer | undefined;
     try {
-      if (config.metricsPort !== null) {
+      if (producer.metricsPort !== null) {
         metrics = await startOpsServer({
-          port: config.metricsPort,
+          port: producer.metricsPort,
           portSetting: "PRODUCER_METRICS_PORT",
-          registry,
+          registry: metricsRegistry,
         });
         logger.info({ port: metrics.port }, "serving /healthz, /readyz and Prometheus metrics at /metrics");
       }
-      logger.info({ brokers: config.kafkaBrokers, registry: config.schemaRegistryUrl }, "connecting");
+      logger.info({ brokers: config.kafka.brokers, registry: config.registry.url }, "connecting");
       const opening = openReadingsProducer({
-        brokers: config.kafkaBrokers,
-        security: config.kafkaSecurity,
-        schemaRegistryUrl: config.schemaRegistryUrl,
-        topic: config.topic,
-        format: config.format,
-        schemaVersion: config.schemaVersion,
-        compression: config.compression,
-        sendTimeoutMs: config.sendTimeoutMs,
-        unknownSchemaIds:
-          config.mess.invalidFraction > 0 && config.mess.invalidKinds.includes("unknown-schema"),
+        kafka: config.kafka,
+        registry: config.registry,
+        topic,
+        format: producer.format,
+        schemaVersion: producer.schemaVersion,
+        compression: producer.compression,
+        sendTimeoutMs: producer.sendTimeoutMs,
+        unknownSchemaIds: mess.invalidFraction > 0 && mess.invalidKinds.includes("unknown-schema"),
         logger,
       });
       // A stop signal while still connecting (kafkajs may be retrying for a minute) ends the run at
       // once: nothing was generated, so nothing can be lost. The exit abandons the pending connect.
-      const producer = await Promise.race([opening, abortion(signal)]);
-      if (producer === undefined) {
+      const readingsProducer = await Promise.race([opening, abortion(signal)]);
+      if (readingsProducer === undefined) {
         logger.info({ sent: 0 }, "stopped before connecting");
         return "OK";
       }
+      const stationIds = stations.selected.map((station) => station.id);
       logger.info(
         {
-          topic: config.topic,
-          format: config.format,
-          schemaVersion: config.schemaVersion,
-          schemaId: producer.schemaId,
-          stations: config.stationIds,
-          schedule: config.schedule,
-          ratePerSecond: config.ratePerSecond,
-          seed: config.seed,
-          mess: config.mess,
+          topic,
+          format: producer.format,
+          schemaVersion: producer.schemaVersion,
+          schemaId: readingsProducer.schemaId,
+          stations: stationIds,
+          schedule: producer.schedule,
+          ratePerSecond: producer.ratePerSecond,
+          seed: producer.seed,
+          mess,
         },
         "producing readings",
       );
-      const progress = startProgress(logger, config.progressIntervalMs, registry);
+      const progress = startProgress(logger, producer.progressIntervalMs, metricsRegistry);
       // Only a run that writes a manifest counts into one: its checksum hashes every reading
       // (SHA-256), a sixth of a backfill's CPU, for nothing when no manifest is asked for.
-      const manifest = config.manifestPath === null ? undefined : createManifestBuilder();
-      const { schedule } = config;
+      const manifest = producer.manifestPath === null ? undefined : createManifestBuilder();
+      const { schedule, seed } = producer;
       const stream = createMessyStream(
-        config.stations,
-        config.seed,
-        config.mess,
+        stations.selected,
+        seed,
+        mess,
         schedule.kind === "simulated" ? schedule.stepMs : schedule.intervalMs,
-        new Set(config.catalogStationIds),
+        new Set(stations.catalog.stations.map((station) => station.id)),
       );
       try {
         await produceReadings({
           schedule,
-          simulation: createSimulation(config.stations, config.seed, { pressure: config.schemaVersion >= 2 }),
+          simulation: createSimulation(stations.selected, seed, { pressure: producer.schemaVersion >= 2 }),
           stream,
-          destination: producer,
-          batchSize: config.batchSize,
-          ratePerSecond: config.ratePerSecond,
+          destination: readingsProducer,
+          batchSize: producer.batchSize,
+          ratePerSecond: producer.ratePerSecond,
           signal,
           onSent: (batch, sendMs) => {
             progress.recordSent(batch, sendMs);
@@ -93,18 +93,18 @@ await runWorker({
         });
       } finally {
         progress.stop();
-        await producer.close();
+        await readingsProducer.close();
       }
       logger.info({ ...progress.summary(), stoppedBy: signal.aborted ? "signal" : "done" }, "stopped");
-      if (config.manifestPath !== null && manifest !== undefined) {
-        const { lateness, resendDelay, burstLength, ...knobs } = config.mess;
+      if (producer.manifestPath !== null && manifest !== undefined) {
+        const { lateness, resendDelay, burstLength, ...knobs } = mess;
         const written = manifest.build({
           run: {
-            seed: config.seed,
-            topic: config.topic,
-            format: config.format,
-            schemaVersion: config.schemaVersion,
-            stations: config.stationIds,
+            seed,
+            topic,
+            format: producer.format,
+            schemaVersion: producer.schemaVersion,
+            stations: stationIds,
             schedule,
             mess: {
               ...knobs,
@@ -117,10 +117,10 @@ await runWorker({
           bursts: stream.bursts,
           clockSkewMs: { ...stream.clockSkewMs },
         });
-        writeManifest(config.manifestPath, written);
+        writeManifest(producer.manifestPath, written);
         logger.info(
           {
-            path: config.manifestPath,
+            path: producer.manifestPath,
             valid: written.valid.readings,
             checksum: written.valid.checksum,
             resends: written.resends.sent,

@@ -1,11 +1,13 @@
-import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { createReadingEncoder, type ReadingSchemaVersion, type WireFormat } from "@weather/schema";
 import {
   createKafka,
+  createRegistryClient,
   DependencyUnavailableError,
+  fetchRegistry,
   KAFKA_RETRY,
-  type KafkaSecurity,
+  type KafkaConnection,
   type Logger,
+  type RegistryConnection,
   WorkerError,
   within,
 } from "@weather/service-kit";
@@ -16,10 +18,8 @@ import type { OutgoingMessage } from "./messy-stream.ts";
 import type { ReadingDestination } from "./produce.ts";
 
 export interface ReadingsProducerOptions {
-  readonly brokers: readonly string[];
-  /** TLS and SASL; absent: PLAINTEXT. */
-  readonly security?: KafkaSecurity;
-  readonly schemaRegistryUrl: string;
+  readonly kafka: KafkaConnection;
+  readonly registry: RegistryConnection;
   readonly topic: string;
   readonly format: WireFormat;
   /** The reading schema version to write; 1 unless given. */
@@ -67,26 +67,20 @@ const SEND_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, ma
  */
 export async function openReadingsProducer(options: ReadingsProducerOptions): Promise<ReadingsProducer> {
   const { topic, format, logger } = options;
-  const brokers = options.brokers.join(",");
+  const brokers = options.kafka.brokers.join(",");
 
-  const kafka = createKafka(
-    { kafkaBrokers: options.brokers, kafkaSecurity: options.security ?? { tls: null, sasl: null } },
-    {
-      clientId: options.clientId ?? "sensor-producer",
-      retry: "patient",
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-      logger,
-    },
-  );
+  const kafka = createKafka(options.kafka, {
+    clientId: options.clientId ?? "sensor-producer",
+    retry: "patient",
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    logger,
+  });
 
   await assertTopicExists(kafka, topic, brokers);
   // After the topic check, so a mistyped topic does not leave a registry subject behind.
-  const encoder = await createReadingEncoder(
-    new SchemaRegistry({ host: options.schemaRegistryUrl }),
-    topic,
-    format,
-    { version: options.schemaVersion ?? 1 },
-  );
+  const encoder = await createReadingEncoder(createRegistryClient(options.registry), topic, format, {
+    version: options.schemaVersion ?? 1,
+  });
 
   const producer: Producer = kafka.producer({
     idempotent: true,
@@ -108,7 +102,7 @@ export async function openReadingsProducer(options: ReadingsProducerOptions): Pr
     );
   }
 
-  const unknownSchemaId = options.unknownSchemaIds ? await findUnknownSchemaId(options.schemaRegistryUrl) : 0;
+  const unknownSchemaId = options.unknownSchemaIds ? await findUnknownSchemaId(options.registry) : 0;
   const headers = { "content-type": CONTENT_TYPES[format], format, producer: "sensor-producer" };
   let closed = false;
   const wireValue = (message: OutgoingMessage, encoded: Buffer): Buffer | null =>
@@ -192,20 +186,18 @@ const UNKNOWN_SCHEMA_ID_CANDIDATES = Array.from({ length: 10 }, (_, i) => 2_000_
  * A schema id the registry does not have, for "unknown-schema" messages: were it known, the sink
  * would decode the message with it instead of dead-lettering it, and the manifest would be wrong.
  */
-async function findUnknownSchemaId(registryUrl: string): Promise<number> {
+async function findUnknownSchemaId(registry: RegistryConnection): Promise<number> {
   for (const id of UNKNOWN_SCHEMA_ID_CANDIDATES) {
     let status: number;
     try {
-      const response = await fetch(`${registryUrl}/schemas/ids/${id}`, {
-        signal: AbortSignal.timeout(10_000),
-      });
+      const response = await fetchRegistry(registry, `/schemas/ids/${id}`);
       await response.body?.cancel();
       status = response.status;
     } catch (error) {
       throw new DependencyUnavailableError(
         "schema registry",
         error,
-        `cannot reach ${registryUrl}; is the stack up? run: pnpm stack up`,
+        `cannot reach ${registry.url}; is the stack up? run: pnpm stack up`,
       );
     }
     if (status === 404) return id;
@@ -213,13 +205,13 @@ async function findUnknownSchemaId(registryUrl: string): Promise<number> {
       throw new DependencyUnavailableError(
         "schema registry",
         `GET /schemas/ids/${id} answered ${status}`,
-        `check SCHEMA_REGISTRY_URL (${registryUrl})`,
+        `check SCHEMA_REGISTRY_URL (${registry.url})`,
       );
     }
   }
   throw new WorkerError(
     "CONFLICT",
-    `the registry at ${registryUrl} has every schema id tried for unknown-schema messages`,
+    `the registry at ${registry.url} has every schema id tried for unknown-schema messages`,
     {
       hint: "leave unknown-schema out of PRODUCER_INVALID_KINDS",
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Clock, chunkSizeOf, createRateLimiter, ticksOf } from "./schedule.ts";
+import { type Clock, chunkSizeOf, createRateLimiter, selectSchedule, ticksOf } from "./schedule.ts";
 
 function fakeClock(startMs: number): Clock {
   let nowMs = startMs;
@@ -20,6 +20,43 @@ async function collect(iterable: AsyncIterable<Date>, limit: number): Promise<nu
   }
   return out;
 }
+
+describe("selectSchedule: the mode the settings given pick", () => {
+  const now = Date.UTC(2024, 4, 1);
+  const every = { intervalMs: 1000, stepMs: 600_000 };
+
+  it("is real time without --count or --from, the last N intervals with --count, a backfill with --from", () => {
+    expect(selectSchedule(every, now)).toEqual({ kind: "realtime", intervalMs: 1000 });
+    expect(selectSchedule({ ...every, count: 3 }, now)).toEqual({
+      kind: "simulated",
+      fromMs: now - 2000,
+      stepMs: 1000,
+      ticks: 3,
+    });
+    const fromMs = now - 3_600_000;
+    expect(selectSchedule({ ...every, fromMs }, now)).toEqual({
+      kind: "simulated",
+      fromMs,
+      stepMs: 600_000,
+      ticks: 6,
+    });
+    expect(selectSchedule({ ...every, fromMs, count: 2 }, now)).toMatchObject({ ticks: 2 });
+  });
+
+  it("names the setting at fault when the choice makes no schedule", () => {
+    expect(selectSchedule({ ...every, toMs: now }, now)).toEqual({
+      setting: "to",
+      message: "needs --from (a backfill)",
+    });
+    expect(selectSchedule({ ...every, fromMs: now, toMs: now, count: 2 }, now)).toMatchObject({
+      setting: "to",
+    });
+    expect(selectSchedule({ ...every, fromMs: now + 1 }, now)).toMatchObject({
+      setting: "from",
+      message: expect.stringContaining("is empty; --to must be after --from"),
+    });
+  });
+});
 
 describe("ticksOf", () => {
   it("walks simulated time step by step", async () => {

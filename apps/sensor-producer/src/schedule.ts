@@ -8,6 +8,53 @@ export type Schedule =
   | { readonly kind: "realtime"; readonly intervalMs: number }
   | { readonly kind: "simulated"; readonly fromMs: number; readonly stepMs: number; readonly ticks: number };
 
+/** What the settings say about the schedule; which of them are given picks the mode. */
+export interface ScheduleChoice {
+  /** --count: readings per station, then stop. */
+  readonly count?: number;
+  /** --interval: between a station's readings in real time and in --count mode. */
+  readonly intervalMs: number;
+  /** --from: a backfill's first instant. */
+  readonly fromMs?: number;
+  /** --to: a backfill's end, exclusive; default: now. */
+  readonly toMs?: number;
+  /** --step: a backfill's simulated time between readings. */
+  readonly stepMs: number;
+}
+
+/** Why a choice gives no schedule, and which of its settings to name. */
+export interface ScheduleProblem {
+  readonly setting: "from" | "to";
+  readonly message: string;
+}
+
+/**
+ * Picks the mode from the settings given: a backfill with --from (to --to, default now, or for
+ * --count steps), the last --count intervals up to now with --count, else real time.
+ */
+export function selectSchedule(choice: ScheduleChoice, now: number): Schedule | ScheduleProblem {
+  const { count, intervalMs, fromMs, toMs, stepMs } = choice;
+  if (fromMs === undefined) {
+    if (toMs !== undefined) return { setting: "to", message: "needs --from (a backfill)" };
+    if (count === undefined) return { kind: "realtime", intervalMs };
+    // The last N intervals up to now: N readings per station at once, none of them in the future.
+    return { kind: "simulated", fromMs: now - (count - 1) * intervalMs, stepMs: intervalMs, ticks: count };
+  }
+  if (count !== undefined) {
+    if (toMs !== undefined)
+      return { setting: "to", message: "give either --to or --count with --from, not both" };
+    return { kind: "simulated", fromMs, stepMs, ticks: count };
+  }
+  const endMs = toMs ?? now;
+  if (endMs <= fromMs) {
+    return {
+      setting: toMs === undefined ? "from" : "to",
+      message: `the backfill from ${new Date(fromMs).toISOString()} to ${new Date(endMs).toISOString()} is empty; --to must be after --from`,
+    };
+  }
+  return { kind: "simulated", fromMs, stepMs, ticks: Math.ceil((endMs - fromMs) / stepMs) };
+}
+
 export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with an AbortError once `signal` aborts. */

@@ -5,36 +5,37 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import {
   createReadingDecoder,
   createReadingsChecksum,
-  loadStationCatalog,
   ReadingDecodeError,
   type ReadingsChecksum,
+  STATION_CATALOG,
 } from "@weather/schema";
 import {
   createKafka,
+  createRegistryClient,
   createTopicsAndWait,
   type PartitionMessage,
-  readConnectionSettings,
 } from "@weather/service-kit";
-import { collectTopicToEnd, deleteReadingSubjects } from "@weather/test-support";
+import { configurationOf } from "@weather/settings";
+import { collectTopicToEnd, deleteReadingSubjects, testSettings } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Manifest } from "../src/manifest.ts";
 
 // The real producer process, every knob turned, against the real stack on a topic of its own;
 // what it says it sent (the manifest) is checked against what Kafka holds, classified by the
 // decoder the sink uses.
-const settings = readConnectionSettings(process.env);
-const catalog = loadStationCatalog(process.env);
+const settings = testSettings;
+// The catalog the producer, started with this environment, simulates.
+const { catalog } = configurationOf({ groups: { catalog: STATION_CATALOG } }, process.env);
 const runId = randomUUID().slice(0, 8);
 const topic = `test.sensor-producer.messy.${runId}`;
 const appDir = fileURLToPath(new URL("..", import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), "messy-"));
-const kafka = createKafka(settings, { clientId: `messy-test-${runId}` });
+const kafka = createKafka(settings.kafka, { clientId: `messy-test-${runId}` });
 const admin = kafka.admin();
-const registry = new SchemaRegistry({ host: settings.schemaRegistryUrl });
+const registry = createRegistryClient(settings.registry);
 const TICKS = 2_000;
 
 const MESSY_ARGS = [
@@ -90,7 +91,7 @@ function inOffsetOrder(messages: PartitionMessage[]): PartitionMessage[] {
 
 /** What the topic holds, counted the way the manifest counts what was sent. */
 async function countTopic(messages: readonly PartitionMessage[]) {
-  const decoder = createReadingDecoder(registry, { catalog });
+  const decoder = createReadingDecoder(registry.client, { catalog });
   const firstSeen = new Set<string>();
   const byCity: Record<
     string,
@@ -143,7 +144,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   await admin.disconnect();
-  await deleteReadingSubjects(settings.schemaRegistryUrl, topic);
+  await deleteReadingSubjects(settings.registry, topic);
 });
 
 describe("sensor-producer with every messy knob turned", () => {

@@ -2,29 +2,30 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import {
   createReadingDecoder,
-  loadStationCatalog,
   registerReadingSchemas,
+  STATION_CATALOG,
   validateReading,
   type WeatherReading,
 } from "@weather/schema";
-import { createKafka, createTopicsAndWait, readConnectionSettings } from "@weather/service-kit";
-import { collectTopicToEnd, deleteReadingSubjects } from "@weather/test-support";
+import { createKafka, createRegistryClient, createTopicsAndWait } from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
+import { collectTopicToEnd, deleteReadingSubjects, testSettings } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSimulation } from "../src/simulate.ts";
 
 // Runs the real producer process against the real stack (`pnpm stack up`), on topics of its own:
 // the tests of every package share one broker and registry.
-const settings = readConnectionSettings(process.env);
-const catalog = loadStationCatalog(process.env);
+const settings = testSettings;
+// The catalog the producer, started with this environment, simulates.
+const { catalog } = configurationOf({ groups: { catalog: STATION_CATALOG } }, process.env);
 const stationIds = catalog.stations.map((station) => station.id);
 const runId = randomUUID().slice(0, 8);
 const appDir = fileURLToPath(new URL("..", import.meta.url));
-const kafka = createKafka(settings, { clientId: `sensor-producer-test-${runId}` });
+const kafka = createKafka(settings.kafka, { clientId: `sensor-producer-test-${runId}` });
 const admin = kafka.admin();
-const registry = new SchemaRegistry({ host: settings.schemaRegistryUrl });
+const registry = createRegistryClient(settings.registry);
 const topics = {
   avro: `test.sensor-producer.avro.${runId}`,
   json: `test.sensor-producer.json.${runId}`,
@@ -80,7 +81,7 @@ interface Consumed {
 
 /** Reads the topic from the beginning up to its current end, decoding every value. */
 async function consumeAll(topic: string): Promise<Consumed[]> {
-  const decoder = createReadingDecoder(registry, { catalog });
+  const decoder = createReadingDecoder(registry.client, { catalog });
   const consumed: Consumed[] = [];
   for (const message of await collectTopicToEnd(kafka, admin, topic, 60_000)) {
     const value = message.value;
@@ -123,13 +124,13 @@ beforeAll(async () => {
   );
   // The Avro topic's schemas are registered up front, as bootstrap does; the JSON topic relies on
   // the encoder registering on demand.
-  await registerReadingSchemas(registry, topics.avro, { registryUrl: settings.schemaRegistryUrl });
+  await registerReadingSchemas(registry, topics.avro);
 });
 
 afterAll(async () => {
   await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
   await admin.disconnect();
-  for (const topic of Object.values(topics)) await deleteReadingSubjects(settings.schemaRegistryUrl, topic);
+  for (const topic of Object.values(topics)) await deleteReadingSubjects(settings.registry, topic);
 });
 
 describe("sensor-producer against the real stack", () => {

@@ -97,7 +97,7 @@ export function heapOptions(layout: KafkaLayout): string[] {
  */
 export async function probeKafka(address = KAFKA_ADDRESS, nodeId?: number): Promise<string | true> {
   const kafka = createKafka(
-    { kafkaBrokers: [address], kafkaSecurity: { tls: null, sasl: null } },
+    { brokers: [address], security: { tls: null, sasl: null } },
     { clientId: "stack-probe", connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, retry: "none" },
   );
   const admin = kafka.admin();

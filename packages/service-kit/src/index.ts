@@ -1,12 +1,7 @@
-// Settings are declared and read with @weather/settings; re-exported so a worker needs one import.
-export * from "@weather/settings";
-export {
-  CONNECTION_GROUPS,
-  CONNECTION_SETTINGS,
-  type ConnectionSettings,
-  readConnectionSettings,
-  toConfigProblems,
-} from "./connections.ts";
+// infra/ and bench/ import these from here; they move to @weather/settings with the rest of
+// their settings (see connections.ts). Workers import them from @weather/settings.
+export { ConfigError, type ConfigProblem, configurationOf, presentVariables } from "@weather/settings";
+export { type ConnectionSettings, readConnectionSettings, toConfigProblems } from "./connections.ts";
 export { within } from "./deadline.ts";
 export {
   type Dependency,
@@ -33,6 +28,15 @@ export {
   waitForLeaders,
 } from "./kafka-admin.ts";
 export {
+  KAFKA_CONNECTION,
+  type KafkaConnection,
+  type KafkaSasl,
+  type KafkaSaslMechanism,
+  type KafkaSecurity,
+  type KafkaTls,
+  PLAINTEXT,
+} from "./kafka-connection.ts";
+export {
   CONFLUENT_COMPAT_PATH,
   DEFAULT_DATABASE_URL,
   DEFAULT_KAFKA_BROKERS,
@@ -47,32 +51,36 @@ export {
 } from "./local-stack.ts";
 export {
   createLogger,
-  LOGGING_SETTINGS,
+  LOGGING,
   type LogFormat,
   type Logger,
-  logFormatOf,
+  type LoggingSettings,
+  type LogLevel,
   maskUrlPasswords,
   redactSecrets,
 } from "./logger.ts";
 export { type OpsServer, type OpsServerOptions, type Readiness, startOpsServer } from "./ops-server.ts";
 export { type PostgresSecurityOptions, postgresOptions, redactUrl } from "./postgres.ts";
 export {
-  DATABASE_SECURITY_SETTINGS,
   type DatabaseSecurity,
   type DatabaseSslMode,
-  KAFKA_SECURITY_SETTINGS,
-  type KafkaSasl,
-  type KafkaSaslMechanism,
-  type KafkaSecurity,
-  type KafkaTls,
-  readDatabaseSecurity,
-  readKafkaSecurity,
-  secretFrom,
-  secretSettings,
-} from "./security.ts";
+  POSTGRES_CONNECTION,
+  type PostgresConnection,
+  postgresConnectionGroup,
+} from "./postgres-connection.ts";
+export {
+  createRegistryClient,
+  fetchRegistry,
+  REGISTRY_CONNECTION,
+  type RegistryClient,
+  type RegistryConnection,
+  registryUrl,
+} from "./registry.ts";
+export { secretFrom, secretSettings } from "./secrets.ts";
 export {
   describeFailure,
   runWorker,
   type WorkerContext,
   type WorkerDefinition,
+  type WorkerGroups,
 } from "./worker.ts";

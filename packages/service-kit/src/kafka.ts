@@ -1,6 +1,6 @@
 /**
- * The one place a kafkajs client is made: where it connects and how securely (from the validated
- * settings), how patiently it retries (a named preset), and how its own log lines reach ours.
+ * The one place a kafkajs client is made: where it connects and how securely (the Kafka connection
+ * group's value), how patiently it retries (a named preset), and how its own log lines reach ours.
  */
 import {
   Kafka,
@@ -12,8 +12,7 @@ import {
   type SASLOptions,
 } from "kafkajs";
 import type { Logger } from "pino";
-import type { ConnectionSettings } from "./connections.ts";
-import type { KafkaSecurity } from "./security.ts";
+import type { KafkaConnection, KafkaSecurity } from "./kafka-connection.ts";
 
 /**
  * How long a client keeps trying to connect and to fetch metadata before giving up. Every field is
@@ -60,15 +59,12 @@ export interface KafkaOptions {
   readonly requestTimeoutMs?: number;
 }
 
-/** The kafkajs configuration for these settings: brokers, TLS and SASL, retries, logging. */
-export function kafkaClientConfig(
-  settings: Pick<ConnectionSettings, "kafkaBrokers" | "kafkaSecurity">,
-  options: KafkaOptions,
-): KafkaConfig {
-  const { tls, sasl } = settings.kafkaSecurity;
+/** The kafkajs configuration for a Kafka connection: brokers, TLS and SASL, retries, logging. */
+export function kafkaClientConfig(connection: KafkaConnection, options: KafkaOptions): KafkaConfig {
+  const { tls, sasl } = connection.security;
   const config: KafkaConfig = {
     clientId: options.clientId,
-    brokers: [...settings.kafkaBrokers],
+    brokers: [...connection.brokers],
     retry: { ...KAFKA_RETRY[options.retry ?? "standard"] },
     ...(options.connectionTimeoutMs !== undefined ? { connectionTimeout: options.connectionTimeoutMs } : {}),
     ...(options.requestTimeoutMs !== undefined ? { requestTimeout: options.requestTimeoutMs } : {}),
@@ -98,12 +94,9 @@ function saslOptionsOf(sasl: NonNullable<KafkaSecurity["sasl"]>): SASLOptions {
   }
 }
 
-/** A kafkajs client for these settings; see kafkaClientConfig. */
-export function createKafka(
-  settings: Pick<ConnectionSettings, "kafkaBrokers" | "kafkaSecurity">,
-  options: KafkaOptions,
-): Kafka {
-  return new Kafka(kafkaClientConfig(settings, options));
+/** A kafkajs client for a Kafka connection (the Kafka group's value); see kafkaClientConfig. */
+export function createKafka(connection: KafkaConnection, options: KafkaOptions): Kafka {
+  return new Kafka(kafkaClientConfig(connection, options));
 }
 
 /**

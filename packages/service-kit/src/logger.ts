@@ -1,4 +1,4 @@
-import { setting } from "@weather/settings";
+import { defineSettingsGroup, setting } from "@weather/settings";
 import { type Logger, pino } from "pino";
 import pretty from "pino-pretty";
 import { z } from "zod";
@@ -37,50 +37,66 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
 const LOG_FORMATS = ["json", "pretty"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** How every worker logs; read by createLogger, listed in every worker's --help. */
-export const LOGGING_SETTINGS = Object.freeze({
-  level: setting({
-    env: "LOG_LEVEL",
-    description: `least severe level logged: ${LOG_LEVELS.join(", ")}`,
-    default: "info",
-    schema: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }),
-  }),
-  format: setting({
-    env: "LOG_FORMAT",
-    description:
-      "json: one JSON object per line, for log collectors; pretty: one readable, coloured line per event, for people",
-    defaultText: "pretty on a terminal, json otherwise",
-    schema: z.enum(LOG_FORMATS, { error: "expected json or pretty" }),
-  }),
-});
+/** The logging group's value: how a worker logs. */
+export interface LoggingSettings {
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+}
 
 /** The format when LOG_FORMAT does not say: people read terminals, machines read everything else. */
-export function logFormatOf(
-  env: Readonly<Record<string, string | undefined>>,
-  isTerminal: boolean,
-): LogFormat {
-  const chosen = env.LOG_FORMAT?.trim().toLowerCase();
-  if (chosen === "json" || chosen === "pretty") return chosen;
-  return isTerminal ? "pretty" : "json";
+function defaultLogFormat(): LogFormat {
+  return process.stdout.isTTY === true ? "pretty" : "json";
 }
+
+/** How every worker logs; runWorker reads it like any other group and makes the logger from it. */
+export const LOGGING = defineSettingsGroup({
+  title: "Logging",
+  settings: {
+    level: setting({
+      env: "LOG_LEVEL",
+      description: `least severe level logged: ${LOG_LEVELS.join(", ")}`,
+      default: "info",
+      schema: z
+        .string()
+        .trim()
+        .toLowerCase()
+        .pipe(z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` })),
+    }),
+    format: setting({
+      env: "LOG_FORMAT",
+      description:
+        "json: one JSON object per line, for log collectors; pretty: one readable, coloured line per event, for people",
+      defaultText: "pretty on a terminal, json otherwise",
+      schema: z
+        .string()
+        .trim()
+        .toLowerCase()
+        .pipe(z.enum(LOG_FORMATS, { error: "expected json or pretty" })),
+    }),
+  },
+  read: ({ level, format }): LoggingSettings =>
+    Object.freeze({ level, format: format ?? defaultLogFormat() }),
+});
 
 /**
  * One structured logger per worker, named after it, so every line says who wrote it. JSON to
  * stdout (the usual place for a process supervisor to collect it), or, on a terminal or with
  * LOG_FORMAT=pretty, one readable line per event (pino-pretty, written synchronously so the last
- * line before an exit is never lost). The level comes from LOG_LEVEL (default "info"). Secrets
+ * line before an exit is never lost). Unset, the level is "info" and the format the terminal's
+ * (see LOGGING). Secrets
  * never reach the output (redactSecrets), as a backstop: code does not log settings objects in
  * the first place.
  */
 export function createLogger(
   name: string,
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  logging: Partial<LoggingSettings> = {},
   destination?: pino.DestinationStream,
 ): Logger {
   const options: pino.LoggerOptions = {
     name,
-    level: env.LOG_LEVEL?.trim() || "info",
+    level: logging.level ?? "info",
     formatters: { log: (object) => redactSecrets(object) as Record<string, unknown> },
     hooks: {
       logMethod(args, method) {
@@ -94,7 +110,7 @@ export function createLogger(
     },
   };
   if (destination) return pino(options, destination);
-  if (logFormatOf(env, process.stdout.isTTY === true) === "json") return pino(options);
+  if ((logging.format ?? defaultLogFormat()) === "json") return pino(options);
   return pino(
     options,
     pretty({

@@ -1,6 +1,5 @@
 import type { ConnectionOptions } from "node:tls";
-import type { ConnectionSettings } from "./connections.ts";
-import type { DatabaseSecurity } from "./security.ts";
+import type { PostgresConnection } from "./postgres-connection.ts";
 
 /** The postgres.js options that carry TLS and the password; spread them into every postgres() call. */
 export interface PostgresSecurityOptions {
@@ -14,13 +13,11 @@ export interface PostgresSecurityOptions {
  * certificate, any host name; verify-full -> chain and host name. postgres.js itself would treat
  * verify-ca as verify-full and ignore sslrootcert, hence the explicit mapping.
  */
-export function postgresOptions(
-  settings: Pick<ConnectionSettings, "databaseSecurity" | "databaseUrl"> | DatabaseSecurity,
-): PostgresSecurityOptions {
-  const security = "databaseSecurity" in settings ? settings.databaseSecurity : settings;
+export function postgresOptions(connection: PostgresConnection): PostgresSecurityOptions {
+  const { security } = connection;
   // postgres.js names no server for an IP address, and Node then checks the certificate against
   // "localhost": give verify-full the URL's host to check against.
-  const host = "databaseUrl" in settings ? hostOf(settings.databaseUrl) : {};
+  const host = hostOf(connection.url);
   const ca = security.ca !== undefined ? { ca: security.ca } : {};
   const pass = security.password !== undefined ? { pass: security.password } : {};
   switch (security.sslMode) {

@@ -2,11 +2,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { ConfigError } from "@weather/settings";
+import { ConfigError, configurationOf } from "@weather/settings";
 import { describe, expect, it } from "vitest";
-import { readConnectionSettings } from "./connections.ts";
-import { kafkaClientConfig, postgresOptions, redactUrl } from "./index.ts";
+import { kafkaClientConfig } from "./kafka.ts";
+import { KAFKA_CONNECTION } from "./kafka-connection.ts";
 import { createLogger } from "./logger.ts";
+import { postgresOptions, redactUrl } from "./postgres.ts";
+import { POSTGRES_CONNECTION } from "./postgres-connection.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "service-kit-security-"));
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -15,9 +17,14 @@ writeFileSync(caFile, PEM);
 const passwordFile = join(dir, "password");
 writeFileSync(passwordFile, "s3cret-from-file\n");
 
+const CONNECTIONS = { groups: { kafka: KAFKA_CONNECTION, postgres: POSTGRES_CONNECTION } };
+const connectionsOf = (env: Record<string, string>) => configurationOf(CONNECTIONS, env);
+const kafkaOf = (env: Record<string, string>) => connectionsOf(env).kafka;
+const postgresOf = (env: Record<string, string>) => connectionsOf(env).postgres;
+
 function problemsOf(env: Record<string, string>): string[] {
   try {
-    readConnectionSettings(env);
+    connectionsOf(env);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems.map((p) => p.setting).sort();
     throw error;
@@ -27,13 +34,12 @@ function problemsOf(env: Record<string, string>): string[] {
 
 describe("Kafka security settings", () => {
   it("is PLAINTEXT without any variable", () => {
-    const { kafkaSecurity } = readConnectionSettings({});
-    expect(kafkaSecurity).toEqual({ tls: null, sasl: null });
-    expect(kafkaClientConfig(readConnectionSettings({}), { clientId: "t" })).not.toHaveProperty("ssl");
+    expect(kafkaOf({}).security).toEqual({ tls: null, sasl: null });
+    expect(kafkaClientConfig(kafkaOf({}), { clientId: "t" })).not.toHaveProperty("ssl");
   });
 
   it("builds SCRAM over TLS with the CA file and the password from a file", () => {
-    const settings = readConnectionSettings({
+    const settings = kafkaOf({
       KAFKA_SASL_MECHANISM: "SCRAM-SHA-512",
       KAFKA_SASL_USERNAME: "weather",
       KAFKA_SASL_PASSWORD_FILE: passwordFile,
@@ -78,21 +84,21 @@ describe("Kafka security settings", () => {
 
 describe("PostgreSQL security settings", () => {
   it("keeps TLS off by default", () => {
-    expect(postgresOptions(readConnectionSettings({}))).toEqual({ ssl: false });
+    expect(postgresOptions(postgresOf({}))).toEqual({ ssl: false });
   });
 
   it("maps sslmode and takes the root certificate out of the URL", () => {
-    const settings = readConnectionSettings({
+    const settings = postgresOf({
       DATABASE_URL: `postgres://u@db.internal:5432/weather?sslmode=verify-full&sslrootcert=${caFile}`,
     });
-    expect(settings.databaseUrl).toBe("postgres://u@db.internal:5432/weather?sslmode=verify-full");
+    expect(settings.url).toBe("postgres://u@db.internal:5432/weather?sslmode=verify-full");
     expect(postgresOptions(settings)).toEqual({
       ssl: { rejectUnauthorized: true, ca: PEM, host: "db.internal" },
     });
-    const require = readConnectionSettings({ DATABASE_URL: "postgres://u@h/weather?sslmode=require" });
+    const require = postgresOf({ DATABASE_URL: "postgres://u@h/weather?sslmode=require" });
     expect(postgresOptions(require)).toEqual({ ssl: "require" });
     const verifyCa = postgresOptions(
-      readConnectionSettings({
+      postgresOf({
         DATABASE_URL: "postgres://u@h/weather?sslmode=require",
         DATABASE_SSL_CA_FILE: caFile,
       }),
@@ -102,7 +108,7 @@ describe("PostgreSQL security settings", () => {
   });
 
   it("reads the password from DATABASE_PASSWORD_FILE", () => {
-    const settings = readConnectionSettings({ DATABASE_PASSWORD_FILE: passwordFile });
+    const settings = postgresOf({ DATABASE_PASSWORD_FILE: passwordFile });
     expect(postgresOptions(settings)).toEqual({ ssl: false, pass: "s3cret-from-file" });
   });
 
@@ -123,7 +129,7 @@ describe("secrets in logs", () => {
   });
 
   it("never writes a password, however the settings are logged", () => {
-    const settings = readConnectionSettings({
+    const settings = connectionsOf({
       DATABASE_URL: "postgres://sink:hunter2@h:5432/weather",
       KAFKA_SASL_MECHANISM: "scram-sha-512",
       KAFKA_SASL_USERNAME: "weather",
@@ -138,10 +144,10 @@ describe("secrets in logs", () => {
     });
     const log = createLogger("t", {}, stream);
     log.info({ settings }, "settings");
-    log.info({ ...settings }, "spread");
-    log.info({ kafka: kafkaClientConfig(settings, { clientId: "t" }) }, "client");
-    log.info({ db: postgresOptions(settings) }, "db");
-    log.info(`connecting to ${settings.databaseUrl}`);
+    log.info({ ...settings.kafka, ...settings.postgres }, "spread");
+    log.info({ kafka: kafkaClientConfig(settings.kafka, { clientId: "t" }) }, "client");
+    log.info({ db: postgresOptions(settings.postgres) }, "db");
+    log.info(`connecting to ${settings.postgres.url}`);
     log.error({ err: new Error("boom") }, "an error keeps its serializer");
     const output = lines.join("");
     expect(output).toContain("postgres://sink:***@h:5432/weather");

@@ -6,16 +6,19 @@
 
 import {
   ConfigError,
-  type ConfigProblem,
+  type ConfigOf,
+  type ConfigurationRead,
   type Env,
   helpText,
-  readCommandLine,
+  readConfiguration,
+  type Settings,
   type SettingsGroup,
-  type SettingsInput,
+  type SettingsGroups,
+  type WorkerSettings,
 } from "@weather/settings";
 import type { Logger } from "pino";
 import { EXIT_CODES, type ExitCodeName, reasonOf, WorkerError } from "./errors.ts";
-import { createLogger, logFormatOf } from "./logger.ts";
+import { createLogger, type LoggingSettings } from "./logger.ts";
 
 export interface WorkerContext {
   readonly logger: Logger;
@@ -26,24 +29,16 @@ export interface WorkerContext {
   readonly signal: AbortSignal;
 }
 
-export interface WorkerDefinition<Config> {
-  /** The worker's name: its logger's name, its --help's, the prefix of its error lines. */
-  readonly name: string;
-  /** One sentence: what the worker does. */
-  readonly summary: string;
-  /** What follows the name in the usage line; default "[options]". */
-  readonly usage?: string;
-  /** Paragraphs for --help after the summary (modes, examples). */
-  readonly details?: readonly string[];
-  /** Every setting the worker reads, for --help (and the docs, scripts/docs.ts). */
-  readonly settings: readonly SettingsGroup[];
-  /**
-   * Reads the settings into the worker's frozen configuration, adding its problems to `problems`
-   * (which may already hold the command line's); runWorker throws them all as one ConfigError.
-   */
-  configure(input: SettingsInput): Config;
+/** The groups of a worker: any it reads, and the logging group (LOGGING), which runWorker reads too. */
+export type WorkerGroups = SettingsGroups & { readonly logging: SettingsGroup<Settings, LoggingSettings> };
+
+/**
+ * A worker: what it reads (its settings groups, which are also its --help and its README's
+ * table) and what it does with the configuration read from them.
+ */
+export interface WorkerDefinition<G extends WorkerGroups> extends WorkerSettings<G> {
   /** The work; resolves once done or stopped, with how the process should end (default OK). */
-  run(config: Config, context: WorkerContext): Promise<ExitCodeName | undefined>;
+  run(config: ConfigOf<G>, context: WorkerContext): Promise<ExitCodeName | undefined>;
   /** Longest the stop after a signal may take before the process exits anyway; default 30 s. */
   readonly shutdownTimeoutMs?: number;
   /**
@@ -61,17 +56,6 @@ export interface RunOptions {
 }
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
-
-/** The help text of a worker, generated from its definition. */
-function workerHelp(definition: WorkerDefinition<unknown>): string {
-  return helpText({
-    name: definition.name,
-    summary: definition.summary,
-    ...(definition.usage !== undefined ? { usage: definition.usage } : {}),
-    ...(definition.details !== undefined ? { details: definition.details } : {}),
-    groups: definition.settings,
-  });
-}
 
 /**
  * The one line an operator reads about a failure, and the exit code that goes with it: every
@@ -98,17 +82,14 @@ export function describeFailure(name: string, error: unknown): { line: string; e
  * (nothing was touched), DEPENDENCY_UNAVAILABLE, CONFLICT, CHECK_FAILED, BUG (logged with its
  * stack), or INTERRUPTED after a second signal.
  */
-export async function runWorker<Config>(
-  definition: WorkerDefinition<Config>,
+export async function runWorker<G extends WorkerGroups>(
+  definition: WorkerDefinition<G>,
   options: RunOptions = {},
 ): Promise<never> {
   const env = options.env ?? process.env;
   const exit = options.exit ?? ((code: number) => process.exit(code));
-  const logger = createLogger(definition.name, env);
-  // Expected failures are written for people on stderr; as JSON logs they are also for machines.
-  const jsonLogs = logFormatOf(env, process.stdout.isTTY === true) === "json";
 
-  const fail = (error: unknown): never => {
+  const fail = (logger: Logger, jsonLogs: boolean, error: unknown): never => {
     const { line, exitCode } = describeFailure(definition.name, error);
     if (exitCode === EXIT_CODES.BUG) logger.fatal({ err: error }, `unexpected error: ${reasonOf(error)}`);
     else if (jsonLogs) logger.error({ code: (error as WorkerError | ConfigError).code }, line);
@@ -116,19 +97,24 @@ export async function runWorker<Config>(
     return exit(exitCode);
   };
 
-  let config: Config;
+  let read: ConfigurationRead<G>;
   try {
-    const problems: ConfigProblem[] = [];
-    const commandLine = readCommandLine(options.argv ?? process.argv.slice(2), definition.settings, problems);
-    if (commandLine.help) {
-      process.stdout.write(`${workerHelp(definition as WorkerDefinition<unknown>)}\n`);
-      return exit(EXIT_CODES.OK);
-    }
-    config = definition.configure({ env, commandLine, problems });
-    if (problems.length > 0) throw new ConfigError(problems);
+    read = readConfiguration(definition, { env, argv: options.argv ?? process.argv.slice(2) });
   } catch (error) {
-    return fail(error);
+    return fail(createLogger(definition.name), false, error);
   }
+  // The logger is made from the logging group; its defaults serve only to report that the
+  // logging settings themselves (or others) are wrong.
+  const logging: Partial<LoggingSettings> = read.values.logging ?? {};
+  const logger = createLogger(definition.name, logging);
+  // Expected failures are written for people on stderr; as JSON logs they are also for machines.
+  const jsonLogs = logging.format === "json";
+  if (read.help) {
+    process.stdout.write(`${helpText(definition)}\n`);
+    return exit(EXIT_CODES.OK);
+  }
+  if (read.problems.length > 0) return fail(logger, jsonLogs, new ConfigError(read.problems));
+  const config = read.values as ConfigOf<G>;
 
   const stop = new AbortController();
   const shutdownTimeoutMs = definition.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
@@ -164,7 +150,7 @@ export async function runWorker<Config>(
     const ending = await definition.run(config, { logger, signal: stop.signal });
     return exit(EXIT_CODES[ending ?? "OK"]);
   } catch (error) {
-    return fail(error);
+    return fail(logger, jsonLogs, error);
   } finally {
     clearInterval(alive);
   }

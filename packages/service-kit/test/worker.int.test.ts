@@ -53,6 +53,7 @@ describe("runWorker: one life cycle and one exit-code table for every worker", (
       expect(code).toBe(EXIT_CODES.OK);
       expect(stdout).toContain("Usage: demo [options]");
       expect(stdout).toContain("--end HOW, DEMO_END");
+      expect(stdout).toContain("Logging:\n  LOG_LEVEL");
     }
   });
 
@@ -62,6 +63,27 @@ describe("runWorker: one life cycle and one exit-code table for every worker", (
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(/^demo: invalid configuration: command line: Unknown option '--bogus'/);
     expect(stdout).not.toContain("running");
+  });
+
+  it("reads the logging settings like any other: a bad LOG_LEVEL or LOG_FORMAT is one line and exit 2", async () => {
+    for (const [env, expected] of [
+      [{ LOG_LEVEL: "verbose" }, 'demo: invalid configuration: LOG_LEVEL: "verbose": expected one of fatal,'],
+      [{ LOG_FORMAT: "xml" }, 'demo: invalid configuration: LOG_FORMAT: "xml": expected json or pretty'],
+    ] as const) {
+      const { code, stderr, stdout } = await run([], env);
+      expect(code).toBe(EXIT_CODES.CONFIGURATION);
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(stderr).toContain(expected);
+      expect(stdout).not.toContain("running");
+    }
+  });
+
+  it("logs at the level LOG_LEVEL names", async () => {
+    const quiet = await run([], { LOG_LEVEL: "warn" });
+    expect(quiet.code).toBe(EXIT_CODES.OK);
+    expect(quiet.stdout).not.toContain("running");
+    const chatty = await run([], { LOG_LEVEL: "INFO" });
+    expect(chatty.stdout).toContain("running");
   });
 
   it("exits 3 with what failed, where and what to try when a dependency is down", async () => {

@@ -37,17 +37,3 @@ export function presentVariables(env: Env): Record<string, string> {
     ),
   );
 }
-
-/**
- * Runs one reader of configuration, turning its failure into problems instead of stopping at it,
- * so every reader gets its say and the operator sees every problem at once.
- */
-export function collectProblems<T>(problems: ConfigProblem[], setting: string, read: () => T): T | undefined {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof ConfigError) problems.push(...error.problems);
-    else problems.push({ setting, message: error instanceof Error ? error.message : String(error) });
-    return undefined;
-  }
-}

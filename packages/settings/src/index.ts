@@ -1,27 +1,34 @@
+export { ConfigError, type ConfigProblem, type Env, presentVariables } from "./config-error.ts";
+export { documentSettings, helpText, settingsTable } from "./docs.ts";
 export {
-  ConfigError,
-  type ConfigProblem,
-  collectProblems,
-  type Env,
-  presentVariables,
-} from "./config-error.ts";
+  type ConfigOf,
+  type ConfigurationInput,
+  type ConfigurationRead,
+  configurationOf,
+  defineSettingsGroup,
+  defineWorkerSettings,
+  type GroupInput,
+  type GroupValue,
+  readConfiguration,
+  type SettingsGroup,
+  type SettingsGroups,
+  type WorkerSettings,
+} from "./groups.ts";
+export {
+  duration,
+  formatDuration,
+  fraction,
+  parseDurationMs,
+  port,
+  switchSchema,
+  wholeNumber,
+} from "./schemas.ts";
 export {
   type CommandLine,
-  type Configure,
-  configurationOf,
-  documentSettings,
-  helpText,
   readCommandLine,
-  readSettings,
   type Setting,
   type Settings,
-  type SettingsGroup,
-  type SettingsInput,
   type SettingValues,
   setting,
-  settingsTable,
-  sourceOf,
-  switchSchema,
   throwIfProblems,
-  wholeNumber,
 } from "./settings.ts";

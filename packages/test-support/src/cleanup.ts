@@ -2,8 +2,13 @@
  * Removing what tests and the bench leave on the shared stack, and reading a topic back whole:
  * test plumbing, kept out of the packages the workers deploy.
  */
-import { subjectOf, WIRE_FORMATS } from "@weather/schema";
-import { type PartitionMessage, readTopicToEnd } from "@weather/service-kit";
+import { subjectOf, subjectPath, WIRE_FORMATS } from "@weather/schema";
+import {
+  fetchRegistry,
+  type PartitionMessage,
+  type RegistryConnection,
+  readTopicToEnd,
+} from "@weather/service-kit";
 import type { Admin, Kafka } from "kafkajs";
 
 /** Deletes those of the topics that exist: Kafka refuses the whole request for one absent topic. */
@@ -18,14 +23,12 @@ export async function deleteTopicsIfPresent(admin: Admin, topics: readonly strin
  * soft first, then permanently, as the Confluent API requires. Subjects that are absent are fine.
  * @returns true when the registry confirmed every delete (200, or 404 for nothing to delete).
  */
-export async function deleteReadingSubjects(registryUrl: string, topic: string): Promise<boolean> {
+export async function deleteReadingSubjects(registry: RegistryConnection, topic: string): Promise<boolean> {
   let confirmed = true;
   for (const format of WIRE_FORMATS) {
-    const url = `${registryUrl.replace(/\/+$/, "")}/subjects/${encodeURIComponent(subjectOf(topic, format))}`;
-    for (const target of [url, `${url}?permanent=true`]) {
-      const response = await fetch(target, { method: "DELETE", signal: AbortSignal.timeout(10_000) }).catch(
-        () => undefined,
-      );
+    const path = subjectPath(subjectOf(topic, format));
+    for (const target of [path, `${path}?permanent=true`]) {
+      const response = await fetchRegistry(registry, target, { method: "DELETE" }).catch(() => undefined);
       if (response?.status !== 200 && response?.status !== 404) confirmed = false;
     }
   }

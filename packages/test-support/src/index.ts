@@ -22,4 +22,12 @@ export {
   tail,
   type Worker,
 } from "./workers.ts";
-export { removeWorld, testAdmin, testSettings, type WorldNames, worldEnv, worldNames } from "./worlds.ts";
+export {
+  removeWorld,
+  type TestSettings,
+  testAdmin,
+  testSettings,
+  type WorldNames,
+  worldEnv,
+  worldNames,
+} from "./worlds.ts";

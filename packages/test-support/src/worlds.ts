@@ -6,12 +6,31 @@
 import { randomUUID } from "node:crypto";
 import { dropDatabaseIfExists } from "@weather/db";
 import { deadLetterTopicOf } from "@weather/schema";
-import { type ConnectionSettings, createKafka, readConnectionSettings } from "@weather/service-kit";
+import {
+  createKafka,
+  KAFKA_CONNECTION,
+  type KafkaConnection,
+  POSTGRES_CONNECTION,
+  type PostgresConnection,
+  REGISTRY_CONNECTION,
+  type RegistryConnection,
+} from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
 import type { Admin } from "kafkajs";
 import { deleteReadingSubjects, deleteTopicsIfPresent } from "./cleanup.ts";
 
+/** Where the tests find the stack: the workers' connection groups' values. */
+export interface TestSettings {
+  readonly kafka: KafkaConnection;
+  readonly registry: RegistryConnection;
+  readonly postgres: PostgresConnection;
+}
+
 /** Where the tests find the stack: the same variables, the same defaults as the workers. */
-export const testSettings: ConnectionSettings = readConnectionSettings(process.env);
+export const testSettings: TestSettings = configurationOf(
+  { groups: { kafka: KAFKA_CONNECTION, registry: REGISTRY_CONNECTION, postgres: POSTGRES_CONNECTION } },
+  process.env,
+);
 
 /** The names of one test's objects. */
 export interface WorldNames {
@@ -30,7 +49,7 @@ export interface WorldNames {
 export function worldNames(prefix: string, label: string): WorldNames {
   const runId = `${label}_${randomUUID().slice(0, 8)}`;
   const database = `weather_test_${runId}`;
-  const url = new URL(testSettings.databaseUrl);
+  const url = new URL(testSettings.postgres.url);
   url.pathname = `/${database}`;
   const topic = `${prefix}.${runId}`;
   return {
@@ -50,7 +69,7 @@ export function worldEnv(names: WorldNames): Record<string, string> {
 
 /** An admin connection to the stack's Kafka, for a test's own set-up and checks. */
 export async function testAdmin(clientId: string): Promise<Admin> {
-  const admin = createKafka(testSettings, { clientId }).admin();
+  const admin = createKafka(testSettings.kafka, { clientId }).admin();
   await admin.connect();
   return admin;
 }
@@ -67,6 +86,6 @@ export async function removeWorld(names: WorldNames): Promise<void> {
   } finally {
     await admin.disconnect().catch(() => {});
   }
-  await deleteReadingSubjects(testSettings.schemaRegistryUrl, names.topic);
+  await deleteReadingSubjects(testSettings.registry, names.topic);
   await dropDatabaseIfExists(names.databaseUrl);
 }

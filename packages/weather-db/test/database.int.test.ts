@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { readConnectionSettings } from "@weather/service-kit";
+import { POSTGRES_CONNECTION } from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
 import { drizzle } from "drizzle-orm/postgres-js";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +13,7 @@ import {
 } from "../src/index.ts";
 
 // Every run gets databases of its own, so parallel test runs on the shared server never meet.
-const server = readConnectionSettings(process.env).databaseUrl;
+const server = configurationOf({ groups: { postgres: POSTGRES_CONNECTION } }, process.env).postgres.url;
 const runId = randomUUID().slice(0, 8);
 const created: string[] = [];
 

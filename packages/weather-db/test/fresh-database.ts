@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { readConnectionSettings } from "@weather/service-kit";
+import { POSTGRES_CONNECTION } from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
 import postgres, { type Sql } from "postgres";
 import { createDatabaseIfMissing, dropDatabaseIfExists } from "../src/index.ts";
 
-const server = readConnectionSettings(process.env).databaseUrl;
+const server = configurationOf({ groups: { postgres: POSTGRES_CONNECTION } }, process.env).postgres.url;
 
 /** A database of the test's own on the shared server: created empty, dropped by close(). */
 export interface FreshDatabase {

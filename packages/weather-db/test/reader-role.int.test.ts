@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { readConnectionSettings } from "@weather/service-kit";
+import { POSTGRES_CONNECTION } from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -12,7 +13,9 @@ import {
 
 // A database and a role of this run only: roles belong to the whole server, shared by every test.
 const runId = randomUUID().slice(0, 8);
-const adminUrl = new URL(readConnectionSettings(process.env).databaseUrl);
+const adminUrl = new URL(
+  configurationOf({ groups: { postgres: POSTGRES_CONNECTION } }, process.env).postgres.url,
+);
 adminUrl.pathname = `/weather_test_reader_${runId}`;
 const role = `weather_reader_test_${runId}`;
 const readerUrl = new URL(adminUrl);

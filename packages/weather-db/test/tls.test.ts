@@ -4,7 +4,8 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TLSSocket } from "node:tls";
-import { postgresOptions, readConnectionSettings } from "@weather/service-kit";
+import { POSTGRES_CONNECTION, postgresOptions } from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectOnce } from "../src/index.ts";
 
@@ -53,8 +54,11 @@ function errorResponse(code: string, message: string): Buffer {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 async function attempt(env: Record<string, string>): Promise<string> {
-  const settings = readConnectionSettings({ DATABASE_URL: `postgres://u@127.0.0.1:${port}/db`, ...env });
-  const sql = connectOnce(settings.databaseUrl, postgresOptions(settings));
+  const { postgres } = configurationOf(
+    { groups: { postgres: POSTGRES_CONNECTION } },
+    { DATABASE_URL: `postgres://u@127.0.0.1:${port}/db`, ...env },
+  );
+  const sql = connectOnce(postgres.url, postgresOptions(postgres));
   try {
     await sql`select 1`;
     return "answered";

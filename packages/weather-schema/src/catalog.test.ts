@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError } from "@weather/service-kit";
+import { ConfigError, configurationOf } from "@weather/settings";
 import { describe, expect, it } from "vitest";
-import { cityTableName, loadStationCatalog } from "./catalog.ts";
+import { cityTableName, STATION_CATALOG } from "./catalog.ts";
 import { DEFAULT_STATIONS } from "./stations.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "stations-"));
@@ -28,6 +28,9 @@ const calgary = {
     meanHumidityPct: 60,
   },
 };
+
+const loadStationCatalog = (env: Record<string, string>) =>
+  configurationOf({ groups: { catalog: STATION_CATALOG } }, env).catalog;
 
 function configErrorOf(fn: () => unknown): ConfigError {
   try {

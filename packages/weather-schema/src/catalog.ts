@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigError, type ConfigProblem, type Env, readSettings, setting } from "@weather/settings";
+import { type ConfigProblem, defineSettingsGroup, setting } from "@weather/settings";
 import { z } from "zod";
 import { DEFAULT_STATIONS, type Station } from "./stations.ts";
 
@@ -74,29 +74,33 @@ function fileProblem(message: string): ConfigProblem {
   return { setting: "STATIONS_FILE", message };
 }
 
-function readStationsFile(path: string): readonly Station[] {
+/** The stations of a JSON file, or undefined after pushing what is wrong with it. */
+function readStationsFile(path: string, problems: ConfigProblem[]): readonly Station[] | undefined {
   let raw: string;
   try {
     raw = readFileSync(path, "utf8");
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([fileProblem(`cannot read ${path}: ${reason}`)]);
+    problems.push(fileProblem(`cannot read ${path}: ${reason}`));
+    return undefined;
   }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([fileProblem(`${path} is not valid JSON: ${reason}`)]);
+    problems.push(fileProblem(`${path} is not valid JSON: ${reason}`));
+    return undefined;
   }
   const file = stationsFileSchema.safeParse(json);
   if (!file.success) {
-    throw new ConfigError([
+    problems.push(
       fileProblem(`${path}: expected a JSON array of stations or {"stations": [...]}, see DEFAULT_STATIONS`),
-    ]);
+    );
+    return undefined;
   }
 
-  const problems: ConfigProblem[] = [];
+  const before = problems.length;
   const stations: Station[] = [];
   const seen = new Map<string, number>();
   file.data.forEach((entry, index) => {
@@ -118,10 +122,10 @@ function readStationsFile(path: string): readonly Station[] {
     seen.set(parsed.data.id, index);
     stations.push(parsed.data);
   });
-  if (problems.length > 0) throw new ConfigError(problems);
-  return stations;
+  return problems.length > before ? undefined : stations;
 }
 
+/** STATIONS_FILE, the one setting of the station catalog. */
 export const CATALOG_SETTINGS = Object.freeze({
   stationsFile: setting({
     env: "STATIONS_FILE",
@@ -134,14 +138,22 @@ export const CATALOG_SETTINGS = Object.freeze({
 });
 
 /**
- * The built-in stations plus those of the JSON file STATIONS_FILE names (relative to the working
- * directory); a file station with a built-in id replaces it. Adding a city is a file change, no code.
- * @throws ConfigError naming the file, the entry and the field of every problem.
+ * The built-in stations plus those of the JSON file `stationsFile` names (relative to the working
+ * directory); a file station with a built-in id replaces it. Adding a city is a file change, no
+ * code. Undefined after pushing every problem of the file, naming the file, the entry and the field.
  */
-export function loadStationCatalog(env: Env): StationCatalog {
-  const problems: ConfigProblem[] = [];
-  const { stationsFile } = readSettings(CATALOG_SETTINGS, { env }, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
+export function stationCatalogFrom(
+  stationsFile: string | undefined,
+  problems: ConfigProblem[],
+): StationCatalog | undefined {
   if (stationsFile === undefined) return createStationCatalog(DEFAULT_STATIONS);
-  return createStationCatalog([...DEFAULT_STATIONS, ...readStationsFile(resolve(stationsFile))]);
+  const stations = readStationsFile(resolve(stationsFile), problems);
+  return stations === undefined ? undefined : createStationCatalog([...DEFAULT_STATIONS, ...stations]);
 }
+
+/** The stations readings come from and are validated against (STATIONS_FILE and the built-in ones). */
+export const STATION_CATALOG = defineSettingsGroup({
+  title: "Station catalog",
+  settings: CATALOG_SETTINGS,
+  read: ({ stationsFile }, { problems }) => stationCatalogFrom(stationsFile, problems),
+});

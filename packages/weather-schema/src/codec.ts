@@ -1,4 +1,5 @@
 import { type SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import type { RegistryClient } from "@weather/service-kit";
 import avro from "avsc";
 import { readingAvroSchema } from "./avro.ts";
 import type { StationCatalog } from "./catalog.ts";
@@ -37,7 +38,7 @@ export interface ReadingEncoderOptions {
  * @throws SchemaRegistrationError when the registry is unreachable or refuses the version.
  */
 export async function createReadingEncoder(
-  registry: SchemaRegistry,
+  registry: RegistryClient,
   topic: string,
   format: WireFormat,
   options: ReadingEncoderOptions = {},
@@ -45,7 +46,7 @@ export async function createReadingEncoder(
   const version = options.version ?? 1;
   const subject = subjectOf(topic, format);
   const { id } = await ensureReadingSchema(registry, subject, format, version);
-  const fast = format === "avro" ? await fastWriterFor(registry, id, version) : undefined;
+  const fast = format === "avro" ? await fastWriterFor(registry.client, id, version) : undefined;
   const encoder: ReadingEncoder = Object.freeze({
     schemaId: id,
     format,
@@ -62,7 +63,7 @@ export async function createReadingEncoder(
     async encode(reading: WeatherReading): Promise<Buffer> {
       try {
         // The client validates the record against the schema and writes the wire header.
-        return await registry.encode(id, toWireRecord(reading, format, version));
+        return await registry.client.encode(id, toWireRecord(reading, format, version));
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         const paths =

@@ -7,8 +7,9 @@ export {
   CATALOG_SETTINGS,
   cityTableName,
   createStationCatalog,
-  loadStationCatalog,
+  STATION_CATALOG,
   type StationCatalog,
+  stationCatalogFrom,
 } from "./catalog.ts";
 export {
   canonicalReadingBytes,
@@ -47,9 +48,9 @@ export {
   DEFAULT_SINK_GROUP_ID,
   deadLetterTopicOf,
   jsonValueSubjectOf,
-  readingsTopicFrom,
-  SINK_GROUP_SETTINGS,
-  TOPIC_SETTINGS,
+  READINGS_TOPICS,
+  type ReadingsTopics,
+  SINK_GROUP,
   valueSubjectOf,
 } from "./naming.ts";
 export {
@@ -63,12 +64,14 @@ export {
 } from "./reading.ts";
 export {
   type CompatibilityLevel,
+  compatibilityPath,
   type RegisteredReadingSchema,
   type RegisterReadingSchemasOptions,
   registerReadingSchemas,
   SchemaRegistrationError,
   setSubjectCompatibility,
   subjectOf,
+  subjectPath,
 } from "./register.ts";
 export {
   type CityManifest,

@@ -1,11 +1,15 @@
+import { configurationOf } from "@weather/settings";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_READINGS_TOPIC,
   deadLetterTopicOf,
   jsonValueSubjectOf,
-  readingsTopicFrom,
+  READINGS_TOPICS,
   valueSubjectOf,
 } from "./naming.ts";
+
+const topicsOf = (env: Record<string, string>, argv: string[] = []) =>
+  configurationOf({ groups: { topics: READINGS_TOPICS } }, env, argv).topics;
 
 describe("topic naming", () => {
   it("puts dead letters on <topic>.dlq", () => {
@@ -17,14 +21,15 @@ describe("topic naming", () => {
   });
 });
 
-describe("readingsTopicFrom", () => {
-  it("defaults to weather.readings and accepts a valid name", () => {
-    expect(readingsTopicFrom({})).toBe(DEFAULT_READINGS_TOPIC);
-    expect(readingsTopicFrom({ READINGS_TOPIC: "lab.readings_v2" })).toBe("lab.readings_v2");
+describe("the readings topic group", () => {
+  it("defaults to weather.readings and accepts a valid name, with its dead-letter topic beside it", () => {
+    expect(topicsOf({})).toEqual({ readings: DEFAULT_READINGS_TOPIC, deadLetters: "weather.readings.dlq" });
+    expect(topicsOf({ READINGS_TOPIC: "lab.readings_v2" }).readings).toBe("lab.readings_v2");
+    expect(topicsOf({ READINGS_TOPIC: "lab.a" }, ["--topic", "lab.b"]).deadLetters).toBe("lab.b.dlq");
   });
 
   it("rejects a name Kafka would refuse, saying which variable is wrong", () => {
-    expect(() => readingsTopicFrom({ READINGS_TOPIC: "weather readings" })).toThrow(/READINGS_TOPIC/);
+    expect(() => topicsOf({ READINGS_TOPIC: "weather readings" })).toThrow(/READINGS_TOPIC/);
   });
 });
 

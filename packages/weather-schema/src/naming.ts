@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigProblem, type Env, readSettings, setting } from "@weather/settings";
+import { defineSettingsGroup, setting } from "@weather/settings";
 import { z } from "zod";
 
 /** The topic readings travel on unless READINGS_TOPIC names another. */
@@ -12,18 +12,25 @@ export function deadLetterTopicOf(readingsTopic: string): string {
 /** The consumer group pg-sink stores the readings topic in unless SINK_GROUP_ID names another. */
 export const DEFAULT_SINK_GROUP_ID = "pg-sink";
 
-/** The sink's consumer group: the sink consumes in it, the dashboard watches its lag and members. */
-export const SINK_GROUP_SETTINGS = Object.freeze({
-  sinkGroupId: setting({
-    env: "SINK_GROUP_ID",
-    value: "GROUP",
-    description: "the sink's consumer group; its progress is stored in PostgreSQL's consumer_offsets",
-    default: DEFAULT_SINK_GROUP_ID,
-    schema: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9._-]{1,249}$/, "must be 1-249 letters, digits, '.', '_' or '-'"),
-  }),
+/**
+ * The sink's consumer group: the sink consumes in it, the dashboard watches its lag and members,
+ * the report's --verify checks its stored offsets. Its value is the group id.
+ */
+export const SINK_GROUP = defineSettingsGroup({
+  title: "Sink consumer group",
+  settings: {
+    id: setting({
+      env: "SINK_GROUP_ID",
+      value: "GROUP",
+      description: "the sink's consumer group; its progress is stored in PostgreSQL's consumer_offsets",
+      default: DEFAULT_SINK_GROUP_ID,
+      schema: z
+        .string()
+        .trim()
+        .regex(/^[A-Za-z0-9._-]{1,249}$/, "must be 1-249 letters, digits, '.', '_' or '-'"),
+    }),
+  },
+  read: ({ id }) => id,
 });
 
 /**
@@ -56,24 +63,29 @@ const topicNameSchema = z
     "is not a valid Kafka topic name: use 1-249 letters, digits, '.', '_' or '-'",
   );
 
-export const TOPIC_SETTINGS = Object.freeze({
-  readingsTopic: setting({
-    env: "READINGS_TOPIC",
-    flag: "topic",
-    value: "TOPIC",
-    description: "the readings topic; dead letters go to <topic>.dlq",
-    default: DEFAULT_READINGS_TOPIC,
-    schema: topicNameSchema,
-  }),
-});
-
-/** READINGS_TOPIC, or the default. @throws ConfigError when it is not a valid topic name. */
-export function readingsTopicFrom(env: Env): string {
-  const problems: ConfigProblem[] = [];
-  const { readingsTopic } = readSettings(TOPIC_SETTINGS, { env }, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
-  return readingsTopic;
+/** The readings topic, and the dead-letter topic beside it. */
+export interface ReadingsTopics {
+  readonly readings: string;
+  /** deadLetterTopicOf(readings). */
+  readonly deadLetters: string;
 }
+
+/** Which topic readings travel on; its value names the dead-letter topic too. */
+export const READINGS_TOPICS = defineSettingsGroup({
+  title: "Readings topic",
+  settings: {
+    readings: setting({
+      env: "READINGS_TOPIC",
+      flag: "topic",
+      value: "TOPIC",
+      description: "the readings topic; dead letters go to <topic>.dlq",
+      default: DEFAULT_READINGS_TOPIC,
+      schema: topicNameSchema,
+    }),
+  },
+  read: ({ readings }): ReadingsTopics =>
+    Object.freeze({ readings, deadLetters: deadLetterTopicOf(readings) }),
+});
 
 /**
  * The registry subject of a topic's JSON-encoded values. JSON Schema cannot share `${topic}-value`

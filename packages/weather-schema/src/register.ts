@@ -1,4 +1,10 @@
-import { type SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { SchemaType } from "@kafkajs/confluent-schema-registry";
+import {
+  fetchRegistry,
+  type RegistryClient,
+  type RegistryConnection,
+  registryUrl,
+} from "@weather/service-kit";
 import { readingAvroSchema } from "./avro.ts";
 import { readingJsonSchema } from "./json-schema.ts";
 import { jsonValueSubjectOf, valueSubjectOf } from "./naming.ts";
@@ -75,28 +81,23 @@ export interface EnsuredSchema {
  * subject's rule, a sequence two callers interleave into a 409 from the registry.
  */
 export async function ensureReadingSchema(
-  registry: SchemaRegistry,
+  registry: RegistryClient,
   subject: string,
   format: WireFormat,
   version: ReadingSchemaVersion,
-  options: { readonly registryUrl?: string } = {},
 ): Promise<EnsuredSchema> {
   const schema = confluentReadingSchema(format, version);
   const what = `${format} reading schema v${version}`;
   try {
-    return { id: await registry.getRegistryIdBySchema(subject, schema), created: false };
+    return { id: await registry.client.getRegistryIdBySchema(subject, schema), created: false };
   } catch (error) {
     if (!isNotFound(error)) throw new SchemaRegistrationError(subject, what, error);
-  }
-  const registryUrl = options.registryUrl ?? registryUrlOf(registry);
-  if (registryUrl === undefined) {
-    throw new Error(`cannot tell the schema registry's URL from the client; pass options.registryUrl`);
   }
   try {
     // A new subject gets the product's rule before its first version, as bootstrap does; a rule
     // someone set before stays as it is.
-    await ensureSubjectCompatibility(registryUrl, subject, "BACKWARD");
-    return { id: await registerSchemaVersion(registryUrl, subject, schema), created: true };
+    await ensureSubjectCompatibility(registry.connection, subject, "BACKWARD");
+    return { id: await registerSchemaVersion(registry.connection, subject, schema), created: true };
   } catch (error) {
     throw new SchemaRegistrationError(subject, what, error);
   }
@@ -104,14 +105,14 @@ export async function ensureReadingSchema(
 
 const REGISTRY_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
-/** The Confluent API's URL of a subject (its versions hang below it). */
-function subjectUrl(registryUrl: string, subject: string): string {
-  return `${registryUrl.replace(/\/+$/, "")}/subjects/${encodeURIComponent(subject)}`;
+/** The Confluent API's path of a subject (its versions hang below it). */
+export function subjectPath(subject: string): string {
+  return `/subjects/${encodeURIComponent(subject)}`;
 }
 
-/** The Confluent API's URL of a subject's compatibility rule. */
-function configUrl(registryUrl: string, subject: string): string {
-  return `${registryUrl.replace(/\/+$/, "")}/config/${encodeURIComponent(subject)}`;
+/** The Confluent API's path of a subject's compatibility rule. */
+export function compatibilityPath(subject: string): string {
+  return `/config/${encodeURIComponent(subject)}`;
 }
 
 /** A registry answer that was not 2xx, with its status, so callers can tell 409 from 5xx. */
@@ -124,14 +125,19 @@ class RegistryResponseError extends Error {
   }
 }
 
-async function registryRequest(method: string, url: string, body?: unknown): Promise<unknown> {
+async function registryRequest(
+  registry: RegistryConnection,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  const url = registryUrl(registry, path);
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await fetchRegistry(registry, path, {
       method,
       headers: { accept: REGISTRY_CONTENT_TYPE, "content-type": REGISTRY_CONTENT_TYPE },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {
     const reason =
@@ -153,69 +159,57 @@ async function registryRequest(method: string, url: string, body?: unknown): Pro
  * already has, so a repeated or concurrent registration is harmless.
  */
 async function registerSchemaVersion(
-  registryUrl: string,
+  registry: RegistryConnection,
   subject: string,
   schema: ReturnType<typeof confluentReadingSchema>,
 ): Promise<number> {
-  const url = `${subjectUrl(registryUrl, subject)}/versions`;
+  const path = `${subjectPath(subject)}/versions`;
   // Avro is the API's default type and is sent without one, as the Confluent client does.
   const body =
     schema.type === SchemaType.AVRO
       ? { schema: schema.schema }
       : { schemaType: schema.type, schema: schema.schema };
-  const answer = (await registryRequest("POST", url, body)) as { id?: unknown } | undefined;
+  const answer = (await registryRequest(registry, "POST", path, body)) as { id?: unknown } | undefined;
   if (typeof answer?.id !== "number") {
-    throw new Error(`POST ${url} answered without a schema id: ${JSON.stringify(answer)}`);
+    throw new Error(
+      `POST ${registryUrl(registry, path)} answered without a schema id: ${JSON.stringify(answer)}`,
+    );
   }
   return answer.id;
 }
 
 /** Sets the subject's compatibility only when it has no rule of its own yet. */
 async function ensureSubjectCompatibility(
-  registryUrl: string,
+  registry: RegistryConnection,
   subject: string,
   compatibility: CompatibilityLevel,
 ): Promise<void> {
-  const url = configUrl(registryUrl, subject);
   try {
-    await registryRequest("GET", url);
+    await registryRequest(registry, "GET", compatibilityPath(subject));
     return;
   } catch (error) {
     if (!(error instanceof RegistryResponseError && error.status === 404)) throw error;
   }
-  await setSubjectCompatibility(registryUrl, subject, compatibility);
-}
-
-/**
- * The base URL the client talks to. @kafkajs/confluent-schema-registry 4.1.0 keeps it in its
- * (private) mappersmith manifest and offers no call for a subject's compatibility, so we read it
- * there, defensively; pass `registryUrl` to avoid relying on that.
- */
-function registryUrlOf(registry: SchemaRegistry): string | undefined {
-  const api: unknown = Reflect.get(registry, "api");
-  const manifest: unknown =
-    typeof api === "object" && api !== null ? Reflect.get(api, "_manifest") : undefined;
-  const host: unknown =
-    typeof manifest === "object" && manifest !== null ? Reflect.get(manifest, "host") : undefined;
-  return typeof host === "string" ? host : undefined;
+  await setSubjectCompatibility(registry, subject, compatibility);
 }
 
 export type CompatibilityLevel = "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FULL" | "NONE";
 
 /**
- * PUT {registryUrl}/config/{subject}: works before the subject has any version. Apicurio creates
+ * PUT /config/{subject} (@kafkajs/confluent-schema-registry has no call for it): works before the
+ * subject has any version. Apicurio creates
  * the subject's rule on the first PUT and answers 409 "already exists" to a second one (two
  * bootstraps at once, or a retried PUT that had succeeded): then the rule is read back, and the
  * call succeeds when it holds the level asked for.
  */
 export async function setSubjectCompatibility(
-  registryUrl: string,
+  registry: RegistryConnection,
   subject: string,
   compatibility: CompatibilityLevel,
 ): Promise<void> {
-  const url = configUrl(registryUrl, subject);
+  const path = compatibilityPath(subject);
   try {
-    await registryRequest("PUT", url, { compatibility });
+    await registryRequest(registry, "PUT", path, { compatibility });
     return;
   } catch (error) {
     if (!(error instanceof RegistryResponseError && error.status === 409)) {
@@ -227,7 +221,7 @@ export async function setSubjectCompatibility(
       );
     }
   }
-  const current = (await registryRequest("GET", url)) as {
+  const current = (await registryRequest(registry, "GET", path)) as {
     compatibilityLevel?: string;
     compatibility?: string;
   };
@@ -235,7 +229,7 @@ export async function setSubjectCompatibility(
   if (level !== compatibility) {
     throw new Error(
       `cannot set compatibility ${compatibility} on subject "${subject}": it already has ${level ?? "another rule"}; ` +
-        `change it on purpose with PUT ${url}`,
+        `change it on purpose with PUT ${registryUrl(registry, path)}`,
     );
   }
 }
@@ -249,8 +243,6 @@ export interface RegisteredReadingSchema {
 }
 
 export interface RegisterReadingSchemasOptions {
-  /** The registry's base URL, for the compatibility call; defaults to the client's own. */
-  readonly registryUrl?: string;
   readonly version?: ReadingSchemaVersion;
 }
 
@@ -260,22 +252,16 @@ export interface RegisterReadingSchemasOptions {
  * JSON. Idempotent: a second run finds both schemas and reports created: false.
  */
 export async function registerReadingSchemas(
-  registry: SchemaRegistry,
+  registry: RegistryClient,
   topic: string,
   options: RegisterReadingSchemasOptions = {},
 ): Promise<RegisteredReadingSchema[]> {
-  const registryUrl = options.registryUrl ?? registryUrlOf(registry);
-  if (registryUrl === undefined) {
-    throw new Error(
-      "registerReadingSchemas: cannot tell the registry's URL from the client; pass options.registryUrl",
-    );
-  }
   const version = options.version ?? 1;
   const results: RegisteredReadingSchema[] = [];
   for (const format of WIRE_FORMATS) {
     const subject = subjectOf(topic, format);
-    await setSubjectCompatibility(registryUrl, subject, "BACKWARD");
-    const { id, created } = await ensureReadingSchema(registry, subject, format, version, { registryUrl });
+    await setSubjectCompatibility(registry.connection, subject, "BACKWARD");
+    const { id, created } = await ensureReadingSchema(registry, subject, format, version);
     results.push({ subject, format, version, id, created });
   }
   return results;

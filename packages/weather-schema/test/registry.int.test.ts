@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { readConnectionSettings } from "@weather/service-kit";
+import { createRegistryClient, fetchRegistry, REGISTRY_CONNECTION } from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   createReadingDecoder,
@@ -18,14 +19,14 @@ import { sampleReading } from "./sample-reading.ts";
 
 // Against the real registry (Apicurio's Confluent-compatible API by default). Every run uses its
 // own topic name, so parallel runs never share a subject; afterAll removes what this run created.
-const registryUrl = readConnectionSettings(process.env).schemaRegistryUrl;
+const connection = configurationOf({ groups: { registry: REGISTRY_CONNECTION } }, process.env).registry;
 const runId = randomUUID().slice(0, 8);
 const topic = `schema-test-${runId}.readings`;
 const subjects = [valueSubjectOf(topic), jsonValueSubjectOf(topic)];
-const registry = new SchemaRegistry({ host: registryUrl });
+const registry = createRegistryClient(connection);
 
 async function registryCall(method: string, path: string): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(`${registryUrl}${path}`, { method });
+  const response = await fetchRegistry(connection, path, { method });
   const text = await response.text();
   return { status: response.status, body: text === "" ? undefined : JSON.parse(text) };
 }
@@ -71,7 +72,7 @@ describe("reading schemas in the real registry", () => {
     // Each with its own client, as separate producer processes would be.
     const encoders = await Promise.all(
       Array.from({ length: 6 }, () =>
-        createReadingEncoder(new SchemaRegistry({ host: registryUrl }), freshTopic, "avro"),
+        createReadingEncoder(createRegistryClient(connection), freshTopic, "avro"),
       ),
     );
     expect(new Set(encoders.map((encoder) => encoder.schemaId)).size).toBe(1);
@@ -88,8 +89,8 @@ describe("reading schemas in the real registry", () => {
     const versions = await registryCall("GET", `/subjects/${encodeURIComponent(subjects[0] ?? "")}/versions`);
     expect(again.map((r) => r.created)).toEqual([false, false]);
     expect(again.map((r) => r.id)).toEqual([
-      await registry.getLatestSchemaId(subjects[0] ?? ""),
-      await registry.getLatestSchemaId(subjects[1] ?? ""),
+      await registry.client.getLatestSchemaId(subjects[0] ?? ""),
+      await registry.client.getLatestSchemaId(subjects[1] ?? ""),
     ]);
     expect(versions.body).toEqual([1]);
   });
@@ -102,7 +103,7 @@ describe("reading schemas in the real registry", () => {
       expect(bytes[0]).toBe(0);
       expect(bytes.readInt32BE(1)).toBe(encoder.schemaId);
       // A fresh client, as a sink in another process has: it must fetch the writer schema by id.
-      const decoder = createReadingDecoder(new SchemaRegistry({ host: registryUrl }));
+      const decoder = createReadingDecoder(createRegistryClient(connection).client);
       expect(await decoder.decode(bytes)).toEqual({ ...sampleReading(), pressureHpa: null });
     },
   );
@@ -114,7 +115,7 @@ describe("reading schemas in the real registry", () => {
       const v2 = await createReadingEncoder(registry, topic, format, { version: 2 });
       expect(v2.schemaId).not.toBe(v1.schemaId);
 
-      const decoder = createReadingDecoder(new SchemaRegistry({ host: registryUrl }));
+      const decoder = createReadingDecoder(createRegistryClient(connection).client);
       const withPressure = sampleReading({ readingId: randomUUID(), pressureHpa: 1008.4 });
       expect(await decoder.decode(await v2.encode(withPressure))).toEqual(withPressure);
       // Old producers keep writing v1 on the same topic; the same decoder reads those too.
@@ -132,7 +133,7 @@ describe("reading schemas in the real registry", () => {
       fields: [...v1.fields, { name: "dewPointC", type: "double", doc: "Dew point" }],
     };
     const error = await rejection(
-      registry.register(
+      registry.client.register(
         { type: SchemaType.AVRO, schema: JSON.stringify(breaking) },
         { subject: subjects[0] ?? "" },
       ),
@@ -147,7 +148,7 @@ describe("reading schemas in the real registry", () => {
       fields: v2.fields.map((f) => (f.name === "temperatureC" ? { ...f, type: "string" } : f)),
     };
     const error = await rejection(
-      registry.register(
+      registry.client.register(
         { type: SchemaType.AVRO, schema: JSON.stringify(breaking) },
         { subject: subjects[0] ?? "" },
       ),
@@ -163,7 +164,7 @@ describe("reading schemas in the real registry", () => {
       properties: { ...v1.properties, dewPointC: { type: "number", description: "Dew point" } },
     };
     const error = await rejection(
-      registry.register(
+      registry.client.register(
         { type: SchemaType.JSON, schema: JSON.stringify(breaking) },
         { subject: subjects[1] ?? "" },
       ),
@@ -172,7 +173,7 @@ describe("reading schemas in the real registry", () => {
   });
 
   it("classifies an id the registry does not have as unknown-schema", async () => {
-    const decoder = createReadingDecoder(registry);
+    const decoder = createReadingDecoder(registry.client);
     const bytes = Buffer.concat([
       Buffer.from([0]),
       Buffer.from([0x7f, 0xff, 0xff, 0xf0]),
@@ -187,12 +188,12 @@ describe("reading schemas in the real registry", () => {
     const encoder = await createReadingEncoder(registry, topic, "avro");
     const bytes = Buffer.from(await encoder.encode(sampleReading()));
     bytes[0] = 1;
-    const error = await rejection(createReadingDecoder(registry).decode(bytes));
+    const error = await rejection(createReadingDecoder(registry.client).decode(bytes));
     expect(error).toMatchObject({ kind: "bad-magic-byte" });
   });
 
   it("keeps decoding known schema ids after the registry goes away", async () => {
-    const proxy = await startProxy(registryUrl);
+    const proxy = await startProxy(connection.url);
     const decoder = createReadingDecoder(new SchemaRegistry({ host: proxy.url, retry: { retries: 0 } }));
     const avro = await createReadingEncoder(registry, topic, "avro", { version: 2 });
     const json = await createReadingEncoder(registry, topic, "json", { version: 2 });

@@ -43,8 +43,8 @@ const requested: string[] = [];
 let navigations = 0;
 
 const common = () => ({
-  KAFKA_BROKERS: names.settings.kafkaBrokers.join(","),
-  SCHEMA_REGISTRY_URL: names.settings.schemaRegistryUrl,
+  KAFKA_BROKERS: names.settings.kafka.brokers.join(","),
+  SCHEMA_REGISTRY_URL: names.settings.registry.url,
   READINGS_TOPIC: names.topic,
 });
 
@@ -77,7 +77,7 @@ const text = (selector: string) => page.locator(selector).first().textContent();
 
 beforeAll(async () => {
   const started = Date.now();
-  kafka = createKafka(names.settings, { clientId: "browser-test" });
+  kafka = createKafka(names.settings.kafka, { clientId: "browser-test" });
   admin = kafka.admin();
   await admin.connect();
 
@@ -138,7 +138,7 @@ beforeAll(async () => {
   const postgresAddress = new URL(names.adminDatabaseUrl);
   databaseProxy = await tcpProxy(postgresAddress.hostname, Number(postgresAddress.port || 5432));
   await databaseProxy.open();
-  const [kafkaHost = "127.0.0.1", kafkaPort = "9092"] = (names.settings.kafkaBrokers[0] ?? "").split(":");
+  const [kafkaHost = "127.0.0.1", kafkaPort = "9092"] = (names.settings.kafka.brokers[0] ?? "").split(":");
   kafkaProxy = await tcpProxy(kafkaHost, Number(kafkaPort));
   dashboard = startWorker("dashboard", [], {
     ...common(),

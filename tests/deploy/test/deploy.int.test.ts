@@ -45,7 +45,7 @@ async function runPipeline(
 ): Promise<PipelineRun> {
   const common = {
     ...kafkaEnv,
-    SCHEMA_REGISTRY_URL: env.settings.schemaRegistryUrl,
+    SCHEMA_REGISTRY_URL: env.settings.registry.url,
     READINGS_TOPIC: env.topic,
     LOG_LEVEL: options.logLevel,
   };
@@ -150,7 +150,7 @@ describe("each worker deployed with pnpm deploy, run from its folder on plain no
   it("stores every reading exactly once, the sink running as its least-privilege role", async () => {
     const run = await runPipeline(
       env,
-      { KAFKA_BROKERS: env.settings.kafkaBrokers.join(",") },
+      { KAFKA_BROKERS: env.settings.kafka.brokers.join(",") },
       {
         sinkPassword: randomBytes(12).toString("hex"),
         logLevel: "info",
@@ -165,7 +165,7 @@ describe("each worker deployed with pnpm deploy, run from its folder on plain no
     const reader = new URL(env.adminDatabaseUrl);
     reader.username = "weather_reader";
     const dashboard = startDeployed(deployed.dirOf("dashboard"), {
-      KAFKA_BROKERS: env.settings.kafkaBrokers.join(","),
+      KAFKA_BROKERS: env.settings.kafka.brokers.join(","),
       DATABASE_URL: reader.toString(),
       READINGS_TOPIC: env.topic,
       SINK_GROUP_ID: `deploy-test-${env.id}`,

@@ -5,7 +5,7 @@ import { removeWorld, worldEnv, worldNames } from "@weather/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
-const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report"] as const;
+const WORKERS = ["bootstrap", "sensor-producer", "pg-sink", "report", "dashboard"] as const;
 
 /** Runs a command in the repository as a user would, with the test's environment plus `env`. */
 function run(command: string, args: readonly string[], env: Record<string, string> = {}) {
@@ -22,12 +22,39 @@ function run(command: string, args: readonly string[], env: Record<string, strin
 // What a terminal shows, without its colours.
 const plain = (text: string) => stripVTControlCharacters(text).replaceAll("\r", "");
 
+/** The services each worker talks to: its --help lists their settings, and no others. */
+const READS: Record<(typeof WORKERS)[number], { readonly database: boolean; readonly registry: boolean }> = {
+  bootstrap: { database: true, registry: true },
+  "sensor-producer": { database: false, registry: true },
+  "pg-sink": { database: true, registry: true },
+  report: { database: true, registry: false },
+  dashboard: { database: true, registry: false },
+};
+
 describe("the workers as users start them", () => {
-  it.each(WORKERS)("pnpm --filter %s start -- --help prints the settings and exits 0", (worker) => {
+  it.each(WORKERS)("pnpm --filter %s start -- --help prints the settings it reads and exits 0", (worker) => {
     const result = run("pnpm", ["-s", "--filter", worker, "start", "--", "--help"]);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain(`Usage: ${worker}`);
     expect(result.stdout).toContain("LOG_LEVEL");
+    expect(result.stdout.includes("DATABASE_URL"), "DATABASE_URL").toBe(READS[worker].database);
+    expect(result.stdout.includes("SCHEMA_REGISTRY_URL"), "SCHEMA_REGISTRY_URL").toBe(READS[worker].registry);
+  });
+
+  it.each(WORKERS)("LOG_LEVEL=verbose pnpm --filter %s start ends with one line and exit 2", (worker) => {
+    const result = run("pnpm", ["-s", "--filter", worker, "start"], { LOG_LEVEL: "verbose", LOG_FORMAT: "" });
+    expect(result.status, result.stdout + result.stderr).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      `${worker}: invalid configuration: LOG_LEVEL: "verbose": expected one of fatal, error, warn, info, debug, trace, silent`,
+    ]);
+  });
+
+  it("LOG_FORMAT=xml ends with one line and exit 2 too", () => {
+    const result = run("pnpm", ["-s", "--filter", "report", "start"], { LOG_FORMAT: "xml" });
+    expect(result.status, result.stdout + result.stderr).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'report: invalid configuration: LOG_FORMAT: "xml": expected json or pretty',
+    );
   });
 });
 

@@ -15,7 +15,7 @@ export async function producedReadingIds(
   world: World,
   messages?: readonly TopicMessage[],
 ): Promise<string[]> {
-  const decoder = createReadingDecoder(world.registry);
+  const decoder = createReadingDecoder(world.registry.client);
   const ids: string[] = [];
   for (const message of messages ?? (await readTopic(world, world.topic))) {
     if (message.value === null) continue;

@@ -1,5 +1,4 @@
-import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { createKafka } from "@weather/service-kit";
+import { createKafka, createRegistryClient, type RegistryClient } from "@weather/service-kit";
 import {
   removeWorld,
   runWorker,
@@ -25,7 +24,7 @@ export interface World extends WorldNames {
   readonly sql: Sql;
   readonly kafka: Kafka;
   readonly admin: Admin;
-  readonly registry: SchemaRegistry;
+  readonly registry: RegistryClient;
   /** Environment of a sink on this world; quick to notice a dead member and to retry. */
   sinkEnv(overrides?: Readonly<Record<string, string>>): Record<string, string>;
   /** Environment of a producer on this world. */
@@ -43,7 +42,7 @@ export function bootstrapEnv(names: WorldNames, partitions: number): Record<stri
 }
 
 export function suiteKafka(clientId: string): Kafka {
-  return createKafka(settings, { clientId });
+  return createKafka(settings.kafka, { clientId });
 }
 
 /**
@@ -82,7 +81,7 @@ export async function createWorld(
     sql,
     kafka,
     admin,
-    registry: new SchemaRegistry({ host: settings.schemaRegistryUrl }),
+    registry: createRegistryClient(settings.registry),
     sinkEnv: (overrides = {}) => ({
       DATABASE_URL: names.databaseUrl,
       READINGS_TOPIC: names.topic,

@@ -6,7 +6,8 @@ import {
   MIGRATIONS_FOLDER,
   monthPartitionName,
 } from "@weather/db";
-import { subjectOf, WIRE_FORMATS } from "@weather/schema";
+import { subjectOf, subjectPath, WIRE_FORMATS } from "@weather/schema";
+import { fetchRegistry } from "@weather/service-kit";
 import { killAllWorkers, parseLogLines, spawnWorker, tail, worldNames } from "@weather/test-support";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
@@ -81,12 +82,10 @@ describe("bootstrap run twice at the same time", () => {
     const subjects: Record<string, number[]> = {};
     for (const format of WIRE_FORMATS) {
       const subject = subjectOf(names.topic, format);
-      const response = await fetch(
-        `${settings.schemaRegistryUrl}/subjects/${encodeURIComponent(subject)}/versions`,
-      );
+      const response = await fetchRegistry(settings.registry, `${subjectPath(subject)}/versions`);
       subjects[subject] = response.ok ? ((await response.json()) as number[]) : [];
     }
-    const allSubjects = (await (await fetch(`${settings.schemaRegistryUrl}/subjects`)).json()) as string[];
+    const allSubjects = (await (await fetchRegistry(settings.registry, "/subjects")).json()) as string[];
     const ourSubjects = allSubjects.filter((subject) => subject.startsWith(names?.topic ?? "?")).sort();
 
     report(

@@ -1,4 +1,5 @@
-import { valueSubjectOf } from "@weather/schema";
+import { subjectPath, valueSubjectOf } from "@weather/schema";
+import { fetchRegistry } from "@weather/service-kit";
 import { exitWithin, killAllWorkers, spawnWorker, stopWorker, tail } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messagesOn, rowCounts, waitFor, waitUntilStoredToEnd } from "../src/counts.ts";
@@ -63,9 +64,7 @@ describe("live schema evolution from v1 to v2", () => {
     const counts = await rowCounts(world.sql);
     const deadLetters = await messagesOn(world.admin, world.deadLetterTopic);
     const versions = (await (
-      await fetch(
-        `${settings.schemaRegistryUrl}/subjects/${encodeURIComponent(valueSubjectOf(world.topic))}/versions`,
-      )
+      await fetchRegistry(settings.registry, `${subjectPath(valueSubjectOf(world.topic))}/versions`)
     ).json()) as number[];
     report(
       TEST,
