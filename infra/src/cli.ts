@@ -14,6 +14,7 @@ import {
   isHealthy,
   readStartedFile,
   SERVICES,
+  secureStackFiles,
   stackContext,
   stackDown,
   stackStatus,
@@ -23,10 +24,15 @@ import { StackError } from "./stack-error.ts";
 
 const USAGE = `usage: pnpm stack <command>
 
-  up [--brokers N] [--started-file FILE]
+  up [--brokers N] [--secure] [--started-file FILE]
                              start what is not running and wait until all services are ready;
                              --brokers 3 (or STACK_KAFKA_BROKERS=3) runs Kafka as a three-node
                              cluster (default: one node); STACK_KAFKA_PORT moves its ports
+                             --secure (or STACK_SECURE=1): Kafka on SASL_SSL only (SCRAM-SHA-512,
+                             an authorizer, one principal per worker and its ACLs) and the
+                             registry behind nginx (TLS, basic auth or a bearer token; mutual
+                             TLS on a second port); prints where the CA and secrets are.
+                             STACK_REGISTRY_PORT / STACK_REGISTRY_PROXY_PORT move the registry's
                              (FILE receives the names of the services this call started)
   down [--only-from FILE]    stop the services the stack started (only those FILE names),
                              every Kafka node included
@@ -50,12 +56,19 @@ function describe(state: ServiceState): string {
   }
 }
 
-function printTable(statuses: readonly ServiceStatus[]): void {
+function printTable(
+  statuses: readonly ServiceStatus[],
+  secrets: readonly { what: string; file: string }[],
+): void {
   const rows = statuses.map((s) => [s.name, describe(s.state), s.address]);
   const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
   for (const [name, state, address] of rows) {
     console.log(`${name?.padEnd(widths[0] ?? 0)}  ${state?.padEnd(widths[1] ?? 0)}  ${address}`);
   }
+  if (secrets.length === 0) return;
+  console.log("\nsecure (--secure): secrets and certificates, each file 0600");
+  const width = Math.max(...secrets.map((s) => s.what.length));
+  for (const { what, file } of secrets) console.log(`  ${what.padEnd(width)}  ${file}`);
 }
 
 const log = (message: string) => console.error(`[stack] ${message}`);
@@ -69,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       "started-file": { type: "string" },
       "only-from": { type: "string" },
       brokers: { type: "string" },
+      secure: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -80,12 +94,15 @@ async function main(argv: string[]): Promise<number> {
   const paths = stackPaths();
   if (values.brokers !== undefined && command !== "up")
     throw new StackError("stack", `--brokers belongs to up; ${command} covers whatever nodes the stack runs`);
-  const context = stackContext(
-    paths,
-    process.env,
-    log,
-    values.brokers !== undefined ? { brokers: values.brokers } : {},
-  );
+  if (values.secure !== undefined && command !== "up")
+    throw new StackError(
+      "stack",
+      `--secure belongs to up; ${command} sees how the running stack was started`,
+    );
+  const context = stackContext(paths, process.env, log, {
+    ...(values.brokers !== undefined ? { brokers: values.brokers } : {}),
+    ...(values.secure ? { secure: true } : {}),
+  });
 
   switch (command) {
     case "up": {
@@ -94,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
         context,
         values["started-file"] ? { startedFile: values["started-file"] } : {},
       );
-      printTable(statuses);
+      printTable(statuses, secureStackFiles(context));
       log(`all services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return 0;
     }
@@ -108,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "status": {
       const statuses = await stackStatus(context);
-      printTable(statuses);
+      printTable(statuses, secureStackFiles(context));
       return statuses.every((status) => isHealthy(status.state)) ? 0 : 3;
     }
     case "logs": {
