@@ -5,7 +5,14 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ConfigError } from "@weather/service-kit";
+import { workerKafkaAcls } from "@weather/schema";
+import {
+  ConfigError,
+  createKafka,
+  createKafkaAcls,
+  kafkaAclTable,
+  readConnectionSettings,
+} from "@weather/service-kit";
 import type { ServiceState, ServiceStatus } from "./context.ts";
 import { logFileOf } from "./context.ts";
 import { stackPaths } from "./paths.ts";
@@ -39,7 +46,10 @@ const USAGE = `usage: pnpm stack <command>
   status                     each service's (and Kafka node's) state and address; exits 3
                              unless all are healthy
   logs [SERVICE...]          follow the logs (${SERVICES.join(", ")}; kafka means every node,
-                             kafka-2 one node of a cluster)`;
+                             kafka-2 one node of a cluster)
+  acls [--apply]             the workers' Kafka ACLs for READINGS_TOPIC and SINK_GROUP_ID, as a
+                             table; --apply creates them on the Kafka KAFKA_BROKERS names, as the
+                             admin KAFKA_SASL_USERNAME names (up --secure does this by itself)`;
 
 function describe(state: ServiceState): string {
   switch (state.kind) {
@@ -83,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
       "only-from": { type: "string" },
       brokers: { type: "string" },
       secure: { type: "boolean" },
+      apply: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -147,6 +158,32 @@ async function main(argv: string[]): Promise<number> {
       }
       const tail = spawn("tail", ["-n", "40", "-F", ...files], { stdio: "inherit" });
       return await new Promise<number>((resolve) => tail.on("exit", (code) => resolve(code ?? 0)));
+    }
+    case "acls": {
+      const acls = workerKafkaAcls(context.kafkaAclNames);
+      if (!values.apply) {
+        console.log(kafkaAclTable(acls));
+        return 0;
+      }
+      const settings = readConnectionSettings(process.env);
+      const brokers = settings.kafkaBrokers.join(",");
+      const admin = createKafka(settings, { clientId: "stack-acls", retry: "quick" }).admin();
+      try {
+        await admin.connect();
+        log(
+          `created ${await createKafkaAcls(admin, acls)} ACL entries on ${brokers} (existing ones are kept once)`,
+        );
+      } catch (error) {
+        throw new StackError(
+          "kafka",
+          `creating the workers' ACLs on ${brokers} failed: ${(error as Error).message}`,
+          undefined,
+          "connect as a super user or a principal with ALTER on the cluster: KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE, KAFKA_SSL_CA_FILE",
+        );
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+      return 0;
     }
     default:
       console.error(`unknown command "${command}"\n${USAGE}`);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { stackPaths } from "../paths.ts";
 import { serverProperties } from "./kafka.ts";
+import { sideClusterContext } from "../side-cluster.ts";
 import { addScramArguments } from "./kafka-authz.ts";
 import { kafkaLayout } from "./kafka-layout.ts";
 import { kafkaTlsFiles, secureKafkaClientEnv, secureListenerEnabled } from "./kafka-secure.ts";
@@ -91,6 +92,14 @@ describe("a locked-down node (pnpm stack up --secure)", () => {
 
   it("gives the workers the SASL_SSL addresses as KAFKA_BROKERS", () => {
     expect(layout.bootstrapServers).toBe("127.0.0.1:9094,127.0.0.1:9097,127.0.0.1:9100");
+  });
+
+  it("locks the side cluster down when asked, and leaves it PLAINTEXT otherwise", () => {
+    const secure = sideClusterContext(() => {}, {}, { secure: true }).kafka;
+    expect(secure.lockedDown).toBe(true);
+    expect(secure.bootstrapServers).toBe("127.0.0.1:19094,127.0.0.1:19097,127.0.0.1:19100");
+    const open = sideClusterContext(() => {}, {}).kafka;
+    expect([open.lockedDown, open.secure]).toEqual([false, false]);
   });
 
   it("adds the principals to the metadata log as salted credentials, never their passwords", () => {
