@@ -44,7 +44,7 @@ export function runTool(
   command: string,
   args: readonly string[],
   what: string,
-  options: { input?: string; hint?: string } = {},
+  options: { input?: string; hint?: string; secrets?: readonly string[] } = {},
 ): string {
   const result = spawnSync(command, args, {
     encoding: "utf8",
@@ -53,11 +53,16 @@ export function runTool(
   });
   if (result.error || result.status !== 0) {
     const missing = (result.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+    // A tool may echo what it was given; a secret never reaches our message.
+    const said = (options.secrets ?? [])
+      .filter((secret) => secret !== "")
+      .reduce(
+        (text, secret) => text.replaceAll(secret, "***"),
+        `${result.error?.message ?? ""}${result.stderr || result.stdout}`,
+      );
     throw new StackError(
       service,
-      missing
-        ? `${what} failed: ${command} is not installed`
-        : `${what} failed: ${result.error?.message ?? ""}${result.stderr || result.stdout}`.trim(),
+      missing ? `${what} failed: ${command} is not installed` : `${what} failed: ${said}`.trim(),
       undefined,
       options.hint,
     );

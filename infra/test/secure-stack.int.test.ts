@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -306,8 +306,9 @@ describe("pnpm stack up --secure, one Kafka node", () => {
     }
   });
 
-  it("creates the workers' ACLs once, however often up runs", async () => {
+  it("runs up again: each ACL kept once, and a changed password file applied to its user", async () => {
     const { client, principals } = stack;
+    const { report } = principals.workers;
     const count = () =>
       withAdmin(client(principals.admin), async (admin) => {
         const { resources } = await admin.describeAcls({
@@ -320,8 +321,18 @@ describe("pnpm stack up --secure, one Kafka node", () => {
       });
     const before = await count();
     expect(before).toBeGreaterThan(0);
+    const oldPassword = readFileSync(report.passwordFile, "utf8").trim();
+    writeFileSync(report.passwordFile, `${randomUUID()}\n`, { mode: 0o600 });
     await stack.start();
     expect(await count()).toBe(before);
+    expect(await withAdmin(client(report), (admin) => admin.listTopics())).toContain(READINGS);
+    const stale = client(report, {
+      retry: { retries: 0 },
+      sasl: { mechanism: "scram-sha-512", username: report.name, password: oldPassword },
+    });
+    expect(await refusal(() => withAdmin(stale, (admin) => admin.listTopics()))).toMatch(
+      /authentication failed/i,
+    );
   });
 
   describe("the registry behind nginx", () => {

@@ -26,7 +26,7 @@ import { type KafkaTlsFiles, type ScramUser, scramPasswordFileOf } from "./kafka
  * user (KAFKA_PRINCIPALS) with the ACLs of workerKafkaAcls, which the stack creates at every
  * `up`. All users are added to the metadata log when the nodes' storage is formatted (before any
  * broker must accept them), as salted credentials so no password is on a command line; a password
- * file changed later is applied with ConfigCommand through the secure listener.
+ * file changed later is applied with ConfigCommand through the secure listener, as the admin.
  */
 export const STANDARD_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer";
 const SCRAM_ITERATIONS = 8192;

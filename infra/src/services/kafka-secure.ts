@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { LOCAL_STACK } from "@weather/service-kit";
 import { STACK_HOST } from "../context.ts";
 import { INFRA_DIR, type StackPaths } from "../paths.ts";
-import { ensureRandomSecret, readSecret, runTool, writeSecret } from "../secrets.ts";
+import { ensureRandomSecret, readSecret, runTool } from "../secrets.ts";
 import { ensureStackCa, stackCaFiles } from "./stack-ca.ts";
 
 /**
@@ -145,9 +145,9 @@ export function recordScramUsers(markerFile: string, logDir: string, users: read
 /**
  * Creates (or resets) SCRAM users whose password the cluster does not have yet, with Kafka's own
  * ConfigCommand from the downloaded jars (kafkajs cannot alter SCRAM credentials), through
- * `bootstrapServer` (as the admin `commandConfig` names, on a secure listener). The password goes
- * in a 0600 file (--add-config-file), never on a command line. Skipped for each user a marker says
- * already has this password on this cluster, so a normal `up` costs no extra JVM.
+ * `bootstrapServer` (as the admin `commandConfig` names, on a secure listener). Skipped for each
+ * user a marker says already has this password on this cluster, so a normal `up` costs no extra
+ * JVM (and a locked-down stack's users were added, salted, when it was formatted).
  * @returns the names of the users created or reset.
  */
 export function ensureScramUsers(options: {
@@ -164,33 +164,31 @@ export function ensureScramUsers(options: {
   const recorded = recordedScramUsers(options.markerFile);
   const missing = options.users.filter((user) => !recorded.has(scramRecord(clusterId, user)));
   for (const user of missing) {
-    const configFile = join(dirname(user.passwordFile), `.${user.name}.scram`);
-    writeSecret(configFile, `SCRAM-SHA-512=[password=${readSecret(user.passwordFile)}]`);
-    try {
-      runTool(
-        options.service,
-        options.javaExecutable,
-        [
-          `-Dlog4j2.configurationFile=${join(INFRA_DIR, "kafka", "log4j2.properties")}`,
-          "-cp",
-          `${options.libDir}/*`,
-          "kafka.admin.ConfigCommand",
-          "--bootstrap-server",
-          options.bootstrapServer,
-          ...(options.commandConfig ? ["--command-config", options.commandConfig] : []),
-          "--alter",
-          "--add-config-file",
-          configFile,
-          "--entity-type",
-          "users",
-          "--entity-name",
-          user.name,
-        ],
-        `creating the SCRAM user ${user.name} (kafka.admin.ConfigCommand)`,
-      );
-    } finally {
-      rmSync(configFile, { force: true });
-    }
+    // ConfigCommand's --add-config-file mangles the mechanism's name; the password goes on its
+    // command line for the second or two the JVM runs, and is masked in any error it prints.
+    const password = readSecret(user.passwordFile);
+    runTool(
+      options.service,
+      options.javaExecutable,
+      [
+        `-Dlog4j2.configurationFile=${join(INFRA_DIR, "kafka", "log4j2.properties")}`,
+        "-cp",
+        `${options.libDir}/*`,
+        "kafka.admin.ConfigCommand",
+        "--bootstrap-server",
+        options.bootstrapServer,
+        ...(options.commandConfig ? ["--command-config", options.commandConfig] : []),
+        "--alter",
+        "--add-config",
+        `SCRAM-SHA-512=[password=${password}]`,
+        "--entity-type",
+        "users",
+        "--entity-name",
+        user.name,
+      ],
+      `creating the SCRAM user ${user.name} (kafka.admin.ConfigCommand)`,
+      { secrets: [password] },
+    );
   }
   if (missing.length > 0) {
     const others = [...recorded].filter(
