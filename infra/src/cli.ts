@@ -5,7 +5,9 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ConfigError } from "@weather/service-kit";
+import { workerKafkaAcls } from "@weather/schema";
+import { createKafka, createKafkaAcls, KAFKA_CONNECTION, kafkaAclTable } from "@weather/service-kit";
+import { ConfigError, configurationOf } from "@weather/settings";
 import type { ServiceState, ServiceStatus } from "./context.ts";
 import { logFileOf } from "./context.ts";
 import { stackPaths } from "./paths.ts";
@@ -14,6 +16,7 @@ import {
   isHealthy,
   readStartedFile,
   SERVICES,
+  secureStackFiles,
   stackContext,
   stackDown,
   stackStatus,
@@ -23,17 +26,25 @@ import { StackError } from "./stack-error.ts";
 
 const USAGE = `usage: pnpm stack <command>
 
-  up [--brokers N] [--started-file FILE]
+  up [--brokers N] [--secure] [--started-file FILE]
                              start what is not running and wait until all services are ready;
                              --brokers 3 (or STACK_KAFKA_BROKERS=3) runs Kafka as a three-node
                              cluster (default: one node); STACK_KAFKA_PORT moves its ports
+                             --secure (or STACK_SECURE=1): Kafka on SASL_SSL only (SCRAM-SHA-512,
+                             an authorizer, one principal per worker and its ACLs) and the
+                             registry behind nginx (TLS, basic auth or a bearer token; mutual
+                             TLS on a second port); prints where the CA and secrets are.
+                             STACK_REGISTRY_PORT / STACK_REGISTRY_PROXY_PORT move the registry's
                              (FILE receives the names of the services this call started)
   down [--only-from FILE]    stop the services the stack started (only those FILE names),
                              every Kafka node included
   status                     each service's (and Kafka node's) state and address; exits 3
                              unless all are healthy
   logs [SERVICE...]          follow the logs (${SERVICES.join(", ")}; kafka means every node,
-                             kafka-2 one node of a cluster)`;
+                             kafka-2 one node of a cluster)
+  acls [--apply]             the workers' Kafka ACLs for READINGS_TOPIC and SINK_GROUP_ID, as a
+                             table; --apply creates them on the Kafka KAFKA_BROKERS names, as the
+                             admin KAFKA_SASL_USERNAME names (up --secure does this by itself)`;
 
 function describe(state: ServiceState): string {
   switch (state.kind) {
@@ -50,12 +61,19 @@ function describe(state: ServiceState): string {
   }
 }
 
-function printTable(statuses: readonly ServiceStatus[]): void {
+function printTable(
+  statuses: readonly ServiceStatus[],
+  secrets: readonly { what: string; file: string }[],
+): void {
   const rows = statuses.map((s) => [s.name, describe(s.state), s.address]);
   const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
   for (const [name, state, address] of rows) {
     console.log(`${name?.padEnd(widths[0] ?? 0)}  ${state?.padEnd(widths[1] ?? 0)}  ${address}`);
   }
+  if (secrets.length === 0) return;
+  console.log("\nsecure (--secure): secrets and certificates, each file 0600");
+  const width = Math.max(...secrets.map((s) => s.what.length));
+  for (const { what, file } of secrets) console.log(`  ${what.padEnd(width)}  ${file}`);
 }
 
 const log = (message: string) => console.error(`[stack] ${message}`);
@@ -69,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
       "started-file": { type: "string" },
       "only-from": { type: "string" },
       brokers: { type: "string" },
+      secure: { type: "boolean" },
+      apply: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -80,12 +100,15 @@ async function main(argv: string[]): Promise<number> {
   const paths = stackPaths();
   if (values.brokers !== undefined && command !== "up")
     throw new StackError("stack", `--brokers belongs to up; ${command} covers whatever nodes the stack runs`);
-  const context = stackContext(
-    paths,
-    process.env,
-    log,
-    values.brokers !== undefined ? { brokers: values.brokers } : {},
-  );
+  if (values.secure !== undefined && command !== "up")
+    throw new StackError(
+      "stack",
+      `--secure belongs to up; ${command} sees how the running stack was started`,
+    );
+  const context = stackContext(paths, process.env, log, {
+    ...(values.brokers !== undefined ? { brokers: values.brokers } : {}),
+    ...(values.secure ? { secure: true } : {}),
+  });
 
   switch (command) {
     case "up": {
@@ -94,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
         context,
         values["started-file"] ? { startedFile: values["started-file"] } : {},
       );
-      printTable(statuses);
+      printTable(statuses, secureStackFiles(context));
       log(`all services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return 0;
     }
@@ -108,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "status": {
       const statuses = await stackStatus(context);
-      printTable(statuses);
+      printTable(statuses, secureStackFiles(context));
       return statuses.every((status) => isHealthy(status.state)) ? 0 : 3;
     }
     case "logs": {
@@ -130,6 +153,32 @@ async function main(argv: string[]): Promise<number> {
       }
       const tail = spawn("tail", ["-n", "40", "-F", ...files], { stdio: "inherit" });
       return await new Promise<number>((resolve) => tail.on("exit", (code) => resolve(code ?? 0)));
+    }
+    case "acls": {
+      const acls = workerKafkaAcls(context.kafkaAclNames);
+      if (!values.apply) {
+        console.log(kafkaAclTable(acls));
+        return 0;
+      }
+      const { kafka } = configurationOf({ groups: { kafka: KAFKA_CONNECTION } }, process.env);
+      const brokers = kafka.brokers.join(",");
+      const admin = createKafka(kafka, { clientId: "stack-acls", retry: "quick" }).admin();
+      try {
+        await admin.connect();
+        log(
+          `created ${await createKafkaAcls(admin, acls)} ACL entries on ${brokers} (existing ones are kept once)`,
+        );
+      } catch (error) {
+        throw new StackError(
+          "kafka",
+          `creating the workers' ACLs on ${brokers} failed: ${(error as Error).message}`,
+          undefined,
+          "connect as a super user or a principal with ALTER on the cluster: KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE, KAFKA_SSL_CA_FILE",
+        );
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+      return 0;
     }
     default:
       console.error(`unknown command "${command}"\n${USAGE}`);

@@ -1,9 +1,11 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { WorkerAclNames } from "@weather/schema";
 import { LOCAL_STACK } from "@weather/service-kit";
 import { daemonState, tailOf } from "./daemon.ts";
 import type { StackPaths } from "./paths.ts";
 import type { KafkaLayout } from "./services/kafka-layout.ts";
+import type { RegistryLayout } from "./services/registry.ts";
 import { StackError } from "./stack-error.ts";
 
 /** What every service of the stack is handed: where to write, how to report, which PostgreSQL. */
@@ -11,8 +13,16 @@ export interface StackContext {
   readonly paths: StackPaths;
   /** The PostgreSQL server to use or start (its database part is ignored). */
   readonly postgresUrl: URL;
-  /** How many Kafka nodes, on which ports (one node on 9092 unless told otherwise). */
+  /**
+   * How many Kafka nodes, on which ports (one node on 9092 unless told otherwise), and whether
+   * locked down: `kafka.lockedDown` is `pnpm stack up --secure`, which also puts the registry
+   * behind its TLS proxy.
+   */
   readonly kafka: KafkaLayout;
+  /** The registry's ports and its proxy's (default: registryLayout()). */
+  readonly registry?: RegistryLayout;
+  /** The topic and group names the workers' ACLs name under --secure (default: the defaults). */
+  readonly kafkaAclNames?: WorkerAclNames;
   readonly log: (message: string) => void;
 }
 

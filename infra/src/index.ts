@@ -9,6 +9,14 @@ export { findJava, type JavaRuntime } from "./java.ts";
 export { ensureKafkaJars } from "./kafka-jars.ts";
 export { type StackPaths, stackPaths } from "./paths.ts";
 export { KAFKA, kafkaDown, kafkaStatus, kafkaUp, probeKafka } from "./services/kafka.ts";
+export {
+  allPrincipals,
+  applyWorkerAcls,
+  type KafkaPrincipals,
+  kafkaPrincipals,
+  STANDARD_AUTHORIZER,
+  secureKafkaConfig,
+} from "./services/kafka-authz.ts";
 export { type KafkaLayout, type KafkaNode, kafkaLayout, replicationOf } from "./services/kafka-layout.ts";
 export {
   KAFKA_SECURE_ADDRESS,
@@ -17,7 +25,22 @@ export {
   secureKafkaClientEnv,
 } from "./services/kafka-secure.ts";
 export { POSTGRES, postgresUp, probePostgres } from "./services/postgres.ts";
-export { probeRegistry, REGISTRY, registryUp } from "./services/registry.ts";
+export {
+  probeRegistry,
+  REGISTRY,
+  type RegistryLayout,
+  registryLayout,
+  registryLayoutOf,
+  registryUp,
+} from "./services/registry.ts";
+export {
+  httpsRequest,
+  type ProxyAnswer,
+  REGISTRY_PROXY,
+  type RegistryCredentialFiles,
+  registryCredentialFiles,
+} from "./services/registry-proxy.ts";
+export { type StackCaFiles, stackCaFiles } from "./services/stack-ca.ts";
 export {
   SIDE_CLUSTER_NODES,
   sideClusterContext,
@@ -25,5 +48,14 @@ export {
   startSideCluster,
   stopSideCluster,
 } from "./side-cluster.ts";
-export { isHealthy, SERVICES, type ServiceName, stackContext, stackStatus } from "./stack.ts";
+export {
+  isHealthy,
+  SERVICES,
+  type ServiceName,
+  secureStackFiles,
+  stackContext,
+  stackDown,
+  stackStatus,
+  stackUp,
+} from "./stack.ts";
 export { KAFKA_MIN_JAVA, kafkaVersion } from "./versions.ts";

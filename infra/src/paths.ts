@@ -15,6 +15,8 @@ export interface StackPaths {
   readonly data: string;
   readonly logs: string;
   readonly run: string;
+  /** Keys, certificates, passwords and tokens (mode 0700, each file 0600); see secrets.ts. */
+  readonly secrets: string;
 }
 
 /**
@@ -32,5 +34,6 @@ export function stackPaths(
     data: join(absolute, "data"),
     logs: join(absolute, "logs"),
     run: join(absolute, "run"),
+    secrets: join(absolute, "secrets"),
   });
 }

@@ -12,7 +12,9 @@ import { stackContext } from "./stack.ts";
  * everyone else uses, keeps running untouched. It lives in `<STACK_DIR>/cluster` (data, logs,
  * pids), listens from LOCAL_STACK.sideClusterKafkaPort, and shares the stack's downloads; the
  * workers on it use the stack's PostgreSQL and registry. Started with the same code as
- * `pnpm stack up --brokers 3`, without the SASL_SSL listeners (PLAINTEXT is all they need).
+ * `pnpm stack up --brokers 3`, without the SASL_SSL listeners (PLAINTEXT is all they need), or,
+ * with `secure`, as `pnpm stack up --brokers 3 --secure`: SASL_SSL only, the authorizer, the
+ * workers' principals and ACLs, its own CA and secrets in `<STACK_DIR>/cluster/secrets`.
  */
 export const SIDE_CLUSTER_NODES = 3;
 
@@ -23,14 +25,17 @@ export function sideClusterPaths(shared: StackPaths = stackPaths()): StackPaths 
 export function sideClusterContext(
   log: (message: string) => void,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  options: { secure?: boolean } = {},
 ): StackContext {
+  const secure = options.secure ? "1" : "0";
   return stackContext(
     sideClusterPaths(),
     {
       ...env,
       STACK_KAFKA_BROKERS: String(SIDE_CLUSTER_NODES),
       STACK_KAFKA_PORT: String(LOCAL_STACK.sideClusterKafkaPort),
-      STACK_KAFKA_SECURE: "0",
+      STACK_KAFKA_SECURE: secure,
+      STACK_SECURE: secure,
     },
     log,
   );

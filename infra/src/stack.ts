@@ -1,35 +1,55 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { readConnectionSettings } from "@weather/service-kit";
+import { READINGS_TOPICS, SINK_GROUP } from "@weather/schema";
+import { POSTGRES_CONNECTION } from "@weather/service-kit";
+import { configurationOf } from "@weather/settings";
 import type { ServiceState, ServiceStatus, StackContext } from "./context.ts";
 import { stopDaemon } from "./daemon.ts";
 import type { StackPaths } from "./paths.ts";
 import { KAFKA, kafkaDown, kafkaStatus, kafkaUp } from "./services/kafka.ts";
+import { kafkaPrincipals } from "./services/kafka-authz.ts";
 import { readKafkaLayout } from "./services/kafka-layout.ts";
 import { POSTGRES, postgresStatus, postgresUp } from "./services/postgres.ts";
-import { REGISTRY, registryStatus, registryUp } from "./services/registry.ts";
+import { REGISTRY, readRegistryLayout, registryStatus, registryUp } from "./services/registry.ts";
+import {
+  REGISTRY_PROXY,
+  registryCredentialFiles,
+  registryProxyStatus,
+  registryProxyUp,
+} from "./services/registry-proxy.ts";
+import { stackCaFiles } from "./services/stack-ca.ts";
 
 /**
  * In start order; `down` goes the other way, so the registry never loses its database first.
  * KAFKA stands for all of Kafka's nodes: one (`kafka`) or a cluster's (`kafka-1`, `kafka-2`, ...).
+ * REGISTRY_PROXY (nginx in front of the registry) runs only under `up --secure`.
  */
-export const SERVICES = [POSTGRES, KAFKA, REGISTRY] as const;
+export const SERVICES = [POSTGRES, KAFKA, REGISTRY, REGISTRY_PROXY] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /**
  * Where the stack lives and what it runs: PostgreSQL from DATABASE_URL, Kafka's layout from
- * `brokers` (the --brokers flag), STACK_KAFKA_BROKERS and STACK_KAFKA_PORT (see readKafkaLayout).
+ * `brokers` (the --brokers flag), STACK_KAFKA_BROKERS and STACK_KAFKA_PORT (see readKafkaLayout),
+ * locked down or not from `secure` (the --secure flag) and STACK_SECURE, the registry's ports from
+ * STACK_REGISTRY_PORT and STACK_REGISTRY_PROXY_PORT, and, for the workers' ACLs under --secure,
+ * the topic and group from READINGS_TOPIC and SINK_GROUP_ID.
  * @throws ConfigError for a bad value.
  */
 export function stackContext(
   paths: StackPaths,
   env: Readonly<Record<string, string | undefined>>,
   log: (message: string) => void,
-  options: { brokers?: string } = {},
+  options: { brokers?: string; secure?: boolean } = {},
 ): StackContext {
+  const { postgres, topics, sinkGroup } = configurationOf(
+    { groups: { postgres: POSTGRES_CONNECTION, topics: READINGS_TOPICS, sinkGroup: SINK_GROUP } },
+    env,
+  );
   return {
     paths,
-    postgresUrl: new URL(readConnectionSettings(env).databaseUrl),
-    kafka: readKafkaLayout(env, paths, options.brokers),
+    postgresUrl: new URL(postgres.url),
+    kafka: readKafkaLayout(env, paths, options.brokers, options.secure),
+    registry: readRegistryLayout(env),
+    kafkaAclNames: { readingsTopic: topics.readings, sinkGroupId: sinkGroup },
     log,
   };
 }
@@ -57,6 +77,14 @@ export async function stackUp(
     postgres,
     ...rest.flatMap((result) => (result.status === "fulfilled" ? result.value : [])),
   ];
+  // Locked down, the registry is reached through its TLS proxy, once it answers itself.
+  if (context.kafka.lockedDown && rest[1]?.status === "fulfilled") {
+    try {
+      statuses.push(await registryProxyUp(context));
+    } catch (error) {
+      failures.push(error as Error);
+    }
+  }
   if (options.startedFile) {
     // A cluster's nodes are recorded as KAFKA: `down --only-from` stops them together.
     const started = new Set(
@@ -98,10 +126,34 @@ export async function stackDown(
 }
 
 export async function stackStatus(context: StackContext): Promise<ServiceStatus[]> {
-  const [postgres, kafka, registry] = await Promise.all([
+  const [postgres, kafka, registry, proxy] = await Promise.all([
     postgresStatus(context),
     kafkaStatus(context),
     registryStatus(context),
+    registryProxyStatus(context),
   ]);
-  return [postgres, ...kafka, registry];
+  return [postgres, ...kafka, registry, ...proxy];
+}
+
+/**
+ * The files a client of the locked-down stack (`up --secure`) needs, what each is for: `up` and
+ * `status` print them. Every one is in the stack's secrets folder, mode 0600.
+ */
+export function secureStackFiles(context: StackContext): { readonly what: string; readonly file: string }[] {
+  if (!context.kafka.lockedDown) return [];
+  const ca = stackCaFiles(context.paths);
+  const registry = registryCredentialFiles(context.paths);
+  const { admin, workers } = kafkaPrincipals(context.paths);
+  return [
+    { what: "CA certificate (trust it for Kafka and the registry)", file: ca.caCert },
+    { what: `registry: basic auth user ${registry.user}, password`, file: registry.passwordFile },
+    { what: "registry: bearer token", file: registry.tokenFile },
+    { what: "registry: client certificate (mutual TLS port)", file: ca.clientCert },
+    { what: "registry: client certificate's key", file: ca.clientKey },
+    { what: `kafka: ${admin.name} (super user), password`, file: admin.passwordFile },
+    ...Object.values(workers).map((user) => ({
+      what: `kafka: ${user.name}, password`,
+      file: user.passwordFile,
+    })),
+  ];
 }

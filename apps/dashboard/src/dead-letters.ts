@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DEAD_LETTER_HEADERS } from "@weather/schema";
+import { DASHBOARD_READ_GROUP_PREFIX, DEAD_LETTER_HEADERS } from "@weather/schema";
 import type { Admin, IHeaders, Kafka, KafkaMessage } from "kafkajs";
 
 /** One dead letter, as the headers the sink wrote say. */
@@ -106,7 +106,7 @@ async function readRanges(
   ranges: readonly { partition: number; from: number; to: number }[],
   timeoutMs: number,
 ): Promise<PartitionedMessage[]> {
-  const groupId = `dashboard-dead-letters-${randomUUID()}`;
+  const groupId = `${DASHBOARD_READ_GROUP_PREFIX}${randomUUID()}`;
   const pending = new Map(ranges.map((r) => [r.partition, r.to]));
   const messages: PartitionedMessage[] = [];
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200, retry: { retries: 2 } });

@@ -9,7 +9,7 @@ import {
 } from "@weather/service-kit";
 import { STACK_HOST } from "../context.ts";
 import type { StackPaths } from "../paths.ts";
-import { secureListenerEnabled } from "./kafka-secure.ts";
+import { isOn, secureListenerEnabled } from "./kafka-secure.ts";
 
 /** The stack's Kafka as a whole: `pnpm stack logs kafka` and `--started-file` name it so. */
 export const KAFKA = "kafka";
@@ -37,7 +37,15 @@ export interface KafkaLayout {
   readonly basePort: number;
   /** Whether each node also gets the SASL_SSL listener (STACK_KAFKA_SECURE, on by default). */
   readonly secure: boolean;
-  /** Every node's PLAINTEXT address, comma-separated: KAFKA_BROKERS for the workers. */
+  /**
+   * `pnpm stack up --secure`: SASL_SSL is each node's only client listener, every listener
+   * authenticates, an authorizer runs and each worker has its own principal (see kafka-authz.ts).
+   */
+  readonly lockedDown: boolean;
+  /**
+   * KAFKA_BROKERS for the workers, comma-separated: every node's PLAINTEXT address, or, locked
+   * down, every node's SASL_SSL address.
+   */
   readonly bootstrapServers: string;
   /** Where the layout came from, for messages: an explicit choice, the running stack's, or the default. */
   readonly source: "flag" | "environment" | "recorded" | "default";
@@ -46,8 +54,9 @@ export interface KafkaLayout {
 export function kafkaLayout(
   brokers = 1,
   basePort: number = LOCAL_STACK.kafkaPort,
-  options: { secure?: boolean; source?: KafkaLayout["source"] } = {},
+  options: { secure?: boolean; lockedDown?: boolean; source?: KafkaLayout["source"] } = {},
 ): KafkaLayout {
+  const lockedDown = options.lockedDown ?? false;
   const nodes = Array.from({ length: brokers }, (_, index): KafkaNode => {
     const id = index + 1;
     const ports = kafkaNodePorts(id, basePort);
@@ -63,8 +72,9 @@ export function kafkaLayout(
   return Object.freeze({
     nodes: Object.freeze(nodes),
     basePort,
-    secure: options.secure ?? true,
-    bootstrapServers: nodes.map((node) => node.address).join(","),
+    secure: lockedDown || (options.secure ?? true),
+    lockedDown,
+    bootstrapServers: nodes.map((node) => (lockedDown ? node.secureAddress : node.address)).join(","),
     source: options.source ?? "default",
   });
 }
@@ -76,7 +86,8 @@ export function replicationOf(layout: KafkaLayout): { copies: number; minInSync:
   return { copies, minInSync: copies >= 3 ? 2 : 1 };
 }
 
-function wholeNumber(
+/** A whole number from `min` to `max`, or a problem naming the setting (and undefined). */
+export function wholeNumber(
   raw: string,
   setting: string,
   min: number,
@@ -99,7 +110,7 @@ export function recordKafkaLayout(paths: StackPaths, layout: KafkaLayout): void 
   mkdirSync(paths.run, { recursive: true });
   writeFileSync(
     layoutRecordFile(paths),
-    `${JSON.stringify({ brokers: layout.nodes.length, basePort: layout.basePort })}\n`,
+    `${JSON.stringify({ brokers: layout.nodes.length, basePort: layout.basePort, lockedDown: layout.lockedDown })}\n`,
   );
 }
 
@@ -107,14 +118,22 @@ export function forgetKafkaLayout(paths: StackPaths): void {
   rmSync(layoutRecordFile(paths), { force: true });
 }
 
-function recordedLayout(paths: StackPaths): { brokers: number; basePort: number } | undefined {
+/** The layout the stack last started (and has not stopped), as `up` recorded it. */
+export function recordedLayout(
+  paths: StackPaths,
+): { brokers: number; basePort: number; lockedDown: boolean } | undefined {
   try {
     const record = JSON.parse(readFileSync(layoutRecordFile(paths), "utf8")) as {
       brokers?: unknown;
       basePort?: unknown;
+      lockedDown?: unknown;
     };
     if (Number.isInteger(record.brokers) && Number.isInteger(record.basePort))
-      return { brokers: record.brokers as number, basePort: record.basePort as number };
+      return {
+        brokers: record.brokers as number,
+        basePort: record.basePort as number,
+        lockedDown: record.lockedDown === true,
+      };
   } catch {
     // No record (nothing started yet, or stopped): the default applies.
   }
@@ -125,13 +144,15 @@ function recordedLayout(paths: StackPaths): { brokers: number; basePort: number 
  * The layout a `pnpm stack` command works on: `--brokers`, else STACK_KAFKA_BROKERS, else the one
  * the stack last started (so `status`, `logs` and `down` cover every node of a running cluster
  * without repeating the flag), else one node. STACK_KAFKA_PORT moves the first node's port (the
- * others follow it); STACK_KAFKA_SECURE=0 leaves the SASL_SSL listeners out.
+ * others follow it); STACK_KAFKA_SECURE=0 leaves the SASL_SSL listeners out. Locked down
+ * (`--secure`, else STACK_SECURE, else as the running stack was started) or not.
  * @throws ConfigError naming every bad value.
  */
 export function readKafkaLayout(
   env: Readonly<Record<string, string | undefined>>,
   paths: StackPaths,
   brokersFlag?: string,
+  secureFlag?: boolean,
 ): KafkaLayout {
   const problems: ConfigProblem[] = [];
   const recorded = recordedLayout(paths);
@@ -155,6 +176,16 @@ export function readKafkaLayout(
           `the first Kafka node's PLAINTEXT port (default ${LOCAL_STACK.kafkaPort}); each node takes three ports from there`,
           problems,
         );
+  const secureRaw = env.STACK_SECURE?.trim() || undefined;
+  const lockedDown =
+    secureFlag || (secureRaw !== undefined ? isOn(secureRaw) : (recorded?.lockedDown ?? false));
+  if (lockedDown && !secureListenerEnabled(env)) {
+    problems.push({
+      setting: "STACK_KAFKA_SECURE",
+      message:
+        "is off, but --secure (or STACK_SECURE) makes SASL_SSL Kafka's only listener; unset one of them",
+    });
+  }
   if (problems.length > 0 || brokers === undefined || basePort === undefined) throw new ConfigError(problems);
   const source =
     brokersFlag !== undefined
@@ -164,5 +195,5 @@ export function readKafkaLayout(
         : recorded !== undefined
           ? "recorded"
           : "default";
-  return kafkaLayout(brokers, basePort, { secure: secureListenerEnabled(env), source });
+  return kafkaLayout(brokers, basePort, { secure: secureListenerEnabled(env), lockedDown, source });
 }

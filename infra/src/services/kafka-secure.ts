@@ -1,58 +1,66 @@
-import { spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { LOCAL_STACK } from "@weather/service-kit";
 import { STACK_HOST } from "../context.ts";
 import { INFRA_DIR, type StackPaths } from "../paths.ts";
-import { StackError } from "../stack-error.ts";
+import { ensureRandomSecret, readSecret, runTool } from "../secrets.ts";
+import { ensureStackCa, stackCaFiles } from "./stack-ca.ts";
 
 /**
  * The broker's second listener: SASL_SSL on 127.0.0.1:9094 (each node of a cluster on its own
- * port, see kafkaNodePorts), SCRAM-SHA-512 over TLS with a self-signed certificate. It is always configured next to PLAINTEXT (still the default), so a
- * secure client needs no special mode of the stack: the certificate is generated at the broker's
- * first start, the SCRAM user is created once per formatted log dir through the PLAINTEXT
- * listener, and both are kept under .stack/data/kafka/tls/. STACK_KAFKA_SECURE=0 turns it off.
+ * port, see kafkaNodePorts), SCRAM-SHA-512 over TLS with a certificate of the stack's CA
+ * (stack-ca.ts). It is always configured next to PLAINTEXT (still the default), so a secure client
+ * needs no special mode of the stack: the certificate is made at the broker's first start, the
+ * SCRAM user is created once per formatted log dir through the PLAINTEXT listener, and both are
+ * kept in the stack's secrets folder. STACK_KAFKA_SECURE=0 turns it off. `pnpm stack up --secure`
+ * goes further (SASL_SSL only, an authorizer, a principal per worker): see kafka-authz.ts.
  */
 export const KAFKA_SECURE_ADDRESS = `${STACK_HOST}:${LOCAL_STACK.kafkaSecurePort}`;
 export const SCRAM_MECHANISM = "scram-sha-512";
 
 /** What a client needs for the secure listener, and what the broker needs to serve it. */
 export interface KafkaTlsFiles {
+  /** The stack's secrets folder, where all of these are. */
   readonly dir: string;
-  /** PKCS12 keystore holding the broker's key and self-signed certificate. */
+  /** PKCS12 keystore holding the broker's key and certificate, and the CA. */
   readonly keystore: string;
   readonly keystorePassword: string;
-  /** The certificate in PEM, for clients to trust (KAFKA_SSL_CA_FILE). */
+  /** The stack's CA certificate in PEM, for clients to trust (KAFKA_SSL_CA_FILE). */
   readonly caFile: string;
   readonly scramUser: string;
   /** A file holding the SCRAM user's password (KAFKA_SASL_PASSWORD_FILE). */
   readonly scramPasswordFile: string;
 }
 
-export function kafkaTlsDir(paths: StackPaths): string {
-  return join(paths.data, "kafka", "tls");
+/** A switch variable's value: anything but 0, false, no, off (any case) is on. */
+export function isOn(value: string): boolean {
+  return !["0", "false", "no", "off"].includes(value.trim().toLowerCase());
 }
 
 export function secureListenerEnabled(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): boolean {
-  return !["0", "false", "no", "off"].includes((env.STACK_KAFKA_SECURE ?? "").trim().toLowerCase());
+  return isOn(env.STACK_KAFKA_SECURE ?? "");
 }
 
-/** The file layout of kafkaTlsDir; the files exist once the broker has started with the listener. */
+/** The password file of a SCRAM user of the stack. */
+export function scramPasswordFileOf(paths: StackPaths, user: string): string {
+  return join(paths.secrets, `kafka-${user}.password`);
+}
+
+/** Where the listener's files are; they exist once the broker has started with the listener. */
 export function kafkaTlsFiles(paths: StackPaths): KafkaTlsFiles {
-  const dir = kafkaTlsDir(paths);
-  const keystorePasswordFile = join(dir, "keystore.password");
+  const ca = stackCaFiles(paths);
   return {
-    dir,
-    keystore: join(dir, "broker.p12"),
-    keystorePassword: existsSync(keystorePasswordFile)
-      ? readFileSync(keystorePasswordFile, "utf8").trim()
+    dir: paths.secrets,
+    keystore: ca.serverKeystore,
+    keystorePassword: existsSync(ca.serverKeystorePasswordFile)
+      ? readSecret(ca.serverKeystorePasswordFile)
       : "",
-    caFile: join(dir, "ca.pem"),
+    caFile: ca.caCert,
     scramUser: LOCAL_STACK.kafkaScramUser,
-    scramPasswordFile: join(dir, `${LOCAL_STACK.kafkaScramUser}.password`),
+    scramPasswordFile: scramPasswordFileOf(paths, LOCAL_STACK.kafkaScramUser),
   };
 }
 
@@ -76,74 +84,20 @@ export function secureKafkaClientEnv(
   };
 }
 
-function toolNextTo(javaExecutable: string, tool: string): string {
-  const candidate = join(dirname(javaExecutable), tool);
-  return existsSync(candidate) ? candidate : tool;
-}
-
-function run(service: string, command: string, args: readonly string[], what: string): void {
-  const result = spawnSync(command, args, { encoding: "utf8", timeout: 60_000 });
-  if (result.error || result.status !== 0) {
-    throw new StackError(
-      service,
-      `${what} failed: ${result.error?.message ?? ""}${result.stderr || result.stdout}`.trim(),
-    );
-  }
-}
-
-function writeSecret(file: string, value: string): void {
-  writeFileSync(file, `${value}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-}
-
 /**
- * Creates the keystore, the client's PEM and the SCRAM password the first time; later starts reuse
- * them, so a client holding the CA keeps working across broker restarts. Uses the JDK's keytool.
+ * Makes the stack's CA and the broker's keystore (see stack-ca.ts) and, unless the layout is
+ * locked down (its users are the workers' principals), the SCRAM user's password, the first time;
+ * later starts reuse them.
  */
-export function ensureKafkaTls(service: string, paths: StackPaths, javaExecutable: string): KafkaTlsFiles {
+export function ensureKafkaTls(
+  service: string,
+  paths: StackPaths,
+  options: { lockedDown: boolean },
+): KafkaTlsFiles {
+  ensureStackCa(service, paths);
   const files = kafkaTlsFiles(paths);
-  mkdirSync(files.dir, { recursive: true, mode: 0o700 });
-  if (!existsSync(files.scramPasswordFile))
-    writeSecret(files.scramPasswordFile, randomBytes(18).toString("hex"));
-  if (existsSync(files.keystore) && existsSync(files.caFile) && files.keystorePassword !== "") return files;
-
-  rmSync(files.keystore, { force: true });
-  const keystorePassword = randomBytes(18).toString("hex");
-  const keytool = toolNextTo(javaExecutable, "keytool");
-  const store = ["-keystore", files.keystore, "-storetype", "PKCS12", "-storepass", keystorePassword];
-  run(
-    service,
-    keytool,
-    [
-      "-genkeypair",
-      "-alias",
-      "broker",
-      "-keyalg",
-      "RSA",
-      "-keysize",
-      "2048",
-      "-validity",
-      "3650",
-      "-dname",
-      "CN=localhost, OU=weather-streaming local stack",
-      "-ext",
-      `SAN=dns:localhost,ip:${STACK_HOST}`,
-      "-ext",
-      "BC:c=ca:true",
-      ...store,
-      "-keypass",
-      keystorePassword,
-    ],
-    "generating the broker's self-signed certificate (keytool -genkeypair)",
-  );
-  run(
-    service,
-    keytool,
-    ["-exportcert", "-rfc", "-alias", "broker", ...store, "-file", files.caFile],
-    "exporting the broker's certificate (keytool -exportcert)",
-  );
-  writeSecret(join(files.dir, "keystore.password"), keystorePassword);
-  return { ...files, keystorePassword };
+  if (!options.lockedDown) ensureRandomSecret(files.scramPasswordFile);
+  return files;
 }
 
 /** server.properties lines for the SASL_SSL listener (added to PLAINTEXT and CONTROLLER). */
@@ -166,44 +120,84 @@ function clusterIdOf(logDir: string): string {
   return /^cluster\.id=(.*)$/m.exec(readFileSync(meta, "utf8"))?.[1]?.trim() ?? "";
 }
 
+/** A SCRAM-SHA-512 user of the stack and the file holding its password. */
+export interface ScramUser {
+  readonly name: string;
+  readonly passwordFile: string;
+}
+
+/** One line per user: the cluster and a hash of the password it was given there. */
+function scramRecord(clusterId: string, user: ScramUser): string {
+  const password = readSecret(user.passwordFile);
+  return `${clusterId} ${user.name} ${createHash("sha256").update(password).digest("hex")}`;
+}
+
+function recordedScramUsers(markerFile: string): Set<string> {
+  return new Set(existsSync(markerFile) ? readFileSync(markerFile, "utf8").split("\n") : []);
+}
+
+/** Notes that these users have these passwords on the cluster of `logDir` (after a format that added them). */
+export function recordScramUsers(markerFile: string, logDir: string, users: readonly ScramUser[]): void {
+  const clusterId = clusterIdOf(logDir);
+  writeFileSync(markerFile, `${users.map((user) => scramRecord(clusterId, user)).join("\n")}\n`);
+}
+
 /**
- * Creates (or resets) the SCRAM user through the PLAINTEXT listener with Kafka's own ConfigCommand
- * from the downloaded jars; kafkajs cannot alter SCRAM credentials. Idempotent, and skipped when a
- * marker says this log dir already has this password, so a normal `up` costs no extra JVM.
+ * Creates (or resets) SCRAM users whose password the cluster does not have yet, with Kafka's own
+ * ConfigCommand from the downloaded jars (kafkajs cannot alter SCRAM credentials), through
+ * `bootstrapServer` (as the admin `commandConfig` names, on a secure listener). Skipped for each
+ * user a marker says already has this password on this cluster, so a normal `up` costs no extra
+ * JVM (and a locked-down stack's users were added, salted, when it was formatted).
+ * @returns the names of the users created or reset.
  */
-export function ensureScramUser(options: {
+export function ensureScramUsers(options: {
   readonly service: string;
-  readonly files: KafkaTlsFiles;
+  readonly users: readonly ScramUser[];
+  readonly markerFile: string;
   readonly javaExecutable: string;
   readonly libDir: string;
   readonly logDir: string;
   readonly bootstrapServer: string;
-}): boolean {
-  const { files } = options;
-  const password = readFileSync(files.scramPasswordFile, "utf8").trim();
-  const marker = join(files.dir, "scram-user.done");
-  const expected = `${clusterIdOf(options.logDir)} ${createHash("sha256").update(password).digest("hex")}`;
-  if (existsSync(marker) && readFileSync(marker, "utf8").trim() === expected) return false;
-  run(
-    options.service,
-    options.javaExecutable,
-    [
-      `-Dlog4j2.configurationFile=${join(INFRA_DIR, "kafka", "log4j2.properties")}`,
-      "-cp",
-      `${options.libDir}/*`,
-      "kafka.admin.ConfigCommand",
-      "--bootstrap-server",
-      options.bootstrapServer,
-      "--alter",
-      "--add-config",
-      `SCRAM-SHA-512=[password=${password}]`,
-      "--entity-type",
-      "users",
-      "--entity-name",
-      files.scramUser,
-    ],
-    `creating the SCRAM user ${files.scramUser} (kafka.admin.ConfigCommand)`,
-  );
-  writeFileSync(marker, `${expected}\n`);
-  return true;
+  readonly commandConfig?: string;
+}): string[] {
+  const clusterId = clusterIdOf(options.logDir);
+  const recorded = recordedScramUsers(options.markerFile);
+  const missing = options.users.filter((user) => !recorded.has(scramRecord(clusterId, user)));
+  for (const user of missing) {
+    // ConfigCommand's --add-config-file mangles the mechanism's name; the password goes on its
+    // command line for the second or two the JVM runs, and is masked in any error it prints.
+    const password = readSecret(user.passwordFile);
+    runTool(
+      options.service,
+      options.javaExecutable,
+      [
+        `-Dlog4j2.configurationFile=${join(INFRA_DIR, "kafka", "log4j2.properties")}`,
+        "-cp",
+        `${options.libDir}/*`,
+        "kafka.admin.ConfigCommand",
+        "--bootstrap-server",
+        options.bootstrapServer,
+        ...(options.commandConfig ? ["--command-config", options.commandConfig] : []),
+        "--alter",
+        "--add-config",
+        `SCRAM-SHA-512=[password=${password}]`,
+        "--entity-type",
+        "users",
+        "--entity-name",
+        user.name,
+      ],
+      `creating the SCRAM user ${user.name} (kafka.admin.ConfigCommand)`,
+      { secrets: [password] },
+    );
+  }
+  if (missing.length > 0) {
+    const others = [...recorded].filter(
+      (line) => line !== "" && !options.users.some((user) => line.split(" ")[1] === user.name),
+    );
+    writeFileSync(
+      options.markerFile,
+      `${[...others, ...options.users.map((user) => scramRecord(clusterId, user))].join("\n")}\n`,
+    );
+  }
+  return missing.map((user) => user.name);
 }

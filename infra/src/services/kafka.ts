@@ -1,30 +1,45 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createKafka } from "@weather/service-kit";
+import { Kafka, type KafkaConfig } from "kafkajs";
 import { bringUp, logFileOf, observeService, type ServiceStatus, type StackContext } from "../context.ts";
 import { daemonState, recordedDaemons, startDaemon, stopDaemon } from "../daemon.ts";
 import { findJava } from "../java.ts";
 import { ensureKafkaJars, kafkaLibDir } from "../kafka-jars.ts";
 import { INFRA_DIR } from "../paths.ts";
+import { readSecret, writeSecret } from "../secrets.ts";
 import { StackError } from "../stack-error.ts";
 import { KAFKA_MIN_JAVA } from "../versions.ts";
+import {
+  addScramArguments,
+  allPrincipals,
+  applyWorkerAcls,
+  ensureKafkaPasswords,
+  kafkaPrincipals,
+  lockedDownProperties,
+  secureKafkaConfig,
+  writeAdminClientProperties,
+} from "./kafka-authz.ts";
 import {
   forgetKafkaLayout,
   KAFKA,
   type KafkaLayout,
   type KafkaNode,
   kafkaLayout,
+  recordedLayout,
   recordKafkaLayout,
   replicationOf,
 } from "./kafka-layout.ts";
 import {
   ensureKafkaTls,
-  ensureScramUser,
+  ensureScramUsers,
   type KafkaTlsFiles,
   kafkaTlsFiles,
+  recordScramUsers,
   SCRAM_MECHANISM,
+  type ScramUser,
   secureListenerProperties,
 } from "./kafka-secure.ts";
 
@@ -40,30 +55,38 @@ const KAFKA_DAEMON = /^kafka(-\d+)?$/;
  * tests only. In a cluster every node lists every controller (a dynamic quorum, KIP-853, formatted
  * with all of them as initial voters) and the internal topics get three copies, two of which must
  * hold a write; the readings topics get theirs from bootstrap. With `secure`, a SASL_SSL listener
- * (SCRAM over TLS) joins PLAINTEXT; see kafka-secure.ts.
+ * (SCRAM over TLS) joins PLAINTEXT; see kafka-secure.ts. With `lockedDown` (`--secure`), SASL_SSL
+ * and an authenticated CONTROLLER listener are all there is, and an authorizer runs; see
+ * kafka-authz.ts.
  */
 export function serverProperties(options: {
   readonly layout?: KafkaLayout;
   readonly node?: KafkaNode;
   readonly logDir: string;
   readonly secure?: KafkaTlsFiles | null;
+  readonly lockedDown?: { readonly tls: KafkaTlsFiles; readonly adminPassword: string } | null;
 }): string {
   const layout = options.layout ?? kafkaLayout();
   const node = options.node ?? layout.nodes[0];
   if (node === undefined) throw new Error("a Kafka layout without nodes");
-  const { secure = null, logDir } = options;
+  const { secure = null, lockedDown = null, logDir } = options;
   const { copies, minInSync } = replicationOf(layout);
   const saslSsl = secure ? `,SASL_SSL://${node.secureAddress}` : "";
+  const listeners = lockedDown
+    ? lockedDownProperties(layout, node, lockedDown.tls, lockedDown.adminPassword)
+    : [
+        `controller.quorum.bootstrap.servers=${layout.nodes.map((n) => n.controllerAddress).join(",")}`,
+        `listeners=PLAINTEXT://${node.address},CONTROLLER://${node.controllerAddress}${saslSsl}`,
+        `advertised.listeners=PLAINTEXT://${node.address}${saslSsl}`,
+        "controller.listener.names=CONTROLLER",
+        "inter.broker.listener.name=PLAINTEXT",
+        `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${secure ? ",SASL_SSL:SASL_SSL" : ""}`,
+        ...(secure ? secureListenerProperties(secure) : []),
+      ];
   return [
     "process.roles=broker,controller",
     `node.id=${node.id}`,
-    `controller.quorum.bootstrap.servers=${layout.nodes.map((n) => n.controllerAddress).join(",")}`,
-    `listeners=PLAINTEXT://${node.address},CONTROLLER://${node.controllerAddress}${saslSsl}`,
-    `advertised.listeners=PLAINTEXT://${node.address}${saslSsl}`,
-    "controller.listener.names=CONTROLLER",
-    "inter.broker.listener.name=PLAINTEXT",
-    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${secure ? ",SASL_SSL:SASL_SSL" : ""}`,
-    ...(secure ? secureListenerProperties(secure) : []),
+    ...listeners,
     `log.dirs=${logDir}`,
     // Topics are created on purpose by the bootstrap worker, with their partitions and retention;
     // a typo in a topic name should fail loudly, not create a second topic.
@@ -94,12 +117,24 @@ export function heapOptions(layout: KafkaLayout): string[] {
 /**
  * Asks the node at `address` for the cluster's metadata. Ready when it answers and (for a node of
  * a cluster, `nodeId`) lists itself among the live brokers: it has joined the quorum and is unfenced.
+ * `client` connects otherwise than over PLAINTEXT (a locked-down node's SASL_SSL, as the admin).
  */
-export async function probeKafka(address = KAFKA_ADDRESS, nodeId?: number): Promise<string | true> {
-  const kafka = createKafka(
-    { brokers: [address], security: { tls: null, sasl: null } },
-    { clientId: "stack-probe", connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, retry: "none" },
-  );
+export async function probeKafka(
+  address = KAFKA_ADDRESS,
+  nodeId?: number,
+  client?: (address: string) => Kafka,
+): Promise<string | true> {
+  let kafka: Kafka;
+  try {
+    kafka = client
+      ? client(address)
+      : createKafka(
+          { brokers: [address], security: { tls: null, sasl: null } },
+          { clientId: "stack-probe", connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000, retry: "none" },
+        );
+  } catch (error) {
+    return (error as Error).message;
+  }
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -115,12 +150,31 @@ export async function probeKafka(address = KAFKA_ADDRESS, nodeId?: number): Prom
   }
 }
 
-function probeNode(layout: KafkaLayout, node: KafkaNode): () => Promise<string | true> {
-  return () => probeKafka(node.address, layout.nodes.length > 1 ? node.id : undefined);
+/** The options of the stack's own clients on a locked-down node: as the admin, patient about nothing. */
+const PROBE_OPTIONS: Partial<KafkaConfig> = {
+  clientId: "stack-probe",
+  connectionTimeout: 2_000,
+  requestTimeout: 3_000,
+  retry: { retries: 0 },
+};
+
+function probeNode(context: StackContext, node: KafkaNode): () => Promise<string | true> {
+  const { kafka: layout, paths } = context;
+  const nodeId = layout.nodes.length > 1 ? node.id : undefined;
+  if (!layout.lockedDown) return () => probeKafka(node.address, nodeId);
+  const admin = kafkaPrincipals(paths).admin;
+  return () =>
+    probeKafka(node.secureAddress, nodeId, (address) => {
+      if (!existsSync(admin.passwordFile)) throw new Error(`no admin password yet (${admin.passwordFile})`);
+      return new Kafka({ ...secureKafkaConfig(layout, paths, admin, PROBE_OPTIONS), brokers: [address] });
+    });
 }
 
+/** A locked-down layout keeps its data apart, so switching --secure on and off loses neither. */
 function nodeDir(context: StackContext, node: KafkaNode): string {
-  return join(context.paths.data, node.name);
+  return context.kafka.lockedDown
+    ? join(context.paths.data, "secure", node.name)
+    : join(context.paths.data, node.name);
 }
 
 function logDirOf(context: StackContext, node: KafkaNode): string {
@@ -199,12 +253,16 @@ async function formatStorage(context: StackContext, java: string, propertiesFile
   context.log(
     `kafka: formatting storage of ${nodes.map((n) => n.name).join(", ")} (cluster id ${clusterId})`,
   );
+  // Locked down, every principal exists from the start: the nodes authenticate one another as the
+  // admin before anyone could create a user.
+  const users = context.kafka.lockedDown ? allPrincipals(kafkaPrincipals(context.paths)) : [];
+  const scram = addScramArguments(users);
   // One JVM per node, side by side: formatting is a few seconds of start-up each.
   const results = await Promise.all(
     nodes.map(async (node) => {
       const file = propertiesFiles.get(node.name) ?? "";
       const args = ["-cp", `${libDirOf(context)}/*`, "kafka.tools.StorageTool", "format"];
-      return { node, ...(await runJava(java, [...args, ...voters, "-t", clusterId, "-c", file])) };
+      return { node, ...(await runJava(java, [...args, ...voters, ...scram, "-t", clusterId, "-c", file])) };
     }),
   );
   for (const { node, code, output } of results) {
@@ -216,23 +274,45 @@ async function formatStorage(context: StackContext, java: string, propertiesFile
       );
     }
   }
+  const first = nodes[0];
+  if (users.length > 0 && first !== undefined)
+    recordScramUsers(scramMarkerOf(context), logDirOf(context, first), users);
 }
 
-/** Writes each node's server.properties (the TLS files are made once, shared by all nodes). */
-function writeProperties(context: StackContext, java: string): Map<string, string> {
-  const secure = context.kafka.secure ? ensureKafkaTls(KAFKA, context.paths, java) : null;
+/** Which SCRAM users the layout's cluster has with which password (see ensureScramUsers). */
+function scramMarkerOf(context: StackContext): string {
+  const first = context.kafka.nodes[0];
+  if (first === undefined) throw new Error("a Kafka layout without nodes");
+  return join(nodeDir(context, first), "scram-users.done");
+}
+
+/**
+ * Writes each node's server.properties (the TLS files are made once, shared by all nodes), 0600:
+ * they hold the keystore's password and, locked down, the admin's.
+ */
+function writeProperties(context: StackContext): Map<string, string> {
+  const { kafka: layout, paths } = context;
+  const secure = layout.secure ? ensureKafkaTls(KAFKA, paths, layout) : null;
+  const lockedDown =
+    layout.lockedDown && secure
+      ? { tls: secure, adminPassword: readSecretOf(ensureKafkaPasswords(paths).admin) }
+      : null;
   const files = new Map<string, string>();
-  for (const node of context.kafka.nodes) {
+  for (const node of layout.nodes) {
     const dir = nodeDir(context, node);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, "server.properties");
-    writeFileSync(
+    writeSecret(
       file,
-      serverProperties({ layout: context.kafka, node, logDir: logDirOf(context, node), secure }),
+      serverProperties({ layout, node, logDir: logDirOf(context, node), secure, lockedDown }),
     );
     files.set(node.name, file);
   }
   return files;
+}
+
+function readSecretOf(user: ScramUser): string {
+  return readSecret(user.passwordFile);
 }
 
 function startNode(context: StackContext, java: string, node: KafkaNode, propertiesFile: string): number {
@@ -275,6 +355,17 @@ async function assertLayoutFree(context: StackContext): Promise<void> {
       "stop it first: pnpm stack down (then pnpm stack up with the --brokers you want)",
     );
   }
+  const running = layout.nodes.filter((node) => daemonState(paths.run, node.name).kind === "running");
+  const recorded = recordedLayout(paths);
+  if (running.length > 0 && recorded !== undefined && recorded.lockedDown !== layout.lockedDown) {
+    throw new StackError(
+      KAFKA,
+      `this stack (${paths.root}) runs Kafka ${recorded.lockedDown ? "with" : "without"} --secure; ` +
+        `it cannot be ${layout.lockedDown ? "locked down" : "opened"} while it runs`,
+      undefined,
+      `stop it first: pnpm stack down (then pnpm stack up${layout.lockedDown ? " --secure" : ""})`,
+    );
+  }
   if (layout.nodes.length === 1) return;
   for (const node of layout.nodes) {
     if (daemonState(paths.run, node.name).kind === "running") continue;
@@ -291,27 +382,45 @@ async function assertLayoutFree(context: StackContext): Promise<void> {
 }
 
 /**
- * Once the nodes answer: make sure the SCRAM user of the SASL_SSL listener exists (a no-op after
- * the first time, see ensureScramUser). Skipped for a broker the stack does not own.
+ * Once the nodes answer: make sure every SCRAM user has the password in its file (a no-op after
+ * the first time, see ensureScramUsers), through PLAINTEXT, or locked down through SASL_SSL as the
+ * admin; then, locked down, create the workers' ACLs. Skipped for a broker the stack does not own.
  */
-function prepareSecureListener(context: StackContext): void {
-  const files = kafkaTlsFiles(context.paths);
-  const first = context.kafka.nodes[0];
-  if (!context.kafka.secure || first === undefined || !existsSync(files.scramPasswordFile)) return;
-  const created = ensureScramUser({
+async function prepareSecureListener(context: StackContext): Promise<void> {
+  const { kafka: layout, paths } = context;
+  const files = kafkaTlsFiles(paths);
+  const first = layout.nodes[0];
+  if (!layout.secure || first === undefined) return;
+  const common = {
     service: KAFKA,
-    files,
+    markerFile: scramMarkerOf(context),
     javaExecutable: javaForKafka(),
     libDir: libDirOf(context),
     logDir: logDirOf(context, first),
-    bootstrapServer: first.address,
-  });
-  if (created) {
-    context.log(
-      `kafka: SASL_SSL listener on ${context.kafka.nodes.map((n) => n.secureAddress).join(",")}: ` +
-        `${SCRAM_MECHANISM} user ${files.scramUser}, password in ${files.scramPasswordFile}, CA certificate ${files.caFile}`,
-    );
+  };
+  if (!layout.lockedDown) {
+    if (!existsSync(files.scramPasswordFile)) return;
+    const user = { name: files.scramUser, passwordFile: files.scramPasswordFile };
+    const created = ensureScramUsers({ ...common, users: [user], bootstrapServer: first.address });
+    if (created.length > 0) {
+      context.log(
+        `kafka: SASL_SSL listener on ${layout.nodes.map((n) => n.secureAddress).join(",")}: ` +
+          `${SCRAM_MECHANISM} user ${files.scramUser}, password in ${files.scramPasswordFile}, CA certificate ${files.caFile}`,
+      );
+    }
+    return;
   }
+  const principals = ensureKafkaPasswords(paths);
+  const changed = ensureScramUsers({
+    ...common,
+    users: allPrincipals(principals),
+    bootstrapServer: first.secureAddress,
+    commandConfig: writeAdminClientProperties(paths, files, principals.admin),
+  });
+  if (changed.length > 0)
+    context.log(`kafka: SCRAM users created or given new passwords: ${changed.join(", ")}`);
+  const rules = await applyWorkerAcls(context, context.kafkaAclNames);
+  context.log(`kafka: locked down; the workers' ${rules} ACL entries are in place`);
 }
 
 /**
@@ -335,7 +444,7 @@ export async function kafkaUp(
     prepared ??= (async () => {
       const java = javaForKafka();
       await downloadKafka(context);
-      const files = writeProperties(context, java);
+      const files = writeProperties(context);
       await formatStorage(context, java, files);
       recordKafkaLayout(paths, layout);
       return { java, files };
@@ -344,7 +453,8 @@ export async function kafkaUp(
   };
   // Formatting is for the whole cluster at once, so it happens before any node starts.
   if (nodes.some((node) => daemonState(paths.run, node.name).kind !== "running")) {
-    const external = layout.nodes.length === 1 && (await probeNode(layout, nodes[0] as KafkaNode)()) === true;
+    const external =
+      layout.nodes.length === 1 && (await probeNode(context, nodes[0] as KafkaNode)()) === true;
     if (!external) await prepare();
   }
 
@@ -353,7 +463,7 @@ export async function kafkaUp(
       bringUp({
         name: node.name,
         paths,
-        probe: probeNode(layout, node),
+        probe: probeNode(context, node),
         start: async () => {
           const { java, files } = await prepare();
           return startNode(context, java, node, files.get(node.name) ?? "");
@@ -364,7 +474,7 @@ export async function kafkaUp(
       }),
     ),
   );
-  if (states.some((state) => state.kind !== "external")) prepareSecureListener(context);
+  if (states.some((state) => state.kind !== "external")) await prepareSecureListener(context);
   return nodes.map((node, index) => ({
     name: node.name,
     address: nodeAddresses(context, node),
@@ -375,6 +485,8 @@ export async function kafkaUp(
 
 /** PLAINTEXT, the controller, and the SASL_SSL listener once the stack has given the node one. */
 function nodeAddresses(context: StackContext, node: KafkaNode): string {
+  if (context.kafka.lockedDown)
+    return `SASL_SSL ${node.secureAddress} (SCRAM-SHA-512, ACLs; controller ${node.controllerAddress})`;
   const extras: string[] = [];
   if (context.kafka.secure && existsSync(kafkaTlsFiles(context.paths).caFile))
     extras.push(`SASL_SSL ${node.secureAddress}`);
@@ -394,7 +506,7 @@ export async function kafkaStatus(context: StackContext): Promise<ServiceStatus[
         name: node.name,
         address: nodeAddresses(context, node),
         paths,
-        probe: probeNode(layout, node),
+        probe: probeNode(context, node),
       }),
     ),
     ...strays.map((name) =>

@@ -1,5 +1,14 @@
 import { join } from "node:path";
-import { CONFLUENT_COMPAT_PATH, LOCAL_STACK } from "@weather/service-kit";
+import {
+  CONFLUENT_COMPAT_PATH,
+  ConfigError,
+  type ConfigProblem,
+  LOCAL_STACK,
+  type RegistryPorts,
+  type RegistryProxyPorts,
+  registryPorts,
+  registryProxyPorts,
+} from "@weather/service-kit";
 import {
   bringUp,
   logFileOf,
@@ -13,21 +22,80 @@ import { findJava } from "../java.ts";
 import { DEPENDENCY_PLUGIN, downloadOnce } from "../maven.ts";
 import { StackError } from "../stack-error.ts";
 import { APICURIO_MIN_JAVA, APICURIO_VERSION } from "../versions.ts";
+import { wholeNumber } from "./kafka-layout.ts";
 
 export const REGISTRY = "registry";
-export const REGISTRY_URL = `http://${STACK_HOST}:${LOCAL_STACK.registryPort}${CONFLUENT_COMPAT_PATH}`;
-const HEALTH_URL = `http://${STACK_HOST}:${LOCAL_STACK.registryManagementPort}/health/ready`;
+
+/** Where the registry and, under --secure, its TLS proxy listen. */
+export interface RegistryLayout {
+  readonly ports: RegistryPorts;
+  readonly proxy: RegistryProxyPorts;
+  /** Apicurio's own Confluent-compatible API, plain HTTP. */
+  readonly url: string;
+  /** The proxy's: TLS, basic auth or the bearer token. */
+  readonly tlsUrl: string;
+  /** The proxy's: TLS, a client certificate. */
+  readonly mtlsUrl: string;
+}
+
+export function registryLayout(
+  httpPort: number = LOCAL_STACK.registryPort,
+  proxyPort: number = LOCAL_STACK.registryTlsPort,
+): RegistryLayout {
+  const ports = registryPorts(httpPort);
+  const proxy = registryProxyPorts(proxyPort);
+  return Object.freeze({
+    ports,
+    proxy,
+    url: `http://${STACK_HOST}:${ports.http}${CONFLUENT_COMPAT_PATH}`,
+    tlsUrl: `https://${STACK_HOST}:${proxy.tls}${CONFLUENT_COMPAT_PATH}`,
+    mtlsUrl: `https://${STACK_HOST}:${proxy.mtls}${CONFLUENT_COMPAT_PATH}`,
+  });
+}
+
+/**
+ * STACK_REGISTRY_PORT moves Apicurio (its management port follows, + 1000), and
+ * STACK_REGISTRY_PROXY_PORT the proxy's two ports (the mutual-TLS one follows, + 1).
+ * @throws ConfigError naming every bad value.
+ */
+export function readRegistryLayout(env: Readonly<Record<string, string | undefined>>): RegistryLayout {
+  const problems: ConfigProblem[] = [];
+  const port = (setting: string, fallback: number, what: string) => {
+    const raw = env[setting]?.trim() || undefined;
+    return raw === undefined
+      ? fallback
+      : wholeNumber(raw, setting, 1024, 64_000, `${what} (default ${fallback})`, problems);
+  };
+  const http = port("STACK_REGISTRY_PORT", LOCAL_STACK.registryPort, "the registry's HTTP port");
+  const proxy = port(
+    "STACK_REGISTRY_PROXY_PORT",
+    LOCAL_STACK.registryTlsPort,
+    "the registry's TLS port under --secure",
+  );
+  if (problems.length > 0 || http === undefined || proxy === undefined) throw new ConfigError(problems);
+  return registryLayout(http, proxy);
+}
+
+export function registryLayoutOf(context: StackContext): RegistryLayout {
+  return context.registry ?? registryLayout();
+}
+
+/** Apicurio's plain API on the default port: what every worker defaults to. */
+export const REGISTRY_URL = registryLayout().url;
 
 /**
  * Ready means Quarkus reports UP (storage included) and the Confluent-compatible API answers:
  * the API is what the workers use, and it is mounted a moment after health turns UP.
  */
-export async function probeRegistry(): Promise<string | true> {
+export async function probeRegistry(ports: RegistryPorts = registryPorts()): Promise<string | true> {
   try {
-    const health = await fetch(HEALTH_URL, { signal: AbortSignal.timeout(3_000) });
+    const health = await fetch(`http://${STACK_HOST}:${ports.management}/health/ready`, {
+      signal: AbortSignal.timeout(3_000),
+    });
     const body = (await health.json()) as { status?: string };
     if (body.status !== "UP") return `health is ${body.status ?? health.status}`;
-    const subjects = await fetch(`${REGISTRY_URL}/subjects`, { signal: AbortSignal.timeout(3_000) });
+    const url = `http://${STACK_HOST}:${ports.http}${CONFLUENT_COMPAT_PATH}`;
+    const subjects = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(3_000) });
     return subjects.ok ? true : `GET ${CONFLUENT_COMPAT_PATH}/subjects answered ${subjects.status}`;
   } catch (error) {
     const cause = (error as Error & { cause?: { code?: string } }).cause?.code;
@@ -38,11 +106,12 @@ export async function probeRegistry(): Promise<string | true> {
 /** Settings passed as system properties; the same ones docker-compose.yml sets as variables. */
 export function registrySettings(context: StackContext): Record<string, string> {
   const jdbc = new URL(context.postgresUrl);
+  const { ports } = registryLayoutOf(context);
   return {
     "quarkus.http.host": STACK_HOST,
-    "quarkus.http.port": String(LOCAL_STACK.registryPort),
+    "quarkus.http.port": String(ports.http),
     "quarkus.management.host": STACK_HOST,
-    "quarkus.management.port": String(LOCAL_STACK.registryManagementPort),
+    "quarkus.management.port": String(ports.management),
     // Schemas live in a PostgreSQL database of their own, so they survive restarts of the stack.
     "apicurio.storage.kind": "sql",
     "apicurio.storage.sql.kind": "postgresql",
@@ -91,23 +160,25 @@ async function startRegistry(context: StackContext): Promise<number> {
 }
 
 export async function registryUp(context: StackContext): Promise<ServiceStatus> {
+  const { ports, url } = registryLayoutOf(context);
   const state = await bringUp({
     name: REGISTRY,
     paths: context.paths,
-    probe: probeRegistry,
+    probe: () => probeRegistry(ports),
     start: () => startRegistry(context),
     // The first start creates the registry's tables; later ones take a few seconds.
     readyWithinMs: 120_000,
     log: context.log,
   });
-  return { name: REGISTRY, address: REGISTRY_URL, state, logFile: logFileOf(context.paths, REGISTRY) };
+  return { name: REGISTRY, address: url, state, logFile: logFileOf(context.paths, REGISTRY) };
 }
 
 export function registryStatus(context: StackContext): Promise<ServiceStatus> {
+  const { ports, url } = registryLayoutOf(context);
   return observeService({
     name: REGISTRY,
-    address: REGISTRY_URL,
+    address: url,
     paths: context.paths,
-    probe: probeRegistry,
+    probe: () => probeRegistry(ports),
   });
 }

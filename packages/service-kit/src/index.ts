@@ -21,8 +21,17 @@ export {
   kafkaLevelOf,
 } from "./kafka.ts";
 export {
+  createKafkaAcls,
+  type KafkaAcl,
+  type KafkaAclOperation,
+  type KafkaAclResource,
+  kafkaAclEntries,
+  kafkaAclTable,
+} from "./kafka-acls.ts";
+export {
   createTopicsAndWait,
   type PartitionMessage,
+  READ_TO_END_GROUP_PREFIX,
   type ReadTopicOptions,
   readTopicToEnd,
   waitForLeaders,
@@ -48,6 +57,10 @@ export {
   kafkaNodePorts,
   LOCAL_STACK,
   localKafkaBrokers,
+  type RegistryPorts,
+  type RegistryProxyPorts,
+  registryPorts,
+  registryProxyPorts,
 } from "./local-stack.ts";
 export {
   createLogger,

@@ -49,6 +49,12 @@ export async function waitForLeaders(
   throw new Error(`topics ${names.join(", ")} not ready after ${timeoutMs} ms (${last})`);
 }
 
+/**
+ * The throwaway consumer groups readTopicToEnd reads through are named with this prefix (and a
+ * random suffix), so an ACL on the prefix lets a principal read that way and delete them after.
+ */
+export const READ_TO_END_GROUP_PREFIX = "read-to-end-";
+
 /** A message with the partition it was read from (kafkajs's KafkaMessage does not carry it). */
 export type PartitionMessage = KafkaMessage & { readonly partition: number };
 
@@ -93,7 +99,7 @@ export async function readTopicToEnd(
       .map(([partition]) => partition),
   );
   if (pending.size === 0) return;
-  const groupId = `read-to-end-${randomUUID()}`;
+  const groupId = `${READ_TO_END_GROUP_PREFIX}${randomUUID()}`;
   const fetchBytes = options.fetchBytes ?? { perPartition: 16 << 20, total: 64 << 20 };
   const consumer = kafka.consumer({
     groupId,

@@ -15,8 +15,18 @@ export const LOCAL_STACK = Object.freeze({
   kafkaSecurePort: KAFKA_PORT_BASE + 2,
   /** The SCRAM user the stack creates for the SASL_SSL listener; its password is in a file. */
   kafkaScramUser: "weather",
+  /** Apicurio Registry's plain HTTP port; with `pnpm stack up --secure`, for the TLS proxy only. */
   registryPort: 8081,
   registryManagementPort: 9081,
+  /**
+   * `pnpm stack up --secure`: nginx in front of the registry, TLS with the stack's CA. On this port
+   * it asks for HTTP basic auth (registryUser) or the bearer token; see registryProxyPorts.
+   */
+  registryTlsPort: 8443,
+  /** The user of the secure registry's basic auth; its password is in a file of the stack. */
+  registryUser: "weather",
+  /** `pnpm stack up --secure`: Kafka's super user (the stack's own admin, and inter-broker traffic). */
+  kafkaAdminUser: "weather-admin",
   postgresPort: 5432,
   /** The database the product's tables live in; bootstrap creates it. */
   database: "weather",
@@ -27,7 +37,43 @@ export const LOCAL_STACK = Object.freeze({
    * stack (19092-19100), well away from the stack's own Kafka, which others keep using meanwhile.
    */
   sideClusterKafkaPort: 19_092,
+  /**
+   * The locked-down stacks (`up --secure`) infra's tests start beside everything else: Kafka from
+   * 19292 (one node, then three: 19292-19300), the registry's proxy on 18443-18444.
+   */
+  secureTestKafkaPort: 19_292,
+  secureTestRegistryProxyPort: 18_443,
 });
+
+/** How far Apicurio's management (health) port lies above its HTTP port: 8081 -> 9081. */
+const REGISTRY_MANAGEMENT_OFFSET = 1000;
+
+export interface RegistryPorts {
+  /** Apicurio's HTTP port (the Confluent-compatible API). */
+  readonly http: number;
+  /** Apicurio's management port (/health/ready). */
+  readonly management: number;
+}
+
+/** Apicurio's ports when its HTTP port is `httpPort` (STACK_REGISTRY_PORT moves both). */
+export function registryPorts(httpPort: number = LOCAL_STACK.registryPort): RegistryPorts {
+  return Object.freeze({ http: httpPort, management: httpPort + REGISTRY_MANAGEMENT_OFFSET });
+}
+
+export interface RegistryProxyPorts {
+  /** TLS; HTTP basic auth or the bearer token. */
+  readonly tls: number;
+  /** TLS; a client certificate signed by the stack's CA (mutual TLS), nothing else. */
+  readonly mtls: number;
+}
+
+/**
+ * The ports of the secure registry's proxy when its first port is `basePort`
+ * (STACK_REGISTRY_PROXY_PORT moves both): 8443 for basic auth or a token, 8444 for mutual TLS.
+ */
+export function registryProxyPorts(basePort: number = LOCAL_STACK.registryTlsPort): RegistryProxyPorts {
+  return Object.freeze({ tls: basePort, mtls: basePort + 1 });
+}
 
 /** Apicurio Registry serves the Confluent Schema Registry REST API under this path. */
 export const CONFLUENT_COMPAT_PATH = "/apis/ccompat/v7";

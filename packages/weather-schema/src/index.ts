@@ -43,6 +43,13 @@ export { createFastReadingWriter, type FastReadingWriter } from "./fast-writer.t
 export { type ReadingField, type ReadingFieldKind, readingFields } from "./fields.ts";
 export { ISO_UTC_TIMESTAMP_PATTERN, type ReadingJsonSchema, readingJsonSchema } from "./json-schema.ts";
 export {
+  DASHBOARD_READ_GROUP_PREFIX,
+  KAFKA_PRINCIPALS,
+  type KafkaWorker,
+  type WorkerAclNames,
+  workerKafkaAcls,
+} from "./kafka-acls.ts";
+export {
   DEAD_LETTER_HEADERS,
   DEFAULT_READINGS_TOPIC,
   DEFAULT_SINK_GROUP_ID,
