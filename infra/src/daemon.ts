@@ -46,9 +46,10 @@ function isOurs(pid: number, marker: string): boolean {
   }
   try {
     // /proc separates arguments with NUL; a marker never spans two of them.
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8")
-      .split("\0")
-      .some((arg) => arg.includes(marker));
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    // Empty while the process execs (setpriv becoming the server) and once it is a zombie.
+    if (cmdline === "") return !/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    return cmdline.split("\0").some((arg) => arg.includes(marker));
   } catch {
     // No /proc (macOS): the signal check above is the best we have.
     return true;
