@@ -4,6 +4,7 @@ import { LOCAL_STACK } from "@weather/service-kit";
 import { daemonState, tailOf } from "./daemon.ts";
 import type { StackPaths } from "./paths.ts";
 import type { KafkaLayout } from "./services/kafka-layout.ts";
+import type { PostgresPairLayout } from "./services/postgres-pair-layout.ts";
 import { StackError } from "./stack-error.ts";
 
 /** What every service of the stack is handed: where to write, how to report, which PostgreSQL. */
@@ -13,6 +14,8 @@ export interface StackContext {
   readonly postgresUrl: URL;
   /** How many Kafka nodes, on which ports (one node on 9092 unless told otherwise). */
   readonly kafka: KafkaLayout;
+  /** The stack's own PostgreSQL primary and standby; absent: read from the environment and the record. */
+  readonly postgresPair?: PostgresPairLayout;
   readonly log: (message: string) => void;
 }
 
@@ -29,6 +32,8 @@ export interface ServiceStatus {
   readonly address: string;
   readonly state: ServiceState;
   readonly logFile: string;
+  /** What else `status` shows about it (a PostgreSQL node's role and replication). */
+  readonly detail?: string;
 }
 
 export function logFileOf(paths: StackPaths, service: string): string {
