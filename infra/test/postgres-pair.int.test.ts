@@ -10,14 +10,22 @@ import type { StackContext } from "../src/context.ts";
 import { daemonState } from "../src/daemon.ts";
 import { stackPaths } from "../src/paths.ts";
 import { failover, rejoin } from "../src/services/postgres-failover.ts";
+import { startNode, stopNode, waitWritable } from "../src/services/postgres-node.ts";
 import {
   type PairNodeStatus,
+  pairOf,
   postgresPairDown,
   postgresPairStatus,
   postgresPairUp,
+  recordedBinaries,
   removePostgresPair,
 } from "../src/services/postgres-pair.ts";
-import { type PairNode, postgresPairUrl, type StandbyMode } from "../src/services/postgres-pair-layout.ts";
+import {
+  type PairNode,
+  postgresPairUrl,
+  readPairRecord,
+  type StandbyMode,
+} from "../src/services/postgres-pair-layout.ts";
 import { machineBinaries } from "../src/services/postgres-runtime.ts";
 import { stackContext } from "../src/stack.ts";
 import { StackConflict } from "../src/stack-error.ts";
@@ -138,6 +146,20 @@ describe.each(CASES)(
       expect((refused as Error).message).toMatch(
         /^postgres-pair: no standby to promote: .*pnpm stack rejoin$/,
       );
+    });
+
+    it("refuses to rejoin while the fenced old primary runs as a primary too", async () => {
+      const record = readPairRecord(pairOf(context).root);
+      if (!record) throw new Error("no pair record");
+      // Someone started the old primary by hand: two servers now accept writes.
+      startNode(context, pairOf(context), recordedBinaries(record), nodes[0], { as: "primary" });
+      await waitWritable(nodes[0]);
+      const refused = await rejoin(context).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(StackConflict);
+      expect((refused as Error).message).toMatch(
+        /^postgres-pair: postgres-1 runs as a primary beside postgres-2/,
+      );
+      expect(await stopNode(context, nodes[0])).toBe(true);
     });
 
     it("rejoins the old primary as the standby, and a second failover goes back to it", async () => {
