@@ -5,6 +5,7 @@ import { LOCAL_STACK } from "@weather/service-kit";
 import { daemonState, tailOf } from "./daemon.ts";
 import type { StackPaths } from "./paths.ts";
 import type { KafkaLayout } from "./services/kafka-layout.ts";
+import type { PostgresPairLayout } from "./services/postgres-pair-layout.ts";
 import type { RegistryLayout } from "./services/registry.ts";
 import { StackError } from "./stack-error.ts";
 
@@ -23,6 +24,8 @@ export interface StackContext {
   readonly registry?: RegistryLayout;
   /** The topic and group names the workers' ACLs name under --secure (default: the defaults). */
   readonly kafkaAclNames?: WorkerAclNames;
+  /** The stack's own PostgreSQL primary and standby; absent: read from the environment and the record. */
+  readonly postgresPair?: PostgresPairLayout;
   readonly log: (message: string) => void;
 }
 
@@ -39,6 +42,8 @@ export interface ServiceStatus {
   readonly address: string;
   readonly state: ServiceState;
   readonly logFile: string;
+  /** What else `status` shows about it (a PostgreSQL node's role and replication). */
+  readonly detail?: string;
 }
 
 export function logFileOf(paths: StackPaths, service: string): string {

@@ -46,9 +46,10 @@ function isOurs(pid: number, marker: string): boolean {
   }
   try {
     // /proc separates arguments with NUL; a marker never spans two of them.
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8")
-      .split("\0")
-      .some((arg) => arg.includes(marker));
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    // Empty while the process execs (setpriv becoming the server) and once it is a zombie.
+    if (cmdline === "") return !/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    return cmdline.split("\0").some((arg) => arg.includes(marker));
   } catch {
     // No /proc (macOS): the signal check above is the best we have.
     return true;
@@ -86,10 +87,17 @@ export function startDaemon(runDir: string, spec: DaemonSpec): number {
 }
 
 /**
- * Stops a daemon the stack started: SIGTERM, then SIGKILL once the grace period is over.
+ * Stops a daemon the stack started: SIGTERM (or `options.signal`), then SIGKILL once the grace
+ * period is over; with `killGroup`, SIGKILL goes to its whole process group (a server's children
+ * too, even stopped ones: startDaemon makes each daemon the leader of a group of its own).
  * Returns false when there was nothing of ours to stop.
  */
-export async function stopDaemon(runDir: string, name: string, graceMs = 20_000): Promise<boolean> {
+export async function stopDaemon(
+  runDir: string,
+  name: string,
+  graceMs = 20_000,
+  options: { signal?: NodeJS.Signals; killGroup?: boolean } = {},
+): Promise<boolean> {
   const state = daemonState(runDir, name);
   if (state.kind !== "running") {
     rmSync(pidFile(runDir, name), { force: true });
@@ -97,11 +105,11 @@ export async function stopDaemon(runDir: string, name: string, graceMs = 20_000)
   }
   const record = readPidRecord(runDir, name);
   const marker = record?.marker ?? "";
-  signal(state.pid, "SIGTERM");
+  signal(state.pid, options.signal ?? "SIGTERM");
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && isOurs(state.pid, marker)) await sleep(200);
+  while (Date.now() < deadline && isOurs(state.pid, marker)) await sleep(options.killGroup ? 50 : 200);
   if (isOurs(state.pid, marker)) {
-    signal(state.pid, "SIGKILL");
+    signal(options.killGroup ? -state.pid : state.pid, "SIGKILL");
     while (isOurs(state.pid, marker)) await sleep(100);
   }
   rmSync(pidFile(runDir, name), { force: true });

