@@ -62,6 +62,12 @@ export {
   type WeatherReading,
 } from "./reading.ts";
 export {
+  createReadingReader,
+  type ReadingReader,
+  type ReadingReaderOptions,
+  type ReadingVisitor,
+} from "./reading-reader.ts";
+export {
   type CompatibilityLevel,
   type RegisteredReadingSchema,
   type RegisterReadingSchemasOptions,
