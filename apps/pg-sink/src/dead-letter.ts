@@ -8,7 +8,7 @@ import {
   Partitioners,
   type Producer,
 } from "kafkajs";
-import { connectToKafka } from "./kafka-connect.ts";
+import { connectToKafka } from "./connect-to-kafka.ts";
 import { DependencyUnavailableError } from "./outage.ts";
 
 /** Why a message cannot be stored; its `kind` is the metric label and the header operators filter on. */

@@ -10,10 +10,10 @@ import { createKafka, type Logger, postgresOptions, startOpsServer } from "@weat
 import { createBatchHandler } from "./batch-handler.ts";
 import { pollUntilCaughtUp } from "./caught-up.ts";
 import type { SinkConfig } from "./config.ts";
+import { connectToKafka } from "./connect-to-kafka.ts";
 import { createDatabasePool } from "./database.ts";
 import { openDeadLetterSender } from "./dead-letter.ts";
 import { createChunkEncoder } from "./encode-chunk.ts";
-import { connectToKafka } from "./kafka-connect.ts";
 import { createLifetime } from "./lifetime.ts";
 import { createSinkMetrics } from "./metrics.ts";
 import { connectReadingsConsumer } from "./readings-consumer.ts";
