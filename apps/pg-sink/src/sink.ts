@@ -1,19 +1,15 @@
 import { hostname } from "node:os";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import {
-  createFastReadingReader,
-  createReadingDecoder,
-  deadLetterTopicOf,
-  type StationCatalog,
-} from "@weather/schema";
+import { createReadingReader, deadLetterTopicOf, type StationCatalog } from "@weather/schema";
 import { createKafka, type Logger, postgresOptions, startOpsServer } from "@weather/service-kit";
 import { createBatchHandler } from "./batch-handler.ts";
 import { pollUntilCaughtUp } from "./caught-up.ts";
+import { createCityTables } from "./city-tables.ts";
 import type { SinkConfig } from "./config.ts";
 import { connectToKafka } from "./connect-to-kafka.ts";
 import { createDatabasePool } from "./database.ts";
 import { openDeadLetterSender } from "./dead-letter.ts";
-import { createChunkEncoder } from "./encode-chunk.ts";
+import { createChunkDecoder } from "./decode-chunk.ts";
 import { createLifetime } from "./lifetime.ts";
 import { createSinkMetrics } from "./metrics.ts";
 import { connectReadingsConsumer } from "./readings-consumer.ts";
@@ -73,13 +69,14 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     lifetime.closeOnStop("Kafka admin", () => admin.disconnect());
     await rewindIfTopicWasRecreated(admin, database, config, logger);
 
-    // With the catalog, the decoder also validates (validateReading): implausible values and unknown
-    // stations come back as ReadingDecodeError kind "invalid" and are dead-lettered. The fast reader
-    // takes the messages it can vouch for first (see FastReadingReader); both share the registry client.
+    // The reader validates against the catalog (validateReading): implausible values and unknown
+    // stations are dead-lettered as kind "invalid"; readings of a city without a table as "no-table".
     const catalog = options.catalog ?? config.catalog;
     const registry = new SchemaRegistry({ host: config.schemaRegistryUrl });
-    const decoder = createReadingDecoder(registry, { catalog });
-    const chunkEncoder = createChunkEncoder(createFastReadingReader(registry, catalog), decoder);
+    const decoder = createChunkDecoder(
+      createReadingReader(registry, { catalog }),
+      createCityTables(database),
+    );
 
     const consumer = await connectReadingsConsumer(kafka, config, status, logger);
     lifetime.closeOnStop("Kafka consumer", () => consumer.close());
@@ -89,8 +86,8 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
         group: config.groupId,
         batchSize: config.batchSize,
         backoff: { initialMs: config.backoffInitialMs, maxMs: config.backoffMaxMs },
-        encode: (topic, partition, messages) => chunkEncoder.encode(topic, partition, messages),
-        deadLetterFor: (key) => deadLetters.senderFor(key),
+        decoder,
+        deadLetters,
         seek: (topic, partition, offset) => consumer.seek(topic, partition, offset),
         metrics,
         logger,

@@ -30,14 +30,7 @@ export {
   ReadingDecodeError,
   type ReadingDecodeErrorKind,
 } from "./decode-error.ts";
-export {
-  createFastReadingReader,
-  createReadingSlots,
-  type FastReadingReader,
-  fastReadableVersions,
-  READING_NUMBER_FIELDS,
-  type ReadingSlots,
-} from "./fast-reader.ts";
+export { READING_NUMBER_FIELDS, type ReadingSlots } from "./fast-reader.ts";
 export { createFastReadingWriter, type FastReadingWriter } from "./fast-writer.ts";
 export { type ReadingField, type ReadingFieldKind, readingFields } from "./fields.ts";
 export { ISO_UTC_TIMESTAMP_PATTERN, type ReadingJsonSchema, readingJsonSchema } from "./json-schema.ts";
