@@ -57,12 +57,11 @@ export interface BatchHandler {
 
 /**
  * kafkajs's eachBatch for the sink. Each chunk of a fetched batch goes through the three steps:
- * decoded (deps.decoder), written in one transaction (writeChunk), whose poison it routes to the
+ * decoded (deps.decoder), written in one transaction (writeChunk), its poison routed to the
  * dead-letter topic (deps.deadLetters) before that transaction commits. Only then is its last
- * offset resolved and committed to Kafka (for lag tools; the
- * offset stored in PostgreSQL stays the truth). An outage holds the chunk, heartbeating while it
- * waits, and retries it unchanged; a chunk that is never stored is never resolved, so kafkajs
- * fetches it again.
+ * offset resolved and committed to Kafka (for lag tools; the offset stored in PostgreSQL stays the
+ * truth). An outage holds the chunk, heartbeating while it waits, and retries it unchanged; a
+ * chunk that is never stored is never resolved, so kafkajs fetches it again.
  *
  * The Kafka commit is not waited for: kafkajs fetches again only once every partition's batch is
  * handled, and waiting for the broker's answer (several ms) kept PostgreSQL idle for that long

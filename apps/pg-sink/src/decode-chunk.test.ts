@@ -6,7 +6,6 @@ import {
   createStationCatalog,
   DEFAULT_STATIONS,
   ReadingDecodeError,
-  type ReadingReader,
   type Station,
   type WeatherReading,
 } from "@weather/schema";
@@ -229,16 +228,9 @@ describe("createChunkDecoder's city tables", () => {
     expect(tables.lookups()).toBe(2);
   });
 
-  it("decides a chunk again when PostgreSQL found no table for a row and a look finds one gone, reading nothing again", async () => {
+  it("decides a chunk again when PostgreSQL found no table for a row and a look finds one gone", async () => {
     const others = tablesOf(...DEFAULT_STATIONS.map((s) => s.city));
-    let reads = 0;
-    const counted: ReadingReader = {
-      readAll: (values, visitor) => {
-        reads += 1;
-        return reader.readAll(values, visitor);
-      },
-    };
-    const chunks = createChunkDecoder(counted, cityTables(EVERY_TABLE, others));
+    const chunks = createChunkDecoder(reader, cityTables(EVERY_TABLE, others));
     const chunk = await chunks.decode(SOURCE, messages);
     expect(chunk.poison).toEqual([]);
     const noPartition = Object.assign(
@@ -252,7 +244,6 @@ describe("createChunkDecoder's city tables", () => {
 
     expect(again?.poison.map((p) => [p.index, p.poison.kind])).toEqual(inCalgary.map((i) => [i, "no-table"]));
     expect(again?.rowStart[messages.length]).toBeLessThan(chunk.rows.length);
-    expect(reads).toBe(1);
     // The tables are now as the chunk was decided against: the same error is an outage to wait out.
     expect(await chunks.decideAgain(again as DecodedChunk, noPartition)).toBeUndefined();
   });

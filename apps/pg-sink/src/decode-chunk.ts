@@ -1,5 +1,11 @@
 import { CopyRows } from "@weather/db";
-import type { ReadingReader, ReadingVisitor } from "@weather/schema";
+import type {
+  ReadingDecodeError,
+  ReadingReader,
+  ReadingSlots,
+  ReadingVisitor,
+  WeatherReading,
+} from "@weather/schema";
 import type { KafkaMessage } from "kafkajs";
 import { type CityTableSet, type CityTables, saysATableIsMissing } from "./city-tables.ts";
 import type { TopicPartition } from "./offsets.ts";
@@ -74,82 +80,97 @@ export interface ChunkDecoder {
 /** Bytes a row takes, about: sizing the buffer once instead of growing it. */
 const ROW_BYTES_ESTIMATE = 160;
 
-/** What the reader found in a chunk, before any city table is looked at: every reading's row. */
-interface ReadChunk {
-  readonly source: TopicPartition;
-  readonly messages: readonly KafkaMessage[];
-  readonly rows: Buffer;
-  readonly rowStart: Int32Array;
-  /** Per message, its reading's city and station; undefined for the reader's poison. */
-  readonly cities: readonly (string | undefined)[];
-  readonly stationIds: readonly (string | undefined)[];
-  /** What the reader refused, in offset order. */
-  readonly poison: readonly PoisonMessage[];
-  readonly fastRows: number;
-}
-
-function poisonMessage(read: Pick<ReadChunk, "messages">, index: number, error: PoisonError): PoisonMessage {
-  return { index, message: read.messages[index] as KafkaMessage, poison: poisonOf(error) };
-}
-
 /**
- * The chunk as stored against `known`: the readings of a city without a table become poison
- * ("no-table") and their rows are left out. `homeless` counts them.
+ * Writes what the reader tells into one chunk's rows and poison. Without `known` it keeps every
+ * reading and notes the distinct cities; with it, the readings of a city without a table become
+ * poison ("no-table") and their rows are left out.
  */
-function decide(read: ReadChunk, known: CityTableSet): { chunk: DecodedChunk; homeless: number } {
-  const { source, messages, cities, fastRows } = read;
-  const count = messages.length;
-  let homeless = 0;
-  let lastCity: string | undefined;
-  for (let i = 0; i < count; i++) {
-    const city = cities[i];
-    if (city === undefined || city === lastCity) continue;
-    if (known.has(city)) lastCity = city;
-    else homeless += 1;
+class ChunkWriter implements ReadingVisitor {
+  readonly rows: CopyRows;
+  readonly rowStart: Int32Array;
+  readonly poison: PoisonMessage[] = [];
+  /** The distinct cities of the readings kept. */
+  readonly cities: string[] = [];
+  private readonly messages: readonly KafkaMessage[];
+  private readonly topic: Uint8Array;
+  private readonly partition: number;
+  private readonly known: CityTableSet | undefined;
+  /** The city of the last reading kept: readings come in runs of a station, and a run is checked once. */
+  private lastCity: string | undefined;
+
+  constructor(
+    messages: readonly KafkaMessage[],
+    topic: Uint8Array,
+    partition: number,
+    known: CityTableSet | undefined,
+  ) {
+    this.messages = messages;
+    this.topic = topic;
+    this.partition = partition;
+    this.known = known;
+    this.rows = new CopyRows(messages.length * (ROW_BYTES_ESTIMATE + topic.length) + 1024);
+    this.rowStart = new Int32Array(messages.length + 1);
   }
-  if (homeless === 0) {
-    const { rows, rowStart, poison } = read;
-    return { chunk: { source, messages, rows, rowStart, poison, fastRows, tables: known }, homeless };
+
+  slots(index: number, slots: ReadingSlots): void {
+    this.rowStart[index] = this.rows.length;
+    const { station } = slots;
+    if (station.city !== this.lastCity && !this.keeps(index, station.city, station.id)) return;
+    this.rows.appendSlots(slots, this.topic, this.partition, this.offsetOf(index));
   }
-  // Rare (a city bootstrap has not made): the rows again, without those of such cities.
-  const rows = Buffer.allocUnsafe(read.rows.length);
-  const rowStart = new Int32Array(count + 1);
-  const poison: PoisonMessage[] = [];
-  let length = 0;
-  let refused = 0;
-  for (let i = 0; i < count; i++) {
-    rowStart[i] = length;
-    const city = cities[i];
-    if (city === undefined) {
-      poison.push(read.poison[refused++] as PoisonMessage);
-    } else if (!known.has(city)) {
-      poison.push(poisonMessage(read, i, new MissingCityTableError(city, read.stationIds[i] as string)));
-    } else {
-      length += read.rows.copy(rows, length, read.rowStart[i], read.rowStart[i + 1]);
+
+  reading(index: number, reading: WeatherReading): void {
+    this.rowStart[index] = this.rows.length;
+    if (reading.city !== this.lastCity && !this.keeps(index, reading.city, reading.stationId)) return;
+    this.rows.appendReading(reading, this.topic, this.partition, this.offsetOf(index));
+  }
+
+  rejected(index: number, error: ReadingDecodeError): void {
+    this.rowStart[index] = this.rows.length;
+    this.refuse(index, error);
+  }
+
+  empty(index: number): void {
+    this.rowStart[index] = this.rows.length;
+    this.refuse(index, new EmptyValueError());
+  }
+
+  /** The chunk, once the reader told every message. */
+  finish(source: TopicPartition, fastRows: number, tables: CityTableSet): DecodedChunk {
+    this.rowStart[this.messages.length] = this.rows.length;
+    const { messages, rowStart, poison } = this;
+    return { source, messages, rows: this.rows.bytes(), rowStart, poison, fastRows, tables };
+  }
+
+  private keeps(index: number, city: string, stationId: string): boolean {
+    if (this.known === undefined) {
+      if (!this.cities.includes(city)) this.cities.push(city);
+    } else if (!this.known.has(city)) {
+      this.refuse(index, new MissingCityTableError(city, stationId));
+      return false;
     }
+    this.lastCity = city;
+    return true;
   }
-  rowStart[count] = length;
-  const chunk = {
-    source,
-    messages,
-    rows: rows.subarray(0, length),
-    rowStart,
-    poison,
-    fastRows,
-    tables: known,
-  };
-  return { chunk, homeless };
+
+  private refuse(index: number, error: PoisonError): void {
+    this.poison.push({ index, message: this.messages[index] as KafkaMessage, poison: poisonOf(error) });
+  }
+
+  private offsetOf(index: number): string {
+    return (this.messages[index] as KafkaMessage).offset;
+  }
 }
 
 /**
  * Decodes with `reader` (fast where it can, the general decoder otherwise; see createReadingReader)
  * and stores a reading only where `tables` has its city's table. Every kind of poison is made here.
- * The registry is asked before PostgreSQL, and a chunk decided again for the tables reads nothing again.
+ * The registry is asked before PostgreSQL: a chunk is read first and checked against the tables
+ * after; only a chunk holding a city without a table is read a second time (from the reader's
+ * caches), leaving those readings out.
  */
 export function createChunkDecoder(reader: ReadingReader, tables: CityTables): ChunkDecoder {
   const topics = new Map<string, Uint8Array>();
-  /** What each decided chunk was read as, for deciding it again. */
-  const readOf = new WeakMap<DecodedChunk, ReadChunk>();
 
   function topicBytesOf(topic: string): Uint8Array {
     let bytes = topics.get(topic);
@@ -160,72 +181,47 @@ export function createChunkDecoder(reader: ReadingReader, tables: CityTables): C
     return bytes;
   }
 
-  async function readChunk(source: TopicPartition, messages: readonly KafkaMessage[]): Promise<ReadChunk> {
-    const topic = topicBytesOf(source.topic);
-    const { partition } = source;
-    const count = messages.length;
-    const rows = new CopyRows(count * (ROW_BYTES_ESTIMATE + topic.length) + 1024);
-    const rowStart = new Int32Array(count + 1);
-    const cities: (string | undefined)[] = new Array(count).fill(undefined);
-    const stationIds: (string | undefined)[] = new Array(count).fill(undefined);
-    const poison: PoisonMessage[] = [];
-    const read = { messages };
-    const visitor: ReadingVisitor = {
-      slots(index, slots) {
-        rowStart[index] = rows.length;
-        cities[index] = slots.station.city;
-        stationIds[index] = slots.station.id;
-        rows.appendSlots(slots, topic, partition, (messages[index] as KafkaMessage).offset);
-      },
-      reading(index, reading) {
-        rowStart[index] = rows.length;
-        cities[index] = reading.city;
-        stationIds[index] = reading.stationId;
-        rows.appendReading(reading, topic, partition, (messages[index] as KafkaMessage).offset);
-      },
-      rejected(index, error) {
-        rowStart[index] = rows.length;
-        poison.push(poisonMessage(read, index, error));
-      },
-      empty(index) {
-        rowStart[index] = rows.length;
-        poison.push(poisonMessage(read, index, new EmptyValueError()));
-      },
-    };
-    let fastRows: number;
+  async function read(
+    source: TopicPartition,
+    messages: readonly KafkaMessage[],
+    known: CityTableSet | undefined,
+  ): Promise<{ writer: ChunkWriter; fastRows: number }> {
+    const writer = new ChunkWriter(messages, topicBytesOf(source.topic), source.partition, known);
     try {
-      fastRows = await reader.readAll(messages, visitor);
+      return { writer, fastRows: await reader.readAll(messages, writer) };
     } catch (error) {
       // Only bad input becomes poison; a registry that does not answer is an outage, so the chunk
       // is retried instead of dead-lettered for a problem that is not its own.
       throw new DependencyUnavailableError("schema registry", error);
     }
-    rowStart[count] = rows.length;
-    return { source, messages, rows: rows.bytes(), rowStart, cities, stationIds, poison, fastRows };
   }
 
-  function decided(read: ReadChunk, known: CityTableSet): { chunk: DecodedChunk; homeless: number } {
-    const result = decide(read, known);
-    readOf.set(result.chunk, read);
-    return result;
+  async function readAgainst(
+    source: TopicPartition,
+    messages: readonly KafkaMessage[],
+    known: CityTableSet,
+  ): Promise<DecodedChunk> {
+    const { writer, fastRows } = await read(source, messages, known);
+    return writer.finish(source, fastRows, known);
   }
 
   return {
     async decode(source, messages) {
-      const read = await readChunk(source, messages);
+      const { writer, fastRows } = await read(source, messages, undefined);
+      const hasAllTables = (known: CityTableSet) => writer.cities.every((city) => known.has(city));
       const known = await tables.current();
-      const first = decided(read, known);
-      if (first.homeless === 0) return first.chunk;
+      if (hasAllTables(known)) return writer.finish(source, fastRows, known);
       // Bootstrap may have made a city's table since the last look: look again before
       // dead-lettering its readings.
       const now = await tables.refresh();
-      return now.sameAs(known) ? first.chunk : decided(read, now).chunk;
+      if (hasAllTables(now)) return writer.finish(source, fastRows, now);
+      return readAgainst(source, messages, now);
     },
     async decideAgain(chunk, error) {
-      const read = readOf.get(chunk);
-      if (read === undefined || !saysATableIsMissing(error)) return undefined;
+      if (!saysATableIsMissing(error)) return undefined;
       const now = await tables.refresh();
-      return now.sameAs(chunk.tables) ? undefined : decided(read, now).chunk;
+      if (now.sameAs(chunk.tables)) return undefined;
+      return readAgainst(chunk.source, chunk.messages, now);
     },
   };
 }
