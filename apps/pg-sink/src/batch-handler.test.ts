@@ -4,12 +4,13 @@ import type { Sql } from "postgres";
 import { describe, expect, it } from "vitest";
 import type { Sleep } from "./backoff.ts";
 import { type BatchHandler, chunksOf, createBatchHandler } from "./batch-handler.ts";
-import type { DeadLetterSink, PoisonMessage } from "./dead-letter.ts";
-import type { EncodedChunk } from "./encode-chunk.ts";
+import { CityTableSet } from "./city-tables.ts";
+import type { ChunkDecoder, DecodedChunk } from "./decode-chunk.ts";
 import { createSinkMetrics } from "./metrics.ts";
-import { laterOf, planChunk } from "./offsets.ts";
+import { laterOf, planChunk, type TopicPartition } from "./offsets.ts";
+import type { PoisonMessage } from "./poison.ts";
 import type { SinkStatus } from "./status.ts";
-import type { ChunkToWrite, ChunkWritten } from "./write-chunk.ts";
+import type { ChunkToWrite, ChunkWritten, RoutePoison } from "./write-chunk.ts";
 
 describe("chunksOf", () => {
   it("splits a batch into transactions of at most the batch size, in order", () => {
@@ -27,8 +28,10 @@ describe("chunksOf", () => {
 const TOPIC = "weather.readings";
 const PARTITION = 2;
 const SOURCE = `${TOPIC}[${PARTITION}]`;
-/** A message whose value starts so cannot be decoded (see encodeFake). */
+/** A message whose value starts so cannot be decoded (see decodeFake). */
 const POISON = "poison";
+/** A reading whose value starts so is of a city whose table may be dropped (Trouble.tableDropped). */
+const CALGARY = "calgary-";
 
 /** The readings `r<from>` to `r<to - 1>`: one per offset, as a producer sends them. */
 const readings = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `r${from + i}`);
@@ -45,8 +48,10 @@ interface FetchedBatch {
 interface Trouble {
   /** Transactions that fail with a terminated backend before one goes through. */
   readonly postgresDown?: number;
-  /** Encodings that fail because the schema registry does not answer. */
+  /** Decodings that fail because the schema registry does not answer. */
   readonly registryDown?: number;
+  /** Calgary's table is dropped after the sink looked the tables up: PostgreSQL refuses its rows. */
+  readonly tableDropped?: boolean;
   /** Dead-letter sends Kafka refuses before one is acknowledged. */
   readonly deadLettersRefused?: number;
   /** Offset commits Kafka refuses (the broker's answer is lost, the coordinator moved). */
@@ -92,6 +97,8 @@ interface Observed {
   readonly renewals: number;
   /** pg_sink_duplicate_readings_total. */
   readonly duplicates: number;
+  /** Chunks decided (step 1), counting those decided again. */
+  readonly decodings: number;
 }
 
 /** More waits than any case expects: a handler that never gives up fails the case instead of hanging. */
@@ -106,6 +113,7 @@ const QUIET = {
   gaugeAfter: undefined,
   renewals: 0,
   duplicates: 0,
+  decodings: 1,
 } satisfies Partial<Observed>;
 
 function messageAt(offset: number, value: string): KafkaMessage {
@@ -119,36 +127,44 @@ function messageAt(offset: number, value: string): KafkaMessage {
   };
 }
 
-/** The chunk encoder's output for messages whose value is their reading id (or POISON...). */
-function encodeFake(topic: string, partition: number, messages: readonly KafkaMessage[]): EncodedChunk {
-  const ids = messages.map((m) => m.value?.toString() ?? "");
-  const rowStart = new Int32Array(messages.length).fill(-1);
-  const rowEnd = new Int32Array(messages.length).fill(-1);
+const ALL_TABLES = new CityTableSet(new Set(["weather_readings_winnipeg", "weather_readings_calgary"]));
+const CALGARY_GONE = new CityTableSet(new Set(["weather_readings_winnipeg"]));
+
+/**
+ * The chunk decoder's answer for messages whose value is their reading id: POISON... cannot be
+ * decoded; CALGARY... readings are poison (no table) when `tables` has no calgary table.
+ */
+function decodeFake(
+  source: TopicPartition,
+  messages: readonly KafkaMessage[],
+  tables: CityTableSet,
+): DecodedChunk {
+  const rowStart = new Int32Array(messages.length + 1);
   const rows: Buffer[] = [];
+  const poison: PoisonMessage[] = [];
   let at = 0;
-  for (const [i, id] of ids.entries()) {
-    if (id.startsWith(POISON)) continue;
-    rowStart[i] = at;
-    at += id.length;
-    rowEnd[i] = at;
-    rows.push(Buffer.from(id));
+  for (const [index, message] of messages.entries()) {
+    const id = message.value?.toString() ?? "";
+    rowStart[index] = at;
+    if (id.startsWith(POISON)) {
+      poison.push({
+        index,
+        message,
+        poison: { errorClass: "ReadingDecodeError", kind: "undecodable", message: "not a reading" },
+      });
+    } else if (id.startsWith(CALGARY) && !tables.has("calgary")) {
+      poison.push({
+        index,
+        message,
+        poison: { errorClass: "MissingCityTableError", kind: "no-table", message: "run bootstrap" },
+      });
+    } else {
+      at += id.length;
+      rows.push(Buffer.from(id));
+    }
   }
-  return {
-    topic,
-    partition,
-    messages,
-    rows: Buffer.concat(rows),
-    rowStart,
-    rowEnd,
-    cities: ids.map((id) => (id.startsWith(POISON) ? undefined : "winnipeg")),
-    stationIds: ids.map((id) => (id.startsWith(POISON) ? undefined : "CYWG")),
-    poison: ids.map((id) =>
-      id.startsWith(POISON)
-        ? { errorClass: "ReadingDecodeError", kind: "undecodable", message: "not a reading" }
-        : undefined,
-    ),
-    fastRows: 0,
-  };
+  rowStart[messages.length] = at;
+  return { source, messages, rows: Buffer.concat(rows), rowStart, poison, fastRows: 0, tables };
 }
 
 /**
@@ -162,8 +178,8 @@ function fakePostgres(trouble: Trouble, storedBefore: number | undefined) {
 
   async function writeChunk(
     _sql: Sql,
-    chunk: ChunkToWrite,
-    deadLetter: DeadLetterSink,
+    { chunk, nextOffset, soughtTo }: ChunkToWrite,
+    routePoison: RoutePoison,
   ): Promise<ChunkWritten> {
     if (trouble.bug) throw new TypeError("cannot read properties of undefined (reading 'city')");
     if (outagesLeft-- > 0) {
@@ -171,30 +187,33 @@ function fakePostgres(trouble: Trouble, storedBefore: number | undefined) {
         code: "57P01",
       });
     }
-    const { encoded } = chunk;
     const storedNext = next ?? 0n;
-    const plan = planChunk(encoded.messages, storedNext, chunk.soughtTo);
+    const plan = planChunk(chunk.messages, storedNext, soughtTo);
     if (plan.kind === "seek") return plan;
-    const poison: PoisonMessage[] = [];
+    const first = chunk.messages.length - plan.fresh.length;
+    const poison = chunk.poison.filter((p) => p.index >= first);
     const fresh: string[] = [];
     let duplicates = 0;
-    for (let i = encoded.messages.length - plan.fresh.length; i < encoded.messages.length; i++) {
-      const message = encoded.messages[i] as KafkaMessage;
-      const bad = encoded.poison[i];
-      const id = message.value?.toString() ?? "";
-      if (bad !== undefined) poison.push({ message, poison: bad });
-      else if (stored.has(id) || fresh.includes(id)) duplicates++;
+    for (let i = first; i < chunk.messages.length; i++) {
+      const id = chunk.messages[i]?.value?.toString() ?? "";
+      if (poison.some((p) => p.index === i)) continue;
+      if (id.startsWith(CALGARY) && trouble.tableDropped) {
+        throw Object.assign(new Error('no partition of relation "weather_readings" found for row'), {
+          code: "23514",
+        });
+      }
+      if (stored.has(id) || fresh.includes(id)) duplicates++;
       else fresh.push(id);
     }
-    if (poison.length > 0) await deadLetter(poison);
+    if (poison.length > 0) await routePoison(poison);
     // COMMIT: rows and offset at once.
     for (const id of fresh) stored.add(id);
-    next = laterOf(chunk.nextOffset, storedNext);
+    next = laterOf(nextOffset, storedNext);
     return {
       kind: "stored",
       rowsWritten: fresh.length,
       duplicates,
-      deadLettered: poison,
+      poison,
       alreadyStored: plan.alreadyStored,
       nextOffset: next,
     };
@@ -295,6 +314,26 @@ function createRig(options: { trouble?: Trouble; storedBefore?: number; batchSiz
   const deadLetters: string[] = [];
   let renewals = 0;
   let registryOutagesLeft = trouble.registryDown ?? 0;
+  let decodings = 0;
+  const decoder: ChunkDecoder = {
+    async decode(source, messages) {
+      if (registryOutagesLeft-- > 0) {
+        throw new DependencyUnavailableError(
+          "schema registry",
+          new Error("connect ECONNREFUSED 127.0.0.1:8081"),
+        );
+      }
+      decodings++;
+      // The tables as the sink looked them up before calgary's was dropped.
+      return decodeFake(source, messages, ALL_TABLES);
+    },
+    async decideAgain(chunk, error) {
+      const gone = trouble.tableDropped ? CALGARY_GONE : ALL_TABLES;
+      if ((error as { code?: string }).code !== "23514" || gone === chunk.tables) return undefined;
+      decodings++;
+      return decodeFake(chunk.source, chunk.messages, gone);
+    },
+  };
   let refusalsLeft = trouble.deadLettersRefused ?? 0;
 
   const gauge = async () =>
@@ -324,24 +363,18 @@ function createRig(options: { trouble?: Trouble; storedBefore?: number; batchSiz
     group: "pg-sink",
     batchSize: options.batchSize ?? 1_000,
     backoff: { initialMs: 100, maxMs: 400 },
-    async encode(topic, partition, messages) {
-      if (registryOutagesLeft-- > 0) {
-        throw new DependencyUnavailableError(
-          "schema registry",
-          new Error("connect ECONNREFUSED 127.0.0.1:8081"),
-        );
-      }
-      return encodeFake(topic, partition, messages);
-    },
-    deadLetterFor: (key) => async (poison) => {
-      if (refusalsLeft-- > 0) {
-        throw new DependencyUnavailableError(
-          "Kafka",
-          new Error("Kafka did not acknowledge the dead letters"),
-        );
-      }
-      for (const p of poison)
-        deadLetters.push(`${key.topic}[${key.partition}]@${p.message.offset}: ${p.poison.kind}`);
+    decoder,
+    deadLetters: {
+      async send(source, poison) {
+        if (refusalsLeft-- > 0) {
+          throw new DependencyUnavailableError(
+            "Kafka",
+            new Error("Kafka did not acknowledge the dead letters"),
+          );
+        }
+        for (const p of poison)
+          deadLetters.push(`${source.topic}[${source.partition}]@${p.message.offset}: ${p.poison.kind}`);
+      },
     },
     seek: (_topic, _partition, offset) => kafka.seek(offset),
     metrics,
@@ -382,6 +415,7 @@ function createRig(options: { trouble?: Trouble; storedBefore?: number; batchSiz
       gaugeAfter: await gauge(),
       renewals,
       duplicates,
+      decodings,
     };
   }
 
@@ -429,6 +463,7 @@ const cases: readonly Case[] = [
       ...storedUpTo(5),
       resolved: ["1", "3", "4"],
       committed: ["2", "4", "5"],
+      decodings: 3,
     },
   },
   {
@@ -474,6 +509,19 @@ const cases: readonly Case[] = [
     },
   },
   {
+    name: "decides a chunk again at once when PostgreSQL says a city table it counted on was dropped: that city's readings dead-lettered as no-table, the rest stored",
+    trouble: { tableDropped: true },
+    batches: [{ from: 0, values: ["r0", `${CALGARY}r1`, POISON, "r3"] }],
+    expected: {
+      storedNext: 4n,
+      stored: ["r0", "r3"],
+      resolved: ["3"],
+      committed: ["4"],
+      deadLetters: [`${SOURCE}@1: no-table`, `${SOURCE}@2: undecodable`],
+      decodings: 2,
+    },
+  },
+  {
     name: "stores a reading the producer sent twice once, and counts the duplicate",
     batches: [{ from: 0, values: ["r0", "r1", "r0"] }],
     expected: { storedNext: 3n, stored: ["r0", "r1"], resolved: ["2"], committed: ["3"], duplicates: 1 },
@@ -492,7 +540,7 @@ const cases: readonly Case[] = [
       // Kafka's committed offset never moved: a restarted consumer fetches from 0 again.
       { from: 0, values: readings(0, 4) },
     ],
-    expected: { ...storedUpTo(4), resolved: ["1", "3"], committed: ["4"] },
+    expected: { ...storedUpTo(4), resolved: ["1", "3"], committed: ["4"], decodings: 2 },
   },
   {
     name: "seeks back to the stored offset when a batch starts past it, storing nothing of that batch",
@@ -501,7 +549,7 @@ const cases: readonly Case[] = [
       { from: 5, values: readings(5, 7) },
       { from: 2, values: readings(2, 7) },
     ],
-    expected: { ...storedInOneChunk(7), seeks: ["2"] },
+    expected: { ...storedInOneChunk(7), seeks: ["2"], decodings: 2 },
   },
   {
     name: "accepts a hole in the log once the seek to the stored offset led past it, seeking only once",
@@ -516,6 +564,7 @@ const cases: readonly Case[] = [
       resolved: ["6"],
       committed: ["7"],
       seeks: ["2"],
+      decodings: 2,
     },
   },
   {
@@ -529,7 +578,7 @@ const cases: readonly Case[] = [
     name: "touches nothing once the consumer is stopping",
     trouble: { notRunning: true },
     batches: [{ from: 0, values: readings(0, 2) }],
-    expected: NOTHING_STORED,
+    expected: { ...NOTHING_STORED, decodings: 0 },
   },
   {
     name: "gives the partition up when a rebalance takes it during an outage: nothing resolved, committed or lost",

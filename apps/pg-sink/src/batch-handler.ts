@@ -3,11 +3,12 @@ import type { Logger } from "@weather/service-kit";
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import { type BackoffPolicy, type RetryOptions, retryWithBackoff } from "./backoff.ts";
 import type { DatabasePool } from "./database.ts";
-import type { DeadLetterSink } from "./dead-letter.ts";
-import type { EncodedChunk } from "./encode-chunk.ts";
+import type { DeadLetterSender } from "./dead-letter.ts";
+import type { ChunkDecoder, DecodedChunk } from "./decode-chunk.ts";
 import type { SinkMetrics } from "./metrics.ts";
 import { nextOffsetAfter, type PartitionKey } from "./offsets.ts";
 import { DependencyUnavailableError, isTransientDatabaseError } from "./outage.ts";
+import type { PoisonMessage } from "./poison.ts";
 import type { SinkStatus } from "./status.ts";
 import { type ChunkWritten, writeChunk } from "./write-chunk.ts";
 
@@ -16,24 +17,17 @@ export interface BatchHandlerDeps {
   readonly group: string;
   readonly batchSize: number;
   readonly backoff: BackoffPolicy;
-  /**
-   * Decodes, validates and writes the messages as COPY rows (createChunkEncoder); throws
-   * DependencyUnavailableError while the registry is down.
-   */
-  readonly encode: (
-    topic: string,
-    partition: number,
-    messages: readonly KafkaMessage[],
-  ) => Promise<EncodedChunk>;
-  /** Dead-letters poison of one partition; throws DependencyUnavailableError while Kafka refuses. */
-  readonly deadLetterFor: (key: PartitionKey) => DeadLetterSink;
+  /** Step 1: what each message of a chunk is, a row or poison (createChunkDecoder). */
+  readonly decoder: ChunkDecoder;
+  /** Step 3: where the poison goes, before the chunk's transaction commits. */
+  readonly deadLetters: Pick<DeadLetterSender, "send">;
   readonly seek: (topic: string, partition: number, offset: bigint) => void;
   readonly metrics: SinkMetrics;
   readonly logger: Logger;
   readonly status: SinkStatus;
   /** Aborted on shutdown: stops waiting for an outage to end. */
   readonly signal: AbortSignal;
-  /** Stores one chunk in one transaction: writeChunk, unless a test stands in for PostgreSQL. */
+  /** Step 2: stores one chunk in one transaction: writeChunk, unless a test stands in for PostgreSQL. */
   readonly writeChunk?: typeof writeChunk;
   /** How retries wait and jitter: the timers and Math.random, unless a test drives the waits. */
   readonly waits?: Pick<RetryOptions, "sleep" | "random">;
@@ -44,6 +38,10 @@ export function chunksOf<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;
+}
+
+function partitionIdOf({ topic, partition }: PartitionKey): string {
+  return `${topic}[${partition}]`;
 }
 
 function asOutage(error: unknown): unknown {
@@ -58,11 +56,12 @@ export interface BatchHandler {
 }
 
 /**
- * kafkajs's eachBatch for the sink. Each chunk of a fetched batch is stored by writeChunk in one
- * transaction; only then is its last offset resolved and committed to Kafka (for lag tools; the
- * offset stored in PostgreSQL stays the truth). An outage holds the chunk, heartbeating while it
- * waits, and retries it unchanged; a chunk that is never stored is never resolved, so kafkajs
- * fetches it again.
+ * kafkajs's eachBatch for the sink. Each chunk of a fetched batch goes through the three steps:
+ * decoded (deps.decoder), written in one transaction (writeChunk), its poison routed to the
+ * dead-letter topic (deps.deadLetters) before that transaction commits. Only then is its last
+ * offset resolved and committed to Kafka (for lag tools; the offset stored in PostgreSQL stays the
+ * truth). An outage holds the chunk, heartbeating while it waits, and retries it unchanged; a
+ * chunk that is never stored is never resolved, so kafkajs fetches it again.
  *
  * The Kafka commit is not waited for: kafkajs fetches again only once every partition's batch is
  * handled, and waiting for the broker's answer (several ms) kept PostgreSQL idle for that long
@@ -117,10 +116,42 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
     }
   }
 
+  /**
+   * Steps 1 to 3 for one chunk, as one attempt to retry. The chunk is decoded once and kept across
+   * attempts, unless PostgreSQL says a city table it counted on is gone: then it is decided again
+   * and written again at once.
+   */
+  function chunkStorer(
+    key: PartitionKey,
+    messages: readonly KafkaMessage[],
+    nextOffset: bigint,
+  ): () => Promise<ChunkWritten> {
+    let decided: DecodedChunk | undefined;
+    const routePoison = (poison: readonly PoisonMessage[]) => deps.deadLetters.send(key, poison);
+    return async () => {
+      decided ??= await deps.decoder.decode(key, messages);
+      const soughtFrom = soughtTo.get(partitionIdOf(key));
+      for (;;) {
+        const chunk: DecodedChunk = decided;
+        try {
+          return await write(
+            deps.database.current(),
+            { key, chunk, nextOffset, soughtTo: soughtFrom },
+            routePoison,
+          );
+        } catch (error) {
+          const again = await deps.decoder.decideAgain(chunk, error);
+          if (again === undefined) throw error;
+          decided = again;
+        }
+      }
+    };
+  }
+
   async function storeBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const key: PartitionKey = { group: deps.group, topic: batch.topic, partition: batch.partition };
-    const partitionId = `${batch.topic}[${batch.partition}]`;
+    const partitionId = partitionIdOf(key);
     const retry: RetryOptions = {
       ...deps.waits,
       policy: deps.backoff,
@@ -166,18 +197,11 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       );
 
       let written: ChunkWritten;
+      const store = chunkStorer(key, messages, nextOffset);
       try {
-        const encoded = await retryWithBackoff(
-          () => deps.encode(batch.topic, batch.partition, messages),
-          retry,
-        );
         written = await retryWithBackoff(
           () =>
-            write(
-              deps.database.current(),
-              { key, encoded, nextOffset, soughtTo: soughtTo.get(partitionId) },
-              deps.deadLetterFor(key),
-            ).catch((error: unknown) => {
+            store().catch((error: unknown) => {
               throw asOutage(error);
             }),
           retry,
@@ -212,7 +236,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       );
       metrics.rowsWritten.inc({ topic: batch.topic }, written.rowsWritten);
       if (written.duplicates > 0) metrics.duplicatesSkipped.inc({ topic: batch.topic }, written.duplicates);
-      for (const { poison, message } of written.deadLettered) {
+      for (const { poison, message } of written.poison) {
         metrics.deadLettered.inc({ topic: batch.topic, reason: poison.kind });
         logger.warn(
           { partition: partitionId, offset: message.offset, reason: poison.kind, error: poison.message },

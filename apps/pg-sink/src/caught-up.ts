@@ -4,7 +4,7 @@ import type { Admin } from "kafkajs";
 import type { Sql } from "postgres";
 import type { SinkConfig } from "./config.ts";
 import type { DatabasePool } from "./database.ts";
-import { OFFSETS_TABLE } from "./offsets.ts";
+import { OFFSETS_TABLE } from "./sql/tables.ts";
 
 const CAUGHT_UP_POLL_MS = 1_000;
 

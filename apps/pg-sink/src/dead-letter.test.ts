@@ -1,5 +1,6 @@
+import { DEAD_LETTER_HEADERS } from "@weather/schema";
 import { describe, expect, it } from "vitest";
-import { buildDeadLetter, DEAD_LETTER_HEADERS } from "./dead-letter.ts";
+import { buildDeadLetter } from "./dead-letter.ts";
 
 describe("buildDeadLetter", () => {
   const original = {

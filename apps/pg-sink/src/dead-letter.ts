@@ -8,34 +8,10 @@ import {
   Partitioners,
   type Producer,
 } from "kafkajs";
-import { connectToKafka } from "./kafka-connect.ts";
+import { connectToKafka } from "./connect-to-kafka.ts";
+import type { TopicPartition } from "./offsets.ts";
 import { DependencyUnavailableError } from "./outage.ts";
-
-/** Why a message cannot be stored; its `kind` is the metric label and the header operators filter on. */
-export interface Poison {
-  /** The error's class, e.g. ReadingDecodeError. */
-  readonly errorClass: string;
-  /** A stable, short reason: bad-magic-byte, unknown-schema, undecodable, invalid-reading, no-table... */
-  readonly kind: string;
-  readonly message: string;
-}
-
-// Defined with the topics, so readers of the dead-letter topic use the same names.
-export { DEAD_LETTER_HEADERS };
-
-/** A message that cannot be stored, and why. */
-export interface PoisonMessage {
-  readonly message: KafkaMessage;
-  readonly poison: Poison;
-}
-
-/** Sends dead letters and resolves once Kafka has them; called inside the transaction, before COMMIT. */
-export type DeadLetterSink = (poison: readonly PoisonMessage[]) => Promise<void>;
-
-export interface DeadLetterSource {
-  readonly topic: string;
-  readonly partition: number;
-}
+import type { Poison, PoisonMessage } from "./poison.ts";
 
 /**
  * The dead letter of `original`: its key, value and headers untouched, so it can be replayed
@@ -43,7 +19,7 @@ export interface DeadLetterSource {
  */
 export function buildDeadLetter(
   original: Pick<KafkaMessage, "key" | "value" | "headers" | "offset" | "timestamp">,
-  source: DeadLetterSource,
+  source: TopicPartition,
   poison: Poison,
   now: Date,
 ): Message {
@@ -91,10 +67,17 @@ export async function sendDeadLetters(
  */
 export const DEAD_LETTER_SEND_TIMEOUT_MS = 30_000;
 
-/** The sink's one producer, to <topic>.dlq, shared by every partition. */
+/**
+ * Step 3: where the poison of a chunk goes. The sink's one producer, to <topic>.dlq, shared by
+ * every partition; writeChunk's transaction waits for `send` before COMMIT, so the stored offset
+ * never passes a message that is neither stored nor dead-lettered.
+ */
 export interface DeadLetterSender {
-  /** Dead-letters poison of one partition; throws DependencyUnavailableError while Kafka refuses. */
-  senderFor(source: DeadLetterSource): DeadLetterSink;
+  /**
+   * Sends the dead letters of `poison`, messages of `source`, and resolves once Kafka has them all.
+   * @throws DependencyUnavailableError while Kafka refuses or does not answer.
+   */
+  send(source: TopicPartition, poison: readonly PoisonMessage[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -115,11 +98,9 @@ export async function openDeadLetterSender(
   });
   await connectToKafka(producer, brokers);
   return {
-    senderFor: (source) => async (poison) => {
+    async send(source, poison) {
       const now = new Date();
-      const letters = poison.map((p) =>
-        buildDeadLetter(p.message, { topic: source.topic, partition: source.partition }, p.poison, now),
-      );
+      const letters = poison.map((p) => buildDeadLetter(p.message, source, p.poison, now));
       try {
         await sendDeadLetters(producer, deadLetterTopic, letters);
       } catch (error) {

@@ -2,7 +2,7 @@ import type { Logger } from "@weather/service-kit";
 import type { Consumer, Kafka } from "kafkajs";
 import type { BatchHandler } from "./batch-handler.ts";
 import type { SinkConfig } from "./config.ts";
-import { connectToKafka } from "./kafka-connect.ts";
+import { connectToKafka } from "./connect-to-kafka.ts";
 import type { SinkStatus } from "./status.ts";
 
 /** The sink's consumer of the readings topic, from joining the group to leaving it. */

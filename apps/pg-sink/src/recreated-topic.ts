@@ -3,7 +3,7 @@ import type { Admin } from "kafkajs";
 import type { Sql } from "postgres";
 import type { SinkConfig } from "./config.ts";
 import type { DatabasePool } from "./database.ts";
-import { OFFSETS_TABLE } from "./offsets.ts";
+import { OFFSETS_TABLE } from "./sql/tables.ts";
 
 /** A partition whose stored offset lay beyond the topic's end, and where it now starts again. */
 export interface RewoundPartition {

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { createFastReadingReader, createReadingDecoder, type StationCatalog } from "@weather/schema";
+import { createReadingReader, type StationCatalog } from "@weather/schema";
 import {
   createKafka,
   createRegistryClient,
@@ -9,11 +9,12 @@ import {
 } from "@weather/service-kit";
 import { createBatchHandler } from "./batch-handler.ts";
 import { pollUntilCaughtUp } from "./caught-up.ts";
+import { createCityTables } from "./city-tables.ts";
 import type { SinkConfig } from "./config.ts";
+import { connectToKafka } from "./connect-to-kafka.ts";
 import { createDatabasePool } from "./database.ts";
 import { openDeadLetterSender } from "./dead-letter.ts";
-import { createChunkEncoder } from "./encode-chunk.ts";
-import { connectToKafka } from "./kafka-connect.ts";
+import { createChunkDecoder } from "./decode-chunk.ts";
 import { createLifetime } from "./lifetime.ts";
 import { createSinkMetrics } from "./metrics.ts";
 import { connectReadingsConsumer } from "./readings-consumer.ts";
@@ -77,13 +78,14 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
     lifetime.closeOnStop("Kafka admin", () => admin.disconnect());
     await rewindIfTopicWasRecreated(admin, database, config, logger);
 
-    // With the catalog, the decoder also validates (validateReading): implausible values and unknown
-    // stations come back as ReadingDecodeError kind "invalid" and are dead-lettered. The fast reader
-    // takes the messages it can vouch for first (see FastReadingReader); both share the registry client.
+    // The reader validates against the catalog (validateReading): implausible values and unknown
+    // stations are dead-lettered as kind "invalid"; readings of a city without a table as "no-table".
     const catalog = options.catalog ?? config.catalog;
     const registry = createRegistryClient(config.registry).client;
-    const decoder = createReadingDecoder(registry, { catalog });
-    const chunkEncoder = createChunkEncoder(createFastReadingReader(registry, catalog), decoder);
+    const decoder = createChunkDecoder(
+      createReadingReader(registry, { catalog }),
+      createCityTables(database),
+    );
 
     const consumer = await connectReadingsConsumer(kafka, config, status, logger);
     lifetime.closeOnStop("Kafka consumer", () => consumer.close());
@@ -93,8 +95,8 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
         group: config.sinkGroup,
         batchSize: config.sink.batchSize,
         backoff: { initialMs: config.sink.backoffInitialMs, maxMs: config.sink.backoffMaxMs },
-        encode: (topic, partition, messages) => chunkEncoder.encode(topic, partition, messages),
-        deadLetterFor: (key) => deadLetters.senderFor(key),
+        decoder,
+        deadLetters,
         seek: (topic, partition, offset) => consumer.seek(topic, partition, offset),
         metrics,
         logger,

@@ -1,9 +1,9 @@
 import { ensureSinkRole } from "@weather/db";
-import { createStationCatalog, DEFAULT_STATIONS, type Station, type WeatherReading } from "@weather/schema";
+import { DEAD_LETTER_HEADERS, DEFAULT_STATIONS, type WeatherReading } from "@weather/schema";
 import { seededReadings } from "@weather/schema/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEAD_LETTER_HEADERS } from "../src/dead-letter.ts";
 import {
+  CATALOG_WITH_CALGARY,
   createEncoders,
   createWorld,
   drainWithSink,
@@ -168,8 +168,7 @@ describe("pg-sink stores a reading sent more than once once", () => {
 
 describe("pg-sink dead-letters poison inside a COPY chunk", () => {
   let world: World;
-  const calgary: Station = { ...(DEFAULT_STATIONS[0] as Station), id: "CYYC", city: "calgary" };
-  const catalog = createStationCatalog([...DEFAULT_STATIONS, calgary]);
+  const catalog = CATALOG_WITH_CALGARY;
 
   beforeAll(async () => {
     world = await createWorld("copy_poison", 1);

@@ -9,6 +9,7 @@ import {
   deadLetterTopicOf,
   type ReadingEncoder,
   type ReadingSchemaVersion,
+  type Station,
   type StationCatalog,
   type WeatherReading,
   type WireFormat,
@@ -113,6 +114,11 @@ export async function createWorld(label: string, partitions = 3): Promise<World>
     },
   };
 }
+
+/** A station whose city has no table unless a test makes it (a catalog newer than bootstrap's run). */
+export const CALGARY: Station = { ...(DEFAULT_STATIONS[0] as Station), id: "CYYC", city: "calgary" };
+/** The built-in stations and CALGARY: a sink's catalog that knows a city the database may lack. */
+export const CATALOG_WITH_CALGARY = createStationCatalog([...DEFAULT_STATIONS, CALGARY]);
 
 /** `count` plausible readings of the built-in stations, one a minute, alternating stations. */
 export function makeReadings(count: number, seed: number): WeatherReading[] {

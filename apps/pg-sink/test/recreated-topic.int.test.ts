@@ -1,7 +1,7 @@
 import { createTopicsAndWait } from "@weather/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OFFSETS_TABLE } from "../src/offsets.ts";
 import { rewindOffsetsBeyondEnd } from "../src/recreated-topic.ts";
+import { OFFSETS_TABLE } from "../src/sql/tables.ts";
 import {
   createWorld,
   makeReadings,

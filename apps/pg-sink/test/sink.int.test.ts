@@ -1,7 +1,7 @@
-import { createStationCatalog, DEFAULT_STATIONS, type WeatherReading } from "@weather/schema";
+import { DEAD_LETTER_HEADERS, type WeatherReading } from "@weather/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEAD_LETTER_HEADERS } from "../src/dead-letter.ts";
 import {
+  CATALOG_WITH_CALGARY,
   createEncoders,
   createWorld,
   drainWithSink,
@@ -81,12 +81,7 @@ describe("pg-sink stores known readings", () => {
 describe("pg-sink dead-letters poison and keeps going", () => {
   let world: World;
   // A station the sink's catalog knows but the database has no table for.
-  const calgary = {
-    ...(DEFAULT_STATIONS[0] as (typeof DEFAULT_STATIONS)[number]),
-    id: "CYYC",
-    city: "calgary",
-  };
-  const catalog = createStationCatalog([...DEFAULT_STATIONS, calgary]);
+  const catalog = CATALOG_WITH_CALGARY;
 
   beforeAll(async () => {
     world = await createWorld("poison", 1);

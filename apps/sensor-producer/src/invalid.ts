@@ -3,7 +3,7 @@ import type { Prng } from "./prng.ts";
 
 /**
  * The garbage a messy station sends, one kind for each way the sink dead-letters a message
- * (pg-sink's classify.ts, @weather/schema's decode-error.ts), so a run exercises them all:
+ * (pg-sink's poison.ts, @weather/schema's decode-error.ts), so a run exercises them all:
  * - implausible: a reading whose values no sensor gives (decoded, then refused: "invalid")
  * - unknown-station: a reading of a station the catalog does not have ("invalid")
  * - bad-magic-byte: the payload without the Confluent wire header, as a producer that skips the

@@ -180,7 +180,7 @@ async function ensureRoleWithGrants(
         if (!row?.ok) newlyGranted.push(table);
       }
       // TEMPORARY: a chunk holding readings already stored goes through a temporary staging table
-      // (pg-sink's write-chunk.ts). PUBLIC has it by default; granted by name, it survives a server
+      // (pg-sink's sql/stage-rows.ts). PUBLIC has it by default; granted by name, it survives a server
       // that revokes it from PUBLIC. A temporary table is the session's own and dropped at commit.
       await retryConcurrentUpdate(() =>
         sql.unsafe(

@@ -1,7 +1,14 @@
-import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import avro from "avsc";
+import { type SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { describe, expect, it } from "vitest";
-import { encodeAvro, frameAvro, seededRandom, seededReadings } from "../test/seeded-readings.ts";
+import {
+  cachedAvroSchema,
+  encodeAvro,
+  frameAvro,
+  offlineRegistry,
+  readingOfSlots,
+  seededRandom,
+  seededReadings,
+} from "../test/seeded-readings.ts";
 import { readingAvroSchema } from "./avro.ts";
 import { createStationCatalog } from "./catalog.ts";
 import { createReadingDecoder } from "./codec.ts";
@@ -11,9 +18,7 @@ import {
   createReadingSlots,
   fastReadableVersions,
   READING_NUMBER_FIELDS,
-  type ReadingSlots,
 } from "./fast-reader.ts";
-import { readingJsonSchema } from "./json-schema.ts";
 import {
   READING_SCHEMA_VERSIONS,
   type ReadingSchemaVersion,
@@ -22,8 +27,6 @@ import {
 } from "./reading.ts";
 import { DEFAULT_STATIONS, type Station } from "./stations.ts";
 import { toWireRecord } from "./wire-record.ts";
-
-type Schema = Parameters<SchemaRegistry["cache"]["setSchema"]>[2];
 
 const AVRO_V1 = 11;
 const AVRO_V2 = 12;
@@ -37,21 +40,15 @@ const NOW_MS = Date.UTC(2025, 5, 1, 12, 0, 0);
 const calgary: Station = { ...(DEFAULT_STATIONS[0] as Station), id: "CYYC", city: "calgary" };
 const catalog = createStationCatalog([...DEFAULT_STATIONS, calgary]);
 
-function avroType(schema: object): Schema {
-  return avro.Type.forSchema(schema as avro.Schema) as unknown as Schema;
-}
-
-/** A registry client that answers from its cache only (its host is a closed port). */
-function offlineRegistry(): SchemaRegistry {
-  const registry = new SchemaRegistry({ host: "http://127.0.0.1:9", retry: { retries: 0 } });
-  registry.cache.setSchema(AVRO_V1, SchemaType.AVRO, avroType(readingAvroSchema(1)));
-  registry.cache.setSchema(AVRO_V2, SchemaType.AVRO, avroType(readingAvroSchema(2)));
+/** The reading's schemas, and v2 written by other producers under other ids. */
+function offlineRegistryWithVariants(): SchemaRegistry {
+  const registry = offlineRegistry({ avroV1: AVRO_V1, avroV2: AVRO_V2, jsonV2: JSON_V2 });
   const v2 = readingAvroSchema(2);
   // Same canonical form: docs, defaults and logical types are not part of it.
   registry.cache.setSchema(
     V2_OTHER_DOCS,
     SchemaType.AVRO,
-    avroType({
+    cachedAvroSchema({
       ...v2,
       doc: "another producer's copy",
       fields: v2.fields.map((f) => ({ ...f, doc: "", type: f.name === "readingId" ? "string" : f.type })),
@@ -60,7 +57,7 @@ function offlineRegistry(): SchemaRegistry {
   registry.cache.setSchema(
     V2_RENAMED,
     SchemaType.AVRO,
-    avroType({
+    cachedAvroSchema({
       ...v2,
       fields: v2.fields.map((f) => (f.name === "humidityPct" ? { ...f, name: "humidity" } : f)),
     }),
@@ -68,19 +65,12 @@ function offlineRegistry(): SchemaRegistry {
   registry.cache.setSchema(
     V2_REORDERED,
     SchemaType.AVRO,
-    avroType({ ...v2, fields: [v2.fields[1], v2.fields[0], ...v2.fields.slice(2)] }),
+    cachedAvroSchema({ ...v2, fields: [v2.fields[1], v2.fields[0], ...v2.fields.slice(2)] }),
   );
-  const json = readingJsonSchema(2);
-  registry.cache.setSchema(JSON_V2, SchemaType.JSON, {
-    toBuffer: (payload: object) => Buffer.from(JSON.stringify(payload)),
-    fromBuffer: (buffer: Buffer) => JSON.parse(buffer.toString()),
-    isValid: () => true,
-    schema: json,
-  } as unknown as Schema);
   return registry;
 }
 
-const registry = offlineRegistry();
+const registry = offlineRegistryWithVariants();
 const decoder = createReadingDecoder(registry, { catalog, now: () => new Date(NOW_MS) });
 const fast = createFastReadingReader(registry, catalog);
 
@@ -98,25 +88,6 @@ function varint(value: bigint): Buffer {
   }
   bytes.push(Number(rest));
   return Buffer.from(bytes);
-}
-
-function uuidOf(bytes: Uint8Array): string {
-  const hex = Buffer.from(bytes).toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/** What the slots hold, in the decoder's terms (numbers compared bit for bit by Object.is). */
-function readingOf(slots: ReadingSlots): WeatherReading {
-  const numbers = Object.fromEntries(
-    READING_NUMBER_FIELDS.map((name, i) => [name, slots.isNull[i] === 1 ? null : slots.numbers[i]]),
-  );
-  return {
-    readingId: uuidOf(slots.readingId),
-    stationId: slots.station.id,
-    city: slots.station.city,
-    observedAt: new Date(slots.observedAtMs),
-    ...numbers,
-  } as WeatherReading;
 }
 
 function expectSameReading(fromSlots: WeatherReading, decoded: WeatherReading, label: string): void {
@@ -158,7 +129,7 @@ describe("fast reading reader", () => {
         const decoded = await decodeOrError(bytes);
         if (decoded instanceof ReadingDecodeError) throw new Error(`${label}: ${decoded.message}`);
         expect(fast.read(bytes, slots, NOW_MS), label).toBe(true);
-        expectSameReading(readingOf(slots), decoded, label);
+        expectSameReading(readingOfSlots(slots), decoded, label);
       }
     }
   });
@@ -231,7 +202,7 @@ describe("fast reading reader", () => {
         expect(read, `case ${i}: the decoder says ${decoded.kind}: ${decoded.message}`).toBe(false);
       } else if (read) {
         vouched += 1;
-        expectSameReading(readingOf(slots), decoded, `case ${i}`);
+        expectSameReading(readingOfSlots(slots), decoded, `case ${i}`);
       }
     }
     // The corpus exercises both sides: most of it is poison, some of it still valid.
@@ -254,13 +225,13 @@ describe("fast reading reader", () => {
   });
 
   it("leaves a schema id it could not learn to the decoder, and learns it once the registry answers", async () => {
-    const offline = offlineRegistry();
+    const offline = offlineRegistry({ avroV1: AVRO_V1, avroV2: AVRO_V2, jsonV2: JSON_V2 });
     const reader = createFastReadingReader(offline, catalog);
     const reading = seededReadings(1, 4, DEFAULT_STATIONS, NOW_MS)[0] as WeatherReading;
     const bytes = Buffer.concat([Buffer.from([0, 0, 0, 0, 77]), encodeAvro(AVRO_V2, 2, reading).subarray(5)]);
     await expect(reader.prepare([{ value: bytes }])).resolves.toBeUndefined();
     expect(reader.read(bytes, createReadingSlots(), NOW_MS)).toBe(false);
-    offline.cache.setSchema(77, SchemaType.AVRO, avroType(readingAvroSchema(2)));
+    offline.cache.setSchema(77, SchemaType.AVRO, cachedAvroSchema(readingAvroSchema(2)));
     await reader.prepare([{ value: bytes }]);
     expect(reader.read(bytes, createReadingSlots(), NOW_MS)).toBe(true);
   });
@@ -283,7 +254,7 @@ describe("fast reading reader", () => {
       const read = fast.read(bytes, slots, NOW_MS);
       if (read) accepted += 1;
       expect(read && !zodAccepts, id).toBe(false);
-      if (read) expect(uuidOf(slots.readingId)).toBe(id.toLowerCase());
+      if (read) expect(readingOfSlots(slots).readingId).toBe(id.toLowerCase());
     }
     expect(accepted).toBeGreaterThan(1_000);
   });

@@ -31,14 +31,7 @@ export {
   ReadingDecodeError,
   type ReadingDecodeErrorKind,
 } from "./decode-error.ts";
-export {
-  createFastReadingReader,
-  createReadingSlots,
-  type FastReadingReader,
-  fastReadableVersions,
-  READING_NUMBER_FIELDS,
-  type ReadingSlots,
-} from "./fast-reader.ts";
+export { READING_NUMBER_FIELDS, type ReadingSlots } from "./fast-reader.ts";
 export { createFastReadingWriter, type FastReadingWriter } from "./fast-writer.ts";
 export { type ReadingField, type ReadingFieldKind, readingFields } from "./fields.ts";
 export { ISO_UTC_TIMESTAMP_PATTERN, type ReadingJsonSchema, readingJsonSchema } from "./json-schema.ts";
@@ -69,6 +62,12 @@ export {
   readingSchema,
   type WeatherReading,
 } from "./reading.ts";
+export {
+  createReadingReader,
+  type ReadingReader,
+  type ReadingReaderOptions,
+  type ReadingVisitor,
+} from "./reading-reader.ts";
 export {
   type CompatibilityLevel,
   compatibilityPath,

@@ -1,5 +1,8 @@
+import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import avro from "avsc";
 import { readingAvroSchema } from "../src/avro.ts";
+import { READING_NUMBER_FIELDS, type ReadingSlots } from "../src/fast-reader.ts";
+import { readingJsonSchema } from "../src/json-schema.ts";
 import type { ReadingSchemaVersion, WeatherReading } from "../src/reading.ts";
 import type { Station } from "../src/stations.ts";
 import { toWireRecord } from "../src/wire-record.ts";
@@ -126,4 +129,62 @@ export function frameAvro(schemaId: number, version: ReadingSchemaVersion, recor
 /** A reading's Confluent-framed Avro bytes, as sensor-producer sends them. */
 export function encodeAvro(schemaId: number, version: ReadingSchemaVersion, reading: WeatherReading): Buffer {
   return frameAvro(schemaId, version, toWireRecord(reading, "avro", version));
+}
+
+/** The schema ids under which offlineRegistry holds the reading's schemas. */
+export interface OfflineSchemaIds {
+  readonly avroV1: number;
+  readonly avroV2: number;
+  readonly jsonV2: number;
+}
+
+type CachedSchema = Parameters<SchemaRegistry["cache"]["setSchema"]>[2];
+
+/** How a registry client caches an Avro schema: avsc's type. */
+export function cachedAvroSchema(schema: object): CachedSchema {
+  return avro.Type.forSchema(schema as avro.Schema) as unknown as CachedSchema;
+}
+
+/**
+ * A registry client that answers from its cache only (its host is a closed port), as a consumer
+ * does once it has seen each schema id: the reading's Avro v1 and v2 and JSON v2 under `ids`. Any
+ * other id is a registry that does not answer (a plain Error, not a ReadingDecodeError).
+ */
+export function offlineRegistry(ids: OfflineSchemaIds): SchemaRegistry {
+  const registry = new SchemaRegistry({ host: "http://127.0.0.1:9", retry: { retries: 0 } });
+  registry.cache.setSchema(ids.avroV1, SchemaType.AVRO, cachedAvroSchema(readingAvroSchema(1)));
+  registry.cache.setSchema(ids.avroV2, SchemaType.AVRO, cachedAvroSchema(readingAvroSchema(2)));
+  registry.cache.setSchema(ids.jsonV2, SchemaType.JSON, {
+    toBuffer: (payload: object) => Buffer.from(JSON.stringify(payload)),
+    fromBuffer: (buffer: Buffer) => JSON.parse(buffer.toString()),
+    isValid: () => true,
+    schema: readingJsonSchema(2),
+  } as unknown as CachedSchema);
+  return registry;
+}
+
+/** The Confluent-framed JSON bytes of a reading, as a JSON producer of `version` sends them. */
+export function encodeJson(schemaId: number, version: ReadingSchemaVersion, reading: WeatherReading): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeInt32BE(schemaId, 1);
+  return Buffer.concat([header, Buffer.from(JSON.stringify(toWireRecord(reading, "json", version)))]);
+}
+
+function uuidOf(bytes: Uint8Array): string {
+  const hex = Buffer.from(bytes).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** What the fast reader's slots hold, as the general decoder would give it (readingId in lower case). */
+export function readingOfSlots(slots: ReadingSlots): WeatherReading {
+  const numbers = Object.fromEntries(
+    READING_NUMBER_FIELDS.map((name, i) => [name, slots.isNull[i] === 1 ? null : slots.numbers[i]]),
+  );
+  return {
+    readingId: uuidOf(slots.readingId),
+    stationId: slots.station.id,
+    city: slots.station.city,
+    observedAt: new Date(slots.observedAtMs),
+    ...numbers,
+  } as WeatherReading;
 }
