@@ -17,6 +17,7 @@ export {
   WorkerError,
   type WorkerErrorCode,
 } from "./errors.ts";
+export { classifyFailure, dependencyOf, type Failure, type FailureKind } from "./failures.ts";
 export {
   createKafka,
   KAFKA_RETRY,
