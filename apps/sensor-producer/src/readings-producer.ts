@@ -1,6 +1,7 @@
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { createReadingEncoder, type ReadingSchemaVersion, type WireFormat } from "@weather/schema";
 import {
+  asDependencyFailure,
   createKafka,
   DependencyUnavailableError,
   KAFKA_RETRY,
@@ -86,7 +87,9 @@ export async function openReadingsProducer(options: ReadingsProducerOptions): Pr
     topic,
     format,
     { version: options.schemaVersion ?? 1 },
-  );
+  ).catch((error: unknown) => {
+    throw asDependencyFailure("schema registry", error);
+  });
 
   const producer: Producer = kafka.producer({
     idempotent: true,

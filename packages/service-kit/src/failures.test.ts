@@ -14,7 +14,7 @@ import {
 import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { DependencyUnavailableError } from "./errors.ts";
-import { classifyFailure, dependencyOf, type FailureKind } from "./failures.ts";
+import { asDependencyFailure, classifyFailure, dependencyOf, type FailureKind } from "./failures.ts";
 
 /** A kafkajs error built as kafkajs's own code builds it (its type declarations list fewer arguments). */
 function make<T extends Error>(Class: abstract new (...args: never[]) => T, ...args: unknown[]): T {
@@ -122,8 +122,7 @@ describe("classifyFailure: PostgreSQL", () => {
     const lookalike = new TypeError("Cannot read properties of null (reading 'write'): ECONNRESET 57P01");
     lookalike.stack = "at nextWrite (node_modules/postgres/src/connection.js:255:22)";
     expect(classifyFailure("PostgreSQL", lookalike)).toMatchObject({ kind: "other", code: undefined });
-    // A SQLSTATE-shaped code that PostgreSQL did not send is no SQLSTATE.
-    expect(kindOf("PostgreSQL", { code: "57P01" })).toBe("other");
+    expect(kindOf("PostgreSQL", coded("EPERM"))).toBe("other");
     for (const value of [null, undefined, "57P01", 42]) expect(kindOf("PostgreSQL", value)).toBe("other");
   });
 });
@@ -219,9 +218,14 @@ describe("classifyFailure: the schema registry", () => {
     [404, "missing"],
     [409, "other"],
     [422, "other"],
-  ] as const)("HTTP %i is %s", (status, kind) => {
+  ] as const)("HTTP %i from the registry client is %s", (status, kind) => {
     const error = Object.assign(new Error(`status ${status}`), { name: "ResponseError", status });
     expect(classifyFailure("schema registry", error)).toMatchObject({ kind, code: `HTTP ${status}` });
+  });
+
+  it("takes a 400 from anything but the registry client for what it says", () => {
+    const answered = Object.assign(new Error("HTTP 400 Bad Request"), { status: 400 });
+    expect(kindOf("schema registry", answered)).toBe("other");
   });
 
   it("waits out fetch's failed connections and timeouts", () => {
@@ -265,5 +269,23 @@ describe("dependencyOf", () => {
     // A bare socket error could come from any client.
     expect(dependencyOf(coded("ECONNRESET"))).toBeUndefined();
     expect(dependencyOf(new TypeError("x"))).toBeUndefined();
+  });
+});
+
+describe("asDependencyFailure", () => {
+  it("ends a worker with DEPENDENCY_UNAVAILABLE and the hint on an outage, a refusal or something missing", () => {
+    for (const error of [coded("ECONNREFUSED"), sqlstate("28P01"), sqlstate("42P01")]) {
+      const ended = asDependencyFailure("PostgreSQL", error);
+      expect(ended).toBeInstanceOf(DependencyUnavailableError);
+      expect(ended).toMatchObject({
+        dependency: "PostgreSQL",
+        hint: classifyFailure("PostgreSQL", error).hint,
+      });
+    }
+  });
+
+  it("leaves a bug a bug", () => {
+    const bug = sqlstate("42703");
+    expect(asDependencyFailure("PostgreSQL", bug)).toBe(bug);
   });
 });

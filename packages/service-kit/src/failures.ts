@@ -7,8 +7,11 @@
  * never on message text or stack frames. Each caller decides what a kind means to it: the sink
  * waits out outages and what is missing, bootstrap's probes give up on anything but an outage.
  */
-import { KafkaJSError } from "kafkajs";
-import type { Dependency } from "./errors.ts";
+import kafkajs from "kafkajs";
+import { type Dependency, DependencyUnavailableError } from "./errors.ts";
+
+// kafkajs spreads its errors into module.exports, which Node's named CommonJS imports cannot see.
+const { KafkaJSError } = kafkajs;
 
 /**
  * - outage: the service is away, restarting, overloaded or failing over; waiting fixes it.
@@ -124,7 +127,7 @@ const KAFKA_OUTAGE_CLASSES = new Set([
 interface Layer {
   readonly name: string | undefined;
   readonly code: string | undefined;
-  /** The code is a SQLSTATE: the layer is PostgreSQL's own error (postgres.js's PostgresError). */
+  /** The code is a SQLSTATE, i.e. the layer is an error PostgreSQL sent. */
   readonly sqlstate: boolean;
   readonly type: string | undefined;
   readonly status: number | undefined;
@@ -134,6 +137,12 @@ interface Layer {
 }
 
 const MAX_DEPTH = 8;
+
+/**
+ * Five digits or capitals. No SQLSTATE class starts with E, which keeps Node's five-letter codes
+ * (EPIPE, EPERM) apart.
+ */
+const SQLSTATE = /^[0-9A-DF-Z][0-9A-Z]{4}$/;
 
 /** The error and its causes, outermost first (AggregateError: its first error too). */
 function layersOf(error: unknown): Layer[] {
@@ -145,7 +154,7 @@ function layersOf(error: unknown): Layer[] {
     layers.push({
       name: text("name"),
       code: text("code"),
-      sqlstate: fields.name === "PostgresError" && typeof fields.code === "string",
+      sqlstate: typeof fields.code === "string" && SQLSTATE.test(fields.code),
       type: text("type"),
       status: typeof fields.status === "number" ? fields.status : undefined,
       retriable: typeof fields.retriable === "boolean" ? fields.retriable : undefined,
@@ -178,7 +187,9 @@ function judgeLayer(layer: Layer): Verdict | undefined {
     if (KAFKA_MISSING_TYPES.has(type)) return { kind: "missing", code: type };
   }
   if (layer.name === "KafkaJSSASLAuthenticationError") return { kind: "refused", code: layer.name };
-  if (status !== undefined) return { kind: httpKind(status), code: `HTTP ${status}` };
+  if (status !== undefined) {
+    return { kind: httpKind(status, layer.name === "ResponseError"), code: `HTTP ${status}` };
+  }
   return undefined;
 }
 
@@ -192,13 +203,15 @@ function sqlstateKind(code: string, constraint: string | undefined): FailureKind
 
 /**
  * An HTTP status: 401/403 refused; 404 missing (a subject, or the wrong URL path); 408, 429 and
- * 5xx an outage (Apicurio answers 503 while it starts). 400 too: the registry client reports a
- * request that got no answer at all as status 400, keeping the socket error only in its message.
+ * 5xx an outage (Apicurio answers 503 while it starts). So is 400 from the registry client
+ * (@kafkajs/confluent-schema-registry's ResponseError): it reports a request that got no answer at
+ * all as status 400, keeping the socket error only in its message.
  */
-function httpKind(status: number): FailureKind {
+function httpKind(status: number, fromRegistryClient: boolean): FailureKind {
   if (status === 401 || status === 403) return "refused";
   if (status === 404) return "missing";
-  if (status === 400 || status === 408 || status === 429 || status >= 500) return "outage";
+  if (status === 408 || status === 429 || status >= 500) return "outage";
+  if (status === 400 && fromRegistryClient) return "outage";
   return "other";
 }
 
@@ -231,6 +244,16 @@ export function classifyFailure(dependency: Dependency, error: unknown): Failure
       ? { kind: "outage" as const, code: undefined }
       : { kind: "other" as const, code: undefined });
   return { dependency, ...verdict, hint: hintFor(dependency, verdict) };
+}
+
+/**
+ * How a worker ends on `error` from `dependency`: DEPENDENCY_UNAVAILABLE with the hint, when it is
+ * the dependency's outage, refusal or something missing; `error` itself otherwise (a bug).
+ */
+export function asDependencyFailure(dependency: Dependency, error: unknown): unknown {
+  if (error instanceof DependencyUnavailableError) return error;
+  const failure = classifyFailure(dependency, error);
+  return failure.kind === "other" ? error : new DependencyUnavailableError(dependency, error, failure.hint);
 }
 
 /**
@@ -275,8 +298,8 @@ const CODE_HINTS: Readonly<Record<string, string>> = {
   [READ_ONLY_TRANSACTION]:
     "the server is read-only (a standby, or a failover under way); DATABASE_URL must reach the primary",
   "53300": "PostgreSQL has no connection slot left (max_connections); close other clients or raise it",
-  "28000": "PostgreSQL refused the role in DATABASE_URL: check its user name and password",
-  "28P01": "PostgreSQL refused the role in DATABASE_URL: check its user name and password",
+  "28000": "check the user name and password in DATABASE_URL (or DATABASE_PASSWORD)",
+  "28P01": "check the user name and password in DATABASE_URL (or DATABASE_PASSWORD)",
   [INSUFFICIENT_PRIVILEGE]: `the role in DATABASE_URL lacks a privilege; bootstrap grants the product's roles theirs: ${BOOTSTRAP}`,
   [UNDEFINED_DATABASE]: `the database in DATABASE_URL does not exist; bootstrap creates it: ${BOOTSTRAP}`,
   [UNDEFINED_TABLE]: `the product's tables do not exist (or are older than this worker); run bootstrap first: ${BOOTSTRAP}`,
@@ -285,7 +308,7 @@ const CODE_HINTS: Readonly<Record<string, string>> = {
     "Kafka refused the credentials: check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and its password",
   KafkaJSSASLAuthenticationError:
     "Kafka refused the credentials: check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and its password",
-  UNKNOWN_TOPIC_OR_PARTITION: `the topic does not exist; bootstrap creates it: ${BOOTSTRAP}`,
+  UNKNOWN_TOPIC_OR_PARTITION: `bootstrap creates the product's topics: ${BOOTSTRAP}`,
 };
 
 function hintFor(dependency: Dependency, { kind, code }: Verdict): string {

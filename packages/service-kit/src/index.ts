@@ -17,7 +17,13 @@ export {
   WorkerError,
   type WorkerErrorCode,
 } from "./errors.ts";
-export { classifyFailure, dependencyOf, type Failure, type FailureKind } from "./failures.ts";
+export {
+  asDependencyFailure,
+  classifyFailure,
+  dependencyOf,
+  type Failure,
+  type FailureKind,
+} from "./failures.ts";
 export {
   createKafka,
   KAFKA_RETRY,
