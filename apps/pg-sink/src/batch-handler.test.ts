@@ -88,8 +88,6 @@ interface Observed {
   readonly waits: readonly Wait[];
   readonly waitingForAfter: Dependency | undefined;
   readonly gaugeAfter: string | undefined;
-  /** Fresh PostgreSQL pools asked for: one per failed transaction. */
-  readonly renewals: number;
   /** pg_sink_duplicate_readings_total. */
   readonly duplicates: number;
 }
@@ -104,7 +102,6 @@ const QUIET = {
   waits: [],
   waitingForAfter: undefined,
   gaugeAfter: undefined,
-  renewals: 0,
   duplicates: 0,
 } satisfies Partial<Observed>;
 
@@ -293,7 +290,6 @@ function createRig(options: { trouble?: Trouble; storedBefore?: number; batchSiz
   const shutdown = new AbortController();
   const waits: Wait[] = [];
   const deadLetters: string[] = [];
-  let renewals = 0;
   let registryOutagesLeft = trouble.registryDown ?? 0;
   let refusalsLeft = trouble.deadLettersRefused ?? 0;
 
@@ -316,9 +312,6 @@ function createRig(options: { trouble?: Trouble; storedBefore?: number; batchSiz
   const handler: BatchHandler = createBatchHandler({
     database: {
       current: () => ({}) as Sql,
-      renew: () => {
-        renewals++;
-      },
       end: async () => {},
     },
     group: "pg-sink",
@@ -380,7 +373,6 @@ function createRig(options: { trouble?: Trouble; storedBefore?: number; batchSiz
       waits,
       waitingForAfter: status.waitingFor,
       gaugeAfter: await gauge(),
-      renewals,
       duplicates,
     };
   }
@@ -448,7 +440,6 @@ const cases: readonly Case[] = [
         waitFor("PostgreSQL", 400, 3),
         waitFor("PostgreSQL", 400, 4),
       ],
-      renewals: 4,
     },
   },
   {
@@ -542,7 +533,6 @@ const cases: readonly Case[] = [
       // Still true: whoever gets the partition waits for the same PostgreSQL.
       waitingForAfter: "PostgreSQL",
       gaugeAfter: "PostgreSQL",
-      renewals: 2,
     },
   },
   {
@@ -555,7 +545,6 @@ const cases: readonly Case[] = [
       waits: [waitFor("PostgreSQL", 100, 1), waitFor("PostgreSQL", 200, 2)],
       waitingForAfter: "PostgreSQL",
       gaugeAfter: "PostgreSQL",
-      renewals: 2,
     },
   },
   {
