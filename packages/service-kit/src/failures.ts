@@ -5,7 +5,8 @@
  * `cause` chain: SQLSTATE classes and codes, Node's and the drivers' error codes, kafkajs's error
  * classes with their protocol type and `retriable` flag, TLS verification codes, HTTP statuses;
  * never on message text or stack frames. Each caller decides what a kind means to it: the sink
- * waits out outages and what is missing, bootstrap's probes give up on anything but an outage.
+ * waits out outages and what is missing, bootstrap's probes give up at once on a refusal or
+ * something missing, a one-shot worker ends with DEPENDENCY_UNAVAILABLE (asDependencyFailure).
  */
 import kafkajs from "kafkajs";
 import { type Dependency, DependencyUnavailableError } from "./errors.ts";
@@ -279,7 +280,12 @@ export function dependencyOf(error: unknown): Dependency | undefined {
 const STACK = "locally: pnpm stack up";
 const BOOTSTRAP = "pnpm --filter bootstrap start";
 
-/** Where each dependency is configured, for the hints. */
+/** Each dependency as a hint names it, and where it is configured. */
+const NAME: Record<Dependency, string> = {
+  PostgreSQL: "PostgreSQL",
+  Kafka: "Kafka",
+  "schema registry": "the schema registry",
+};
 const SETTING: Record<Dependency, string> = {
   PostgreSQL: "DATABASE_URL",
   Kafka: "KAFKA_BROKERS",
@@ -293,21 +299,23 @@ const TLS_HINT: Record<Dependency, string> = {
   "schema registry": "the registry's certificate is not trusted: give Node its CA (NODE_EXTRA_CA_CERTS)",
 };
 
+const PASSWORD_HINT = "check the user name and password in DATABASE_URL (or DATABASE_PASSWORD)";
+const SASL_HINT =
+  "Kafka refused the credentials: check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and its password";
+
 /** Hints for particular codes; the kind's hint otherwise. */
 const CODE_HINTS: Readonly<Record<string, string>> = {
   [READ_ONLY_TRANSACTION]:
     "the server is read-only (a standby, or a failover under way); DATABASE_URL must reach the primary",
   "53300": "PostgreSQL has no connection slot left (max_connections); close other clients or raise it",
-  "28000": "check the user name and password in DATABASE_URL (or DATABASE_PASSWORD)",
-  "28P01": "check the user name and password in DATABASE_URL (or DATABASE_PASSWORD)",
+  "28000": PASSWORD_HINT,
+  "28P01": PASSWORD_HINT,
   [INSUFFICIENT_PRIVILEGE]: `the role in DATABASE_URL lacks a privilege; bootstrap grants the product's roles theirs: ${BOOTSTRAP}`,
   [UNDEFINED_DATABASE]: `the database in DATABASE_URL does not exist; bootstrap creates it: ${BOOTSTRAP}`,
   [UNDEFINED_TABLE]: `the product's tables do not exist (or are older than this worker); run bootstrap first: ${BOOTSTRAP}`,
   [CHECK_VIOLATION]: `no month partition takes the row; bootstrap creates them: ${BOOTSTRAP} -- --maintain`,
-  SASL_AUTHENTICATION_FAILED:
-    "Kafka refused the credentials: check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and its password",
-  KafkaJSSASLAuthenticationError:
-    "Kafka refused the credentials: check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and its password",
+  SASL_AUTHENTICATION_FAILED: SASL_HINT,
+  KafkaJSSASLAuthenticationError: SASL_HINT,
   UNKNOWN_TOPIC_OR_PARTITION: `bootstrap creates the product's topics: ${BOOTSTRAP}`,
 };
 
@@ -317,19 +325,18 @@ function hintFor(dependency: Dependency, { kind, code }: Verdict): string {
     const known = CODE_HINTS[code];
     if (known !== undefined) return known;
   }
-  const setting = SETTING[dependency];
   switch (kind) {
     case "outage":
-      return `is ${dependency === "schema registry" ? "the schema registry" : dependency} up at ${setting}? ${STACK}`;
+      return `is ${NAME[dependency]} up at ${SETTING[dependency]}? ${STACK}`;
     case "refused":
       return dependency === "Kafka"
         ? "Kafka's ACLs refuse this client: grant its user the operations it needs on the topics and the group"
-        : `${dependency === "schema registry" ? "the schema registry" : dependency} refused this client: check its credentials and permissions`;
+        : `${NAME[dependency]} refused this client: check its credentials and permissions`;
     case "missing":
       return dependency === "schema registry"
-        ? `check ${setting} (Apicurio serves the Confluent API under /apis/ccompat/v7); bootstrap registers the schemas: ${BOOTSTRAP}`
+        ? `check SCHEMA_REGISTRY_URL (Apicurio serves the Confluent API under /apis/ccompat/v7); bootstrap registers the schemas: ${BOOTSTRAP}`
         : `bootstrap creates what the product needs: ${BOOTSTRAP}`;
     case "other":
-      return `check ${setting} and the ${dependency === "schema registry" ? "registry" : dependency} log`;
+      return `check ${SETTING[dependency]} and the log of ${NAME[dependency]}`;
   }
 }
