@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { maintenanceUrlOf } from "@weather/db";
 import {
+  classifyFailure,
   createKafka,
+  type Dependency,
   fetchRegistry,
   type KafkaConnection,
   type Logger,
@@ -12,16 +14,9 @@ import {
 import postgres from "postgres";
 import { BootstrapError, reasonOf } from "./errors.ts";
 
-/** A failure that waiting will not fix (wrong password, wrong URL path): give up at once. */
-class PermanentFailure extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "PermanentFailure";
-  }
-}
-
 /** One service to wait for: its name and address for the messages, and a check that throws until it answers. */
 export interface ServiceProbe {
+  readonly dependency: Dependency;
   readonly service: string;
   readonly address: string;
   /** What the operator should try when the service never answers. */
@@ -33,6 +28,7 @@ const STACK_HINT = "is the stack up? run: pnpm stack up";
 
 export function kafkaProbe(connection: KafkaConnection): ServiceProbe {
   return {
+    dependency: "Kafka",
     service: "Kafka",
     address: connection.brokers.join(","),
     hint: `${STACK_HINT}; or fix KAFKA_BROKERS`,
@@ -48,11 +44,6 @@ export function kafkaProbe(connection: KafkaConnection): ServiceProbe {
       try {
         await admin.connect();
         await admin.describeCluster();
-      } catch (error) {
-        if ((error as Error).name === "KafkaJSSASLAuthenticationError") {
-          throw new PermanentFailure(reasonOf(error), { cause: error });
-        }
-        throw error;
       } finally {
         await admin.disconnect().catch(() => {});
       }
@@ -62,6 +53,7 @@ export function kafkaProbe(connection: KafkaConnection): ServiceProbe {
 
 export function registryProbe(registry: RegistryConnection): ServiceProbe {
   return {
+    dependency: "schema registry",
     service: "the schema registry",
     address: registry.url,
     hint: `${STACK_HINT}; or fix SCHEMA_REGISTRY_URL (Apicurio serves the Confluent API under /apis/ccompat/v7)`,
@@ -69,16 +61,13 @@ export function registryProbe(registry: RegistryConnection): ServiceProbe {
       const response = await fetchRegistry(registry, "/subjects", { signal: AbortSignal.timeout(3_000) });
       await response.body?.cancel();
       if (response.ok) return;
-      const reason = `HTTP ${response.status} ${response.statusText} from GET /subjects`;
-      // 5xx: still starting (Apicurio answers 503 while it migrates its storage); 4xx: wrong URL or credentials.
-      if (response.status >= 500) throw new Error(reason);
-      throw new PermanentFailure(reason);
+      // Apicurio answers 503 while it migrates its storage: an outage, waited for like no answer at all.
+      throw Object.assign(new Error(`HTTP ${response.status} ${response.statusText} from GET /subjects`), {
+        status: response.status,
+      });
     },
   };
 }
-
-/** PostgreSQL's answers that mean "you are not welcome", not "not yet". */
-const POSTGRES_PERMANENT = new Set(["28P01", "28000", "3D000", "42501"]);
 
 export function postgresProbe(
   databaseUrl: string,
@@ -86,6 +75,7 @@ export function postgresProbe(
 ): ServiceProbe {
   const url = new URL(databaseUrl);
   return {
+    dependency: "PostgreSQL",
     service: "PostgreSQL",
     address: `${url.hostname}:${url.port || "5432"}`,
     hint: `${STACK_HINT}; or fix DATABASE_URL (${redactUrl(databaseUrl)})`,
@@ -98,12 +88,6 @@ export function postgresProbe(
       });
       try {
         await sql`select 1`;
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        if (typeof code === "string" && POSTGRES_PERMANENT.has(code)) {
-          throw new PermanentFailure(reasonOf(error), { cause: error });
-        }
-        throw error;
       } finally {
         await sql.end({ timeout: 1 });
       }
@@ -122,7 +106,11 @@ export interface WaitOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Retries one probe until it answers, a permanent failure, or the deadline. */
+/**
+ * Retries one probe until it answers, refuses (wrong password, an untrusted certificate: waiting
+ * will not fix that), says what bootstrap needs is missing (the maintenance database, a URL path
+ * the registry does not serve), or the deadline passes.
+ */
 export async function waitFor(probe: ServiceProbe, options: WaitOptions): Promise<void> {
   const deadline = Date.now() + options.waitMs;
   let interval = options.intervalMs ?? 250;
@@ -133,8 +121,9 @@ export async function waitFor(probe: ServiceProbe, options: WaitOptions): Promis
       if (attempt > 1) options.log.info({ service: probe.service, attempt }, `${probe.service} answers`);
       return;
     } catch (error) {
-      if (error instanceof PermanentFailure) {
-        throw new BootstrapError(`${probe.service} refused bootstrap`, probe.address, error, probe.hint);
+      const failure = classifyFailure(probe.dependency, error);
+      if (failure.kind === "refused" || failure.kind === "missing") {
+        throw new BootstrapError(`${probe.service} refused bootstrap`, probe.address, error, failure.hint);
       }
       if (Date.now() + interval > deadline) {
         throw new BootstrapError(

@@ -1,4 +1,4 @@
-import { type PostgresConnection, postgresOptions, redactUrl } from "@weather/service-kit";
+import { classifyFailure, type PostgresConnection, postgresOptions, redactUrl } from "@weather/service-kit";
 import postgres, { type Sql } from "postgres";
 
 /**
@@ -23,51 +23,28 @@ export function openReadOnlyPool(connection: PostgresConnection, statementTimeou
   });
 }
 
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENOTFOUND",
-  "EPIPE",
-  "CONNECT_TIMEOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  // admin_shutdown, crash_shutdown, cannot_connect_now: the server is going down or starting.
-  "57P01",
-  "57P02",
-  "57P03",
-]);
+/** query_canceled: here, a query that ran into the session's statement_timeout. */
+const QUERY_CANCELED = "57014";
 
 /** One line for the page and the log: what failed, where, and what to do about it. */
 export function describeDatabaseError(error: unknown, databaseUrl: string): string {
-  const where = redactUrl(databaseUrl);
-  const code = String((error as { code?: unknown }).code ?? "");
-  const message = error instanceof Error ? error.message : String(error);
   const url = new URL(databaseUrl);
-  const role = decodeURIComponent(url.username) || "(the default user)";
-  if (CONNECTION_CODES.has(code)) {
-    return `cannot reach PostgreSQL at ${url.host} (${code}: ${message}); is it up? locally: pnpm stack up`;
+  const where = redactUrl(databaseUrl);
+  const failure = classifyFailure("PostgreSQL", error);
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = failure.code === undefined ? message : `${failure.code}: ${message}`;
+  switch (failure.kind) {
+    case "outage":
+      return failure.code === QUERY_CANCELED
+        ? `a query took longer than DASHBOARD_SOURCE_TIMEOUT_MS and was cancelled at ${url.host} (${message})`
+        : `cannot reach PostgreSQL at ${url.host} (${detail}); ${failure.hint}`;
+    case "refused": {
+      const role = decodeURIComponent(url.username) || "(the default user)";
+      return `PostgreSQL refused role ${role} at ${where} (${detail}); ${failure.hint}; bootstrap creates the dashboard's read-only role (READER_DB_ROLE) and grants it every city table`;
+    }
+    case "missing":
+      return `PostgreSQL at ${where} is not ready for the dashboard (${detail}); ${failure.hint}`;
+    case "other":
+      return `PostgreSQL at ${url.host} failed: ${detail}`;
   }
-  switch (code) {
-    case "28000":
-    case "28P01":
-      return `PostgreSQL refused role ${role} at ${where} (${message}); run bootstrap, which creates the read-only role (READER_DB_ROLE), and check DATABASE_PASSWORD`;
-    case "3D000":
-      return `database ${url.pathname.slice(1)} does not exist at ${url.host}; run bootstrap: pnpm --filter bootstrap start`;
-    case "42P01":
-      return `the readings tables do not exist in ${where}; run bootstrap: pnpm --filter bootstrap start`;
-    case "42501":
-      return `role ${role} may not read the readings (${message}); run bootstrap again, it grants the read-only role every city table`;
-    case "57014":
-      return `a query took longer than DASHBOARD_SOURCE_TIMEOUT_MS and was cancelled at ${url.host} (${message})`;
-    default:
-      return `PostgreSQL at ${url.host} failed: ${code ? `${code} ` : ""}${message}`;
-  }
-}
-
-/** True when `error` means the server or the network is away, not that a query is wrong. */
-export function isDatabaseConnectionError(error: unknown): boolean {
-  return CONNECTION_CODES.has(String((error as { code?: unknown }).code ?? ""));
 }

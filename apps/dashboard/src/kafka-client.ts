@@ -1,8 +1,10 @@
 import {
+  classifyFailure,
   createKafka,
   KAFKA_RETRY,
   type KafkaConnection as KafkaConnectionSettings,
   type Logger,
+  reasonOf,
 } from "@weather/service-kit";
 import type { Admin, Kafka } from "kafkajs";
 
@@ -58,25 +60,17 @@ export class KafkaConnection {
 
 /** One line for the page and the log: what failed, where, and what to do. */
 export function describeKafkaError(error: unknown, brokers: readonly string[], topic?: string): string {
-  const name = (error as { name?: string }).name ?? "";
-  const type = (error as { type?: string }).type ?? "";
-  const message = error instanceof Error ? error.message : String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  const detail = cause instanceof Error && !message.includes(cause.message) ? `: ${cause.message}` : "";
-  if (
-    type === "UNKNOWN_TOPIC_OR_PARTITION" ||
-    /does not host this topic-partition|unknown topic/i.test(message)
-  ) {
-    return `topic ${topic ?? "(unknown)"} does not exist on ${brokers.join(",")}; run bootstrap: pnpm --filter bootstrap start`;
+  const where = brokers.join(",");
+  const failure = classifyFailure("Kafka", error);
+  const reason = reasonOf(error);
+  switch (failure.kind) {
+    case "missing":
+      return `topic ${topic ?? "(unknown)"} does not exist on ${where}; ${failure.hint}`;
+    case "outage":
+      return `cannot reach Kafka at ${where} (${reason}); ${failure.hint}`;
+    case "refused":
+      return `Kafka at ${where} refused the dashboard (${failure.code}: ${reason}); ${failure.hint}; the dashboard needs DESCRIBE on the sink's group and the topics, READ on the dead-letter topic`;
+    case "other":
+      return `Kafka at ${where} failed: ${reason}`;
   }
-  if (/Connection|Retries|ECONNREFUSED|ENOTFOUND|timeout|Closed connection/i.test(`${name} ${message}`)) {
-    return `cannot reach Kafka at ${brokers.join(",")} (${message}${detail}); is it up? locally: pnpm stack up`;
-  }
-  if (/SASL|authentic/i.test(`${name} ${type} ${message}`)) {
-    return `Kafka at ${brokers.join(",")} refused the dashboard's credentials (${message}); check KAFKA_SASL_*`;
-  }
-  if (/AUTHORIZATION/i.test(type)) {
-    return `Kafka refused the dashboard (${type}): it needs DESCRIBE on the group and the topics, READ on the dead-letter topic`;
-  }
-  return `Kafka at ${brokers.join(",")} failed: ${name ? `${name}: ` : ""}${message}${detail}`;
 }

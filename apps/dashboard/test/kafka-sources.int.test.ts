@@ -140,7 +140,7 @@ describe("the dashboard's Kafka sources, against the real broker", () => {
     try {
       const error = await away.withAdmin((a) => a.fetchTopicOffsets(topic)).catch((e: unknown) => e);
       expect(describeKafkaError(error, ["127.0.0.1:1"], topic)).toMatch(
-        /^cannot reach Kafka at 127\.0\.0\.1:1 \(.*\); is it up\? locally: pnpm stack up$/,
+        /^cannot reach Kafka at 127\.0\.0\.1:1 \(.*\); is Kafka up at KAFKA_BROKERS\? locally: pnpm stack up$/,
       );
     } finally {
       await away.close();
@@ -151,7 +151,7 @@ describe("the dashboard's Kafka sources, against the real broker", () => {
         .withAdmin((a) => a.fetchTopicOffsets(`${topic}.absent`))
         .catch((e: unknown) => e);
       expect(describeKafkaError(error, settings.brokers, `${topic}.absent`)).toMatch(
-        /^topic .*\.absent does not exist on .*; run bootstrap/,
+        /^topic .*\.absent does not exist on .*; bootstrap creates the product's topics/,
       );
       // The failed call dropped the admin; the next one opens a fresh one and succeeds.
       const offsets = await here.withAdmin((a) => a.fetchTopicOffsets(topic));

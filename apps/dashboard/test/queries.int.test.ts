@@ -226,12 +226,12 @@ describe("the dashboard's PostgreSQL queries, as the read-only role", () => {
     try {
       const missing = await queryLatestReadings(unprepared, DEFAULT_STATIONS).catch((e: unknown) => e);
       expect(describeDatabaseError(missing, bare.toString())).toMatch(
-        /^the readings tables do not exist in .*; run bootstrap: pnpm --filter bootstrap start$/,
+        /^PostgreSQL at .* is not ready for the dashboard \(42P01: .*\); .*run bootstrap first: pnpm --filter bootstrap start$/,
       );
       const refused = await queryLatestReadings(stranger, DEFAULT_STATIONS).catch((e: unknown) => e);
       expect(describeDatabaseError(refused, nobody.toString())).toMatch(
         new RegExp(
-          `^PostgreSQL refused role no_such_role_${runId} at .*; run bootstrap, which creates the read-only role`,
+          `^PostgreSQL refused role no_such_role_${runId} at .*\\(28000: .*\\); check the user name and password in DATABASE_URL .*; bootstrap creates the dashboard's read-only role`,
         ),
       );
     } finally {

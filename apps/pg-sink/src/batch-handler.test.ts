@@ -93,8 +93,6 @@ interface Observed {
   readonly waits: readonly Wait[];
   readonly waitingForAfter: Dependency | undefined;
   readonly gaugeAfter: string | undefined;
-  /** Fresh PostgreSQL pools asked for: one per failed transaction. */
-  readonly renewals: number;
   /** pg_sink_duplicate_readings_total. */
   readonly duplicates: number;
   /** Chunks decided (step 1), counting those decided again. */
@@ -111,7 +109,6 @@ const QUIET = {
   waits: [],
   waitingForAfter: undefined,
   gaugeAfter: undefined,
-  renewals: 0,
   duplicates: 0,
   decodings: 1,
 } satisfies Partial<Observed>;
@@ -312,7 +309,6 @@ function createRig(options: { trouble?: Trouble; storedBefore?: number; batchSiz
   const shutdown = new AbortController();
   const waits: Wait[] = [];
   const deadLetters: string[] = [];
-  let renewals = 0;
   let registryOutagesLeft = trouble.registryDown ?? 0;
   let decodings = 0;
   const decoder: ChunkDecoder = {
@@ -355,9 +351,6 @@ function createRig(options: { trouble?: Trouble; storedBefore?: number; batchSiz
   const handler: BatchHandler = createBatchHandler({
     database: {
       current: () => ({}) as Sql,
-      renew: () => {
-        renewals++;
-      },
       end: async () => {},
     },
     group: "pg-sink",
@@ -413,7 +406,6 @@ function createRig(options: { trouble?: Trouble; storedBefore?: number; batchSiz
       waits,
       waitingForAfter: status.waitingFor,
       gaugeAfter: await gauge(),
-      renewals,
       duplicates,
       decodings,
     };
@@ -483,7 +475,6 @@ const cases: readonly Case[] = [
         waitFor("PostgreSQL", 400, 3),
         waitFor("PostgreSQL", 400, 4),
       ],
-      renewals: 4,
     },
   },
   {
@@ -591,7 +582,6 @@ const cases: readonly Case[] = [
       // Still true: whoever gets the partition waits for the same PostgreSQL.
       waitingForAfter: "PostgreSQL",
       gaugeAfter: "PostgreSQL",
-      renewals: 2,
     },
   },
   {
@@ -604,7 +594,6 @@ const cases: readonly Case[] = [
       waits: [waitFor("PostgreSQL", 100, 1), waitFor("PostgreSQL", 200, 2)],
       waitingForAfter: "PostgreSQL",
       gaugeAfter: "PostgreSQL",
-      renewals: 2,
     },
   },
   {

@@ -159,8 +159,6 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       isTransient: (error) => error instanceof DependencyUnavailableError,
       onRetry: async (error, attempt, delayMs) => {
         const outage = error as DependencyUnavailableError;
-        // A broken connection may be unusable for good (see database.ts): retry on fresh ones.
-        if (outage.dependency === "PostgreSQL") deps.database.renew();
         if (status.waitingFor !== outage.dependency) metrics.waitingFor.reset();
         status.waitingFor = outage.dependency;
         metrics.waitingFor.set({ dependency: outage.dependency }, 1);

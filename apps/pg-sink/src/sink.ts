@@ -28,8 +28,6 @@ export interface Sink {
   readonly caughtUp: Promise<void>;
   /** Rejects when the consumer crashed and kafkajs gave up restarting it. */
   readonly failed: Promise<never>;
-  /** Starts a fresh PostgreSQL pool (see database.ts). */
-  renewDatabasePool(): void;
   /** Finishes the chunk in flight, commits, leaves the group, closes everything. Idempotent. */
   stop(): Promise<void>;
 }
@@ -124,7 +122,6 @@ export async function startSink(config: SinkConfig, options: SinkOptions): Promi
       caughtUp,
       failed: consumer.failed,
       stop: () => lifetime.stop(),
-      renewDatabasePool: () => database.renew(),
     };
   } catch (error) {
     await lifetime.stop();

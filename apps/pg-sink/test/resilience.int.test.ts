@@ -31,8 +31,8 @@ describe("pg-sink under PostgreSQL outages", () => {
       // From the maintenance database, so the killer is never among the killed.
       const killer = postgres(maintenanceUrlOf(world.databaseUrl), { max: 1 });
       const database = new URL(world.databaseUrl).pathname.slice(1);
-      // As its own process: postgres.js 3.4.9 may throw an uncaught error when its backend dies
-      // (see src/database.ts); main.ts survives it, a test runner would report it.
+      // As its own process, which ends with BUG on any uncaught error: that postgres.js survives
+      // its backends dying at any moment is the patch's to prove (docs/dependencies.md), here end to end.
       const sink = spawnSink(world, { SINK_BATCH_SIZE: "25" });
       let terminated = 0;
       let done = false;

@@ -4,7 +4,14 @@
  * proof that every offset is accounted for. Wiring only; see city-summary.ts, late-arrivals.ts,
  * render.ts and verify/.
  */
-import { createKafka, DependencyUnavailableError, postgresOptions, runWorker } from "@weather/service-kit";
+import {
+  asDependencyFailure,
+  classifyFailure,
+  createKafka,
+  DependencyUnavailableError,
+  postgresOptions,
+  runWorker,
+} from "@weather/service-kit";
 import postgres from "postgres";
 import { summarizeCities } from "./city-summary.ts";
 import { REPORT_WORKER } from "./config.ts";
@@ -27,7 +34,7 @@ await runWorker({
       if (verify) {
         const admin = createKafka(config.kafka, { clientId: "report-verify", logger }).admin();
         await admin.connect().catch((error: unknown) => {
-          throw new DependencyUnavailableError("Kafka", error, "is the stack up? run: pnpm stack up");
+          throw new DependencyUnavailableError("Kafka", error, classifyFailure("Kafka", error).hint);
         });
         try {
           const result = await verifyPipeline({
@@ -65,16 +72,7 @@ await runWorker({
   },
 });
 
-/** A database that is down or not bootstrapped: DEPENDENCY_UNAVAILABLE, saying which and what to do. */
+/** A database that is down, refuses the report or is not bootstrapped ends it with DEPENDENCY_UNAVAILABLE. */
 function explainDatabaseError(error: unknown): never {
-  const code = (error as { code?: string }).code;
-  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && code !== "42P01" && code !== "3D000")
-    throw error;
-  throw new DependencyUnavailableError(
-    "PostgreSQL",
-    error,
-    code === "42P01"
-      ? "the product's tables do not exist (or are older than this worker); run bootstrap first: pnpm --filter bootstrap start"
-      : "is the stack up and bootstrap run? try: pnpm stack up && pnpm --filter bootstrap start",
-  );
+  throw asDependencyFailure("PostgreSQL", error);
 }

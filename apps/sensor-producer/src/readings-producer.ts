@@ -1,5 +1,6 @@
 import { createReadingEncoder, type ReadingSchemaVersion, type WireFormat } from "@weather/schema";
 import {
+  asDependencyFailure,
   createKafka,
   createRegistryClient,
   DependencyUnavailableError,
@@ -80,6 +81,8 @@ export async function openReadingsProducer(options: ReadingsProducerOptions): Pr
   // After the topic check, so a mistyped topic does not leave a registry subject behind.
   const encoder = await createReadingEncoder(createRegistryClient(options.registry), topic, format, {
     version: options.schemaVersion ?? 1,
+  }).catch((error: unknown) => {
+    throw asDependencyFailure("schema registry", error);
   });
 
   const producer: Producer = kafka.producer({

@@ -13,6 +13,13 @@ export {
   type WorkerErrorCode,
 } from "./errors.ts";
 export {
+  asDependencyFailure,
+  classifyFailure,
+  dependencyOf,
+  type Failure,
+  type FailureKind,
+} from "./failures.ts";
+export {
   createKafka,
   KAFKA_RETRY,
   type KafkaOptions,

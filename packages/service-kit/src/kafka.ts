@@ -2,7 +2,7 @@
  * The one place a kafkajs client is made: where it connects and how securely (the Kafka connection
  * group's value), how patiently it retries (a named preset), and how its own log lines reach ours.
  */
-import {
+import kafkajs, {
   Kafka,
   type KafkaConfig,
   type LogEntry,
@@ -13,6 +13,9 @@ import {
 } from "kafkajs";
 import type { Logger } from "pino";
 import type { KafkaConnection, KafkaSecurity } from "./kafka-connection.ts";
+
+// kafkajs spreads its errors into module.exports, which Node's named CommonJS imports cannot see.
+const { KafkaJSError } = kafkajs;
 
 /**
  * How long a client keeps trying to connect and to fetch metadata before giving up. Every field is
@@ -52,7 +55,10 @@ export type KafkaRetryPreset = keyof typeof KAFKA_RETRY;
 
 export interface KafkaOptions {
   readonly clientId: string;
-  /** Where kafkajs's own lines go (see kafkaLogBridge); absent: kafkajs stays silent. */
+  /**
+   * Where kafkajs's own lines go, at this logger's level (see kafkaLevelOf); absent: kafkajs stays
+   * silent.
+   */
   readonly logger?: Logger;
   readonly retry?: KafkaRetryPreset;
   readonly connectionTimeoutMs?: number;
@@ -69,7 +75,7 @@ export function kafkaClientConfig(connection: KafkaConnection, options: KafkaOpt
     ...(options.connectionTimeoutMs !== undefined ? { connectionTimeout: options.connectionTimeoutMs } : {}),
     ...(options.requestTimeoutMs !== undefined ? { requestTimeout: options.requestTimeoutMs } : {}),
     ...(options.logger
-      ? { logLevel: logLevel.DEBUG, logCreator: kafkaLogBridge(options.logger) }
+      ? { logLevel: kafkaLogLevelFor(options.logger), logCreator: kafkaLogBridge(options.logger) }
       : { logLevel: logLevel.NOTHING }),
   };
   if (tls) {
@@ -99,64 +105,57 @@ export function createKafka(connection: KafkaConnection, options: KafkaOptions):
   return new Kafka(kafkaClientConfig(connection, options));
 }
 
-/**
- * Messages kafkajs logs at ERROR for conditions Kafka itself calls retriable: a group coordinator
- * still loading or not elected yet (every fresh broker), a rebalance, a leader moving. kafkajs
- * retries them; they become errors only if the retries run out, and then the error reaches our
- * code, which reports it.
- */
-const RETRIABLE_CONDITIONS = [
-  /coordinator is loading/i,
-  /group coordinator is not available/i,
-  /not coordinator/i,
-  /rebalanc/i,
-  /leader not available/i,
-  /not leader/i,
-  /There is no leader for this topic-partition/i,
-  /does not host this topic-partition/i,
-  /Request timed out/i,
-  /not enough replicas/i,
-  /Connection error|ECONNREFUSED|connection (was )?closed|Connection timeout/i,
-  /Restarting the consumer/i,
-];
-
 /** After this many attempts a retried condition is worth a warning: it is lasting. */
 const WARN_AFTER_RETRIES = 3;
 
+type OurLevel = "error" | "warn" | "info" | "debug" | "trace";
+
 /**
- * How a kafkajs log line is logged here: kafkajs's INFO is per-connection chatter (debug); an
- * ERROR that is an attempt of a retry loop, or a condition Kafka calls retriable, is not an error
- * (debug for the first attempts, warn once it lasts); everything else keeps its level.
+ * The kafkajs log level that produces exactly the lines `logger` writes, once kafkaLevelOf has
+ * mapped them: nothing is built that would be dropped (kafkajs's DEBUG formats every request).
  */
-export function kafkaLevelOf(
-  level: logLevel,
-  message: string,
-  extra: Record<string, unknown>,
-): "error" | "warn" | "info" | "debug" | "trace" {
+export function kafkaLogLevelFor(logger: Pick<Logger, "isLevelEnabled">): logLevel {
+  if (logger.isLevelEnabled("trace")) return logLevel.DEBUG;
+  if (logger.isLevelEnabled("debug")) return logLevel.INFO;
+  if (logger.isLevelEnabled("warn")) return logLevel.WARN;
+  if (logger.isLevelEnabled("error")) return logLevel.ERROR;
+  return logLevel.NOTHING;
+}
+
+/**
+ * How a kafkajs log line is logged here, from its level and structure, never its text:
+ * - kafkajs's DEBUG and INFO (per-request and per-connection chatter) become trace and debug;
+ * - a connection's failure (namespace "Connection": a broken socket, a request's error answer)
+ *   reaches the requester, which retries it or fails with it; whoever reports that says more: debug;
+ * - an attempt of a retry loop (it carries `retryCount`) is debug for the first attempts, then warn
+ *   once the condition lasts;
+ * - a line carrying a kafkajs error that kafkajs marks retriable is debug: kafkajs retries it;
+ * - everything else keeps kafkajs's level.
+ */
+export function kafkaLevelOf({
+  namespace,
+  level,
+  log,
+}: Pick<LogEntry, "namespace" | "level" | "log">): OurLevel {
   if (level === logLevel.DEBUG) return "trace";
   if (level === logLevel.INFO) return "debug";
-  // A request's error answer, logged by the connection before the requester sees it: the requester
-  // retries it or fails with it, and whoever reports that failure says more than this line.
-  if (message.startsWith("Response ")) return "debug";
-  const retryCount = typeof extra.retryCount === "number" ? extra.retryCount : undefined;
-  const text = `${message} ${typeof extra.error === "string" ? extra.error : ""}`;
-  const retriable = retryCount !== undefined || RETRIABLE_CONDITIONS.some((pattern) => pattern.test(text));
-  if (level === logLevel.WARN) return retriable && (retryCount ?? 0) < WARN_AFTER_RETRIES ? "debug" : "warn";
-  if (!retriable) return "error";
-  return (retryCount ?? 0) >= WARN_AFTER_RETRIES ? "warn" : "debug";
+  if (namespace === "Connection") return "debug";
+  const { retryCount, error } = log as { retryCount?: unknown; error?: unknown };
+  if (typeof retryCount === "number") return retryCount < WARN_AFTER_RETRIES ? "debug" : "warn";
+  if (error instanceof KafkaJSError && error.retriable) return "debug";
+  return level === logLevel.WARN ? "warn" : "error";
 }
 
 /** kafkajs's logCreator, writing into our logger (see kafkaLevelOf for the level mapping). */
 function kafkaLogBridge(logger: Logger): logCreator {
   const child = logger.child({ component: "kafkajs" });
-  return () =>
-    ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _logger, stack, ...extra } = log;
-      const to = kafkaLevelOf(level, message, extra);
-      // A stack is worth its lines only where something really went wrong.
-      child[to](
-        { namespace, ...extra, ...(to === "error" && stack !== undefined ? { stack } : {}) },
-        message,
-      );
-    };
+  return () => (entry: LogEntry) => {
+    const { message, timestamp: _timestamp, logger: _logger, stack, ...extra } = entry.log;
+    const to = kafkaLevelOf(entry);
+    // A stack is worth its lines only where something really went wrong.
+    child[to](
+      { namespace: entry.namespace, ...extra, ...(to === "error" && stack !== undefined ? { stack } : {}) },
+      message,
+    );
+  };
 }

@@ -42,8 +42,9 @@ export interface WorkerDefinition<G extends WorkerGroups> extends WorkerSettings
   /** Longest the stop after a signal may take before the process exits anyway; default 30 s. */
   readonly shutdownTimeoutMs?: number;
   /**
-   * Uncaught errors the worker knows to be harmless (see pg-sink's postgres.js guard); any other
-   * uncaught error is a bug and ends the process with BUG.
+   * Uncaught errors the worker knows to be harmless (the dashboard's: a dependency's failure that a
+   * client library raised outside any call); any other uncaught error is a bug and ends the process
+   * with BUG.
    */
   readonly survivable?: (error: unknown, logger: Logger) => boolean;
 }

@@ -32,15 +32,9 @@ export class SchemaRegistrationError extends Error {
   constructor(subject: string, what: string, cause: unknown) {
     const status = statusOf(cause);
     const reason = cause instanceof Error ? cause.message : String(cause);
-    // The client reports a connection failure as status 400 with the socket error in the message.
-    const unreachable =
-      status === undefined || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET/.test(reason);
-    const hint =
-      status === 409
-        ? "; the subject's compatibility rule rejects this change"
-        : unreachable
-          ? "; is the registry up? run: pnpm stack up"
-          : "";
+    // Whether the registry was away or refused us is the caller's to judge (service-kit's
+    // classifyFailure, on this error's cause); a 409 is about the schema itself.
+    const hint = status === 409 ? "; the subject's compatibility rule rejects this change" : "";
     super(`cannot register ${what} under subject "${subject}" (${status ?? "no answer"}): ${reason}${hint}`, {
       cause,
     });

@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
+import { seededRandom } from "@weather/schema/testing";
 import { describe, expect, it } from "vitest";
-import { createPrng } from "../src/prng.ts";
 
 // patches/kafkajs@2.2.4.patch rewrites how kafkajs encodes what a producer sends: all records of a
 // batch into one buffer (encodeRecords) instead of an Encoder per record and per header, the
 // record batch and each level of the request written once at their exact sizes, messages grouped
 // per partition in place, murmur2 in 32-bit arithmetic, and the CRC32C eight bytes at a time:
-// sensor-producer's hottest library code. These tests hold the new
-// path to kafkajs's own Record()/RecordBatch() chain, which the patch leaves in place.
+// sensor-producer's hottest library code. These tests hold the new path to kafkajs's own
+// Record()/RecordBatch() chain, which the patch leaves in place.
 const require = createRequire(import.meta.url);
 
 type HeaderValue = string | Buffer | (string | Buffer)[];
@@ -42,6 +42,13 @@ const produceRequestV3 = require("kafkajs/src/protocol/requests/produce/v3/reque
 const murmur2 = require("kafkajs/src/producer/partitioners/default/murmur2") as (
   key: string | Buffer,
 ) => number;
+const { DefaultPartitioner } = require("kafkajs").Partitioners as {
+  DefaultPartitioner: () => (args: {
+    topic: string;
+    partitionMetadata: readonly { partitionId: number; leader: number }[];
+    message: Message & { partition?: number };
+  }) => number;
+};
 const frameRequest = require("kafkajs/src/protocol/request") as (args: {
   correlationId: number;
   clientId: string | null;
@@ -96,9 +103,9 @@ const HEADER_SETS: readonly Record<string, HeaderValue>[] = [
 ];
 
 /** Seeded messages of every shape a caller may pass: string, Buffer, null and absent keys and values. */
-function seededMessages(seed: string, count: number): Message[] {
-  const prng = createPrng(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(prng.next() * items.length)] as T;
+function seededMessages(seed: number, count: number): Message[] {
+  const random = seededRandom(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const shared = pick(HEADER_SETS);
   return Array.from({ length: count }, () => {
     const message: Message = {
@@ -107,13 +114,13 @@ function seededMessages(seed: string, count: number): Message[] {
         null,
         "text",
         Buffer.from("v"),
-        randomBytes(Math.floor(prng.next() * 200)),
+        randomBytes(Math.floor(random() * 200)),
         randomBytes(20_000),
       ]),
-      headers: prng.next() < 0.8 ? shared : pick(HEADER_SETS),
+      headers: random() < 0.8 ? shared : pick(HEADER_SETS),
     };
     if (message.key === undefined) delete message.key;
-    if (prng.next() < 0.2) message.timestamp = String(1_764_000_000_000 + Math.floor(prng.next() * 100_000));
+    if (random() < 0.2) message.timestamp = String(1_764_000_000_000 + Math.floor(random() * 100_000));
     return message;
   });
 }
@@ -128,7 +135,7 @@ const BATCH = {
 describe("kafkajs's record encoder, as patched", () => {
   it("writes every record byte for byte as Record() does, for every key, value and header shape", () => {
     for (let run = 0; run < 40; run++) {
-      const messages = seededMessages(`records-${run}`, run === 0 ? 0 : 1 + run * 7);
+      const messages = seededMessages(1_000 + run, run === 0 ? 0 : 1 + run * 7);
       const deltaOf = (m: Message) =>
         m.timestamp === undefined ? 123 : Number(m.timestamp) - 1_764_000_000_000;
       const original = Buffer.concat(
@@ -139,7 +146,7 @@ describe("kafkajs's record encoder, as patched", () => {
   });
 
   it("falls back to Record() for timestamp deltas beyond 2^50 and negative ones, with the same bytes", () => {
-    const messages = seededMessages("deltas", 50);
+    const messages = seededMessages(2_000, 50);
     const deltas = [
       0,
       -1,
@@ -163,7 +170,7 @@ describe("kafkajs's record encoder, as patched", () => {
 
   it("gives the same record batch as the Encoder chain, compressed or not, transactional or not", async () => {
     for (const [run, compression] of [0, 1, 0, 1].entries()) {
-      const messages = seededMessages(`batch-${run}`, 2_000);
+      const messages = seededMessages(3_000 + run, 2_000);
       const firstTimestamp = 1_764_000_000_000;
       const deltaOf = (m: Message) => Number(m.timestamp ?? firstTimestamp) - firstTimestamp;
       const common = {
@@ -187,7 +194,7 @@ describe("kafkajs's record encoder, as patched", () => {
   });
 
   it("encodes a whole produce request with the new path, its batch checksum valid", async () => {
-    const messages = seededMessages("request", 500).map((m) => ({ ...m, timestamp: "1764000000000" }));
+    const messages = seededMessages(4_000, 500).map((m) => ({ ...m, timestamp: "1764000000000" }));
     const request = produceRequestV3({
       acks: -1,
       timeout: 30_000,
@@ -212,7 +219,7 @@ describe("kafkajs's record encoder, as patched", () => {
   });
 
   it("groups messages per partition in their order", () => {
-    const messages = seededMessages("partitions", 1_000);
+    const messages = seededMessages(5_000, 1_000);
     const partitionOf = (message: Message) =>
       messages.indexOf(message) % 3 === 0 ? 5 : messages.indexOf(message) % 2;
     const grouped = groupMessagesPerPartition({
@@ -229,17 +236,35 @@ describe("kafkajs's record encoder, as patched", () => {
     ).toEqual({});
   });
 
-  it("hashes keys with murmur2 as the Long arithmetic did, strings (cached) and buffers alike", () => {
-    const prng = createPrng("murmur2");
+  it("hashes keys with murmur2 as the Long arithmetic did: buffers, ASCII strings from their characters, other strings from their UTF-8", () => {
+    const random = seededRandom(6_000);
     for (let i = 0; i < 3_000; i++) {
-      const bytes = Buffer.from(Array.from({ length: i % 40 }, () => prng.uint32() & 0xff));
-      const text = i % 2 === 0 ? bytes.toString("hex") : bytes.toString("utf8");
+      const bytes = Buffer.from(Array.from({ length: i % 40 }, () => Math.floor(random() * 256)));
+      // hex: ASCII only; latin1 of random bytes: characters up to 0xff, encoded as UTF-8; utf8: anything.
+      const text = [bytes.toString("hex"), bytes.toString("latin1"), bytes.toString("utf8")][i % 3] as string;
       expect(murmur2(bytes)).toBe(murmur2WithLongs(bytes));
       expect(murmur2(text)).toBe(murmur2WithLongs(text));
-      expect(murmur2(text)).toBe(murmur2WithLongs(text)); // from the cache now
+    }
+    for (const text of ["", "C", "CY", "CYW", "\u007f\u0000", "clé", "станция"]) {
+      expect(murmur2(text)).toBe(murmur2WithLongs(text));
     }
     // The Java client's value for a station id, so other producers put it in the same partition.
     expect(murmur2("CYWG")).toBe(murmur2WithLongs("CYWG"));
+  });
+
+  it("partitions as the Java client: a given partition, a key by murmur2, no key round the partitions with a leader", () => {
+    const partition = DefaultPartitioner();
+    const partitionMetadata = [
+      { partitionId: 0, leader: 1 },
+      { partitionId: 1, leader: -1 },
+      { partitionId: 2, leader: 2 },
+    ];
+    const place = (message: Message & { partition?: number }) =>
+      partition({ topic: "readings", partitionMetadata, message });
+    expect(place({ value: "v", partition: 1 })).toBe(1);
+    expect(place({ key: "CYWG", value: "v" })).toBe((murmur2WithLongs("CYWG") & 0x7fffffff) % 3);
+    const keyless = Array.from({ length: 10 }, () => place({ key: null, value: "v" }));
+    expect(new Set(keyless)).toEqual(new Set([0, 2]));
   });
 
   it("frames a request in one buffer: size, api key and version, correlation id, client id, payload", async () => {

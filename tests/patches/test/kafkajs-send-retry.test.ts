@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 
 /**
  * kafkajs's producer.send(), as patched (patches/kafkajs@2.2.4.patch), retried after the leader of
- * a partition died mid-send. Every worker gets this client through createKafka. The three-broker
- * scenario tests/reliability/cluster/leader-kill.test.ts found the bug on the real cluster: send()
+ * a partition died mid-send. The three-broker scenario tests/reliability/cluster/leader-kill.test.ts
+ * found the bug on a real cluster (and holds the fix there): send()
  * resolved, but the readings of the partition whose leader had moved were never written. These
  * tests reproduce both failure modes deterministically on kafkajs's own send logic, with brokers
  * played by fakes.
