@@ -1,4 +1,5 @@
 export { collectTopicToEnd, deleteReadingSubjects, deleteTopicsIfPresent } from "./cleanup.ts";
+export { freePort } from "./ports.ts";
 export { seededRandom, seededUuid, shuffled, suiteSeed } from "./seeded.ts";
 export {
   formatSummary,

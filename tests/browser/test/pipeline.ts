@@ -1,4 +1,3 @@
-import { createServer } from "node:net";
 import {
   type App,
   removeWorld,
@@ -28,16 +27,6 @@ export async function runWorker(
     throw new Error(`${worker} ${args.join(" ")} exited ${exit.code ?? exit.signal}:\n${output}`);
   }
   return output;
-}
-
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 /** Polls `check` until it returns a value; fails naming `what` after `timeoutMs`. */
