@@ -241,8 +241,8 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
           `dead-lettered ${partitionId}@${message.offset}: ${poison.kind}`,
         );
       }
-      metrics.batchSize.observe(messages.length);
-      metrics.batchDuration.observe((performance.now() - started) / 1000);
+      metrics.chunkMessages.observe(messages.length);
+      metrics.chunkDuration.observe((performance.now() - started) / 1000);
       const lag = BigInt(batch.highWatermark) - written.nextOffset;
       metrics.partitionLag.set(
         { topic: batch.topic, partition: String(batch.partition) },

@@ -79,6 +79,20 @@ export {
   maskUrlPasswords,
   redactSecrets,
 } from "./logger.ts";
+export {
+  type CounterDeclaration,
+  createWorkerMetrics,
+  defineWorkerMetrics,
+  documentMetrics,
+  type GaugeDeclaration,
+  type HistogramDeclaration,
+  METRICS_NAMESPACE,
+  type MetricDeclaration,
+  metricsMarkdown,
+  packageVersion,
+  type WorkerMetrics,
+  type WorkerMetricsDefinition,
+} from "./metrics.ts";
 export { type OpsServer, type OpsServerOptions, type Readiness, startOpsServer } from "./ops-server.ts";
 export { type PostgresSecurityOptions, postgresOptions, redactUrl } from "./postgres.ts";
 export {
@@ -104,3 +118,4 @@ export {
   type WorkerDefinition,
   type WorkerGroups,
 } from "./worker.ts";
+export { PRODUCER_METRICS, SINK_METRICS } from "./worker-metrics.ts";
