@@ -1,8 +1,8 @@
 import {
   type App,
   removeWorld,
-  runWorker as runToEnd,
   spawnWorker,
+  spawnWorkerToExit,
   testSettings,
   type Worker,
   worldNames,
@@ -15,14 +15,14 @@ export function startWorker(worker: App, args: readonly string[], env: Record<st
   return spawnWorker(worker, args, { LOG_LEVEL: "warn", ...env });
 }
 
-/** Runs a worker to its end; fails with its output unless it exits 0. */
-export async function runWorker(
+/** Spawns a worker and waits for its exit; fails with its output unless it exits 0. */
+export async function spawnWorkerToSuccess(
   worker: App,
   args: readonly string[],
   env: Record<string, string>,
   timeoutMs = 120_000,
 ): Promise<string> {
-  const { exit, output } = await runToEnd(worker, args, { LOG_LEVEL: "warn", ...env }, timeoutMs);
+  const { exit, output } = await spawnWorkerToExit(worker, args, { LOG_LEVEL: "warn", ...env }, timeoutMs);
   if (exit.code !== 0) {
     throw new Error(`${worker} ${args.join(" ")} exited ${exit.code ?? exit.signal}:\n${output}`);
   }

@@ -1,7 +1,7 @@
 import { createKafka, createRegistryClient, type RegistryClient } from "@weather/service-kit";
 import {
   removeWorld,
-  runWorker,
+  spawnWorkerToExit,
   tail,
   testSettings,
   type WorldNames,
@@ -56,7 +56,7 @@ export async function createWorld(
   const names = worldNames("reliability", label);
   const partitions = options.partitions ?? 6;
   const shared = options.env ?? {};
-  const { exit, output } = await runWorker(
+  const { exit, output } = await spawnWorkerToExit(
     "bootstrap",
     [],
     { ...bootstrapEnv(names, partitions), ...shared },
