@@ -1,6 +1,6 @@
 export { collectTopicToEnd, deleteReadingSubjects, deleteTopicsIfPresent } from "./cleanup.ts";
 export { freePort } from "./ports.ts";
-export { seededRandom, seededUuid, shuffled, suiteSeed } from "./seeded.ts";
+export { seededUuid, shuffled, suiteSeed } from "./seeded.ts";
 export {
   formatSummary,
   summarizeReports,

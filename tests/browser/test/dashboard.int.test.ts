@@ -4,13 +4,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEAD_LETTER_HEADERS } from "@weather/schema";
 import { createKafka } from "@weather/service-kit";
-import { collectTopicToEnd, freePort } from "@weather/test-support";
+import { collectTopicToEnd, freePort, type Worker } from "@weather/test-support";
 import type { Admin, Kafka } from "kafkajs";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./chromium.ts";
-import { pipelineNames, type RunningWorker, spawnWorkerToSuccess, startWorker, waitFor } from "./pipeline.ts";
+import { pipelineNames, spawnWorkerToSuccess, startWorker, waitFor } from "./pipeline.ts";
 import { type TcpProxy, tcpProxy } from "./tcp-proxy.ts";
 
 /** Committed, and linked from the README: each run draws it again. */
@@ -29,9 +29,9 @@ const suiteStarted = Date.now();
 let kafka: Kafka;
 let admin: Admin;
 let sql: Sql;
-let sink: RunningWorker;
+let sink: Worker;
 let sinkMetricsUrl: string;
-let dashboard: RunningWorker;
+let dashboard: Worker;
 let baseUrl: string;
 let databaseProxy: TcpProxy;
 let kafkaProxy: TcpProxy;

@@ -8,8 +8,6 @@ import {
   worldNames,
 } from "@weather/test-support";
 
-export type RunningWorker = Worker;
-
 /** A worker as operators start it (`pnpm --filter <worker> start`): its own process, from its sources. */
 export function startWorker(worker: App, args: readonly string[], env: Record<string, string>): Worker {
   return spawnWorker(worker, args, { LOG_LEVEL: "warn", ...env });

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { seededRandom } from "@weather/schema/testing";
 import {
   exitWithin,
   killAllWorkers,
-  seededRandom,
   spawnWorker,
   spawnWorkerToExit,
   suiteSeed,
