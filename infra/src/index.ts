@@ -9,7 +9,7 @@ export { findJava, type JavaRuntime } from "./java.ts";
 export { ensureKafkaJars } from "./kafka-jars.ts";
 export { type StackPaths, stackPaths } from "./paths.ts";
 export { describeHolder, type PortHolder, portHolder } from "./ports.ts";
-export { KAFKA, kafkaDown, kafkaStatus, kafkaUp, probeKafka } from "./services/kafka.ts";
+export { kafkaDown, kafkaStatus, kafkaUp, probeKafka } from "./services/kafka.ts";
 export {
   allPrincipals,
   applyWorkerAcls,
@@ -18,7 +18,13 @@ export {
   STANDARD_AUTHORIZER,
   secureKafkaConfig,
 } from "./services/kafka-authz.ts";
-export { type KafkaLayout, type KafkaNode, kafkaLayout, replicationOf } from "./services/kafka-layout.ts";
+export {
+  KAFKA,
+  type KafkaLayout,
+  type KafkaNode,
+  kafkaLayout,
+  replicationOf,
+} from "./services/kafka-layout.ts";
 export {
   KAFKA_SECURE_ADDRESS,
   type KafkaTlsFiles,

@@ -229,3 +229,65 @@ describe("docker-compose.yml runs the pipeline on those services", () => {
     expect(service("report").profiles).toEqual(["report"]);
   });
 });
+
+/** The Dockerfile's instructions, continuation lines joined and comments left out. */
+function dockerInstructions(text: string): { keyword: string; args: string }[] {
+  return text
+    .replaceAll(/\\\n/g, " ")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => {
+      const [keyword = "", ...rest] = line.split(/\s+/);
+      return { keyword: keyword.toUpperCase(), args: rest.join(" ") };
+    });
+}
+
+describe("the Dockerfile installs dependencies in a layer a source edit does not invalidate", () => {
+  const instructions = dockerInstructions(readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8"));
+  const stageStart = instructions.findIndex((i) => i.keyword === "FROM" && i.args.endsWith(" AS build"));
+  const stageEnd = instructions.findIndex((i, at) => at > stageStart && i.keyword === "FROM");
+  const build = instructions.slice(stageStart, stageEnd < 0 ? undefined : stageEnd);
+  const at = (what: string, matches: (i: { keyword: string; args: string }) => boolean) => {
+    const found = build.findIndex(matches);
+    if (found < 0) throw new Error(`the Dockerfile's build stage has no ${what}`);
+    return found;
+  };
+  const manifests = at(
+    "COPY --parents of the manifests",
+    (i) => i.keyword === "COPY" && i.args.startsWith("--parents "),
+  );
+  const install = at("pnpm install", (i) => i.keyword === "RUN" && i.args.startsWith("pnpm install "));
+  const sources = at("COPY . .", (i) => i.keyword === "COPY" && i.args === ". .");
+  const compile = at("build", (i) => i.keyword === "RUN" && i.args.includes(" run build"));
+
+  it("copies only the manifests before installing, and the sources after", () => {
+    expect(stageStart).toBeGreaterThanOrEqual(0);
+    expect(manifests).toBeLessThan(install);
+    expect(install).toBeLessThan(sources);
+    expect(sources).toBeLessThan(compile);
+    const copiesBeforeInstall = build
+      .slice(0, install)
+      .filter((i) => i.keyword === "COPY" || i.keyword === "ADD");
+    expect(copiesBeforeInstall).toEqual([build[manifests]]);
+  });
+
+  it("copies what pnpm installs from: every workspace member's package.json (pnpm-workspace.yaml's globs), the lockfile, the workspace file and the patches", () => {
+    const workspace = parse(readFileSync(join(REPO_ROOT, "pnpm-workspace.yaml"), "utf8")) as {
+      packages: string[];
+      patchedDependencies: Record<string, string>;
+    };
+    const words = (build[manifests]?.args ?? "").split(" ");
+    expect(words.at(-1), "the destination").toBe("./");
+    expect(new Set(words.slice(1, -1))).toEqual(
+      new Set([
+        "package.json",
+        "pnpm-lock.yaml",
+        "pnpm-workspace.yaml",
+        "patches",
+        ...workspace.packages.map((glob) => `${glob}/package.json`),
+      ]),
+    );
+    for (const patch of Object.values(workspace.patchedDependencies)) expect(patch).toMatch(/^patches\//);
+  });
+});

@@ -1,13 +1,13 @@
 import { mkdtempSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "@weather/test-support";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { daemonState, stopDaemon } from "../src/daemon.ts";
 import { stackPaths } from "../src/paths.ts";
 import { kafkaLayout } from "../src/services/kafka-layout.ts";
 import { bundledPostgres, POSTGRES, postgresUp } from "../src/services/postgres.ts";
-import { freePort } from "./free-port.ts";
 
 // A machine without PostgreSQL: nothing answers at DATABASE_URL, so the stack starts the bundled
 // server. An unused port stands in for the missing server. The stack lives in a folder only its

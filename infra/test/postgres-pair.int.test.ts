@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EXIT_CODES } from "@weather/service-kit";
+import { freePort } from "@weather/test-support";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StackContext } from "../src/context.ts";
@@ -29,7 +30,6 @@ import {
 import { machineBinaries } from "../src/services/postgres-runtime.ts";
 import { stackContext } from "../src/stack.ts";
 import { StackConflict } from "../src/stack-error.ts";
-import { freePort } from "./free-port.ts";
 
 // The stack's own primary and standby, each case in a stack folder and on ports of its own, so
 // neither the developer's stack nor the machine's server on 5432 is touched. The synchronous pair

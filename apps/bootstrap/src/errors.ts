@@ -1,7 +1,5 @@
 import { reasonOf, WorkerError } from "@weather/service-kit";
 
-export { reasonOf };
-
 /**
  * A service was unreachable or refused a step: what failed, where, why, and what to try. It ends
  * the run with DEPENDENCY_UNAVAILABLE, as one line without a stack trace, because the operator

@@ -9,10 +9,11 @@ import {
   type Logger,
   type PostgresSecurityOptions,
   type RegistryConnection,
+  reasonOf,
   redactUrl,
 } from "@weather/service-kit";
 import postgres from "postgres";
-import { BootstrapError, reasonOf } from "./errors.ts";
+import { BootstrapError } from "./errors.ts";
 
 /** One service to wait for: its name and address for the messages, and a check that throws until it answers. */
 export interface ServiceProbe {

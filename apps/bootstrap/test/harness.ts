@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { removeWorld, runWorker, testSettings, worldNames } from "@weather/test-support";
+import { removeWorld, spawnWorkerToExit, testSettings, worldNames } from "@weather/test-support";
 
 /**
  * Names of one test run: its own database and topic, so runs (and turbo's parallel packages)
@@ -63,7 +63,7 @@ export async function runBootstrapProcess(
   env: Record<string, string>,
   args: readonly string[] = [],
 ): Promise<ProcessResult> {
-  const { exit, worker } = await runWorker("bootstrap", args, env);
+  const { exit, worker } = await spawnWorkerToExit("bootstrap", args, env);
   const errorLines = worker
     .stderr()
     .split("\n")

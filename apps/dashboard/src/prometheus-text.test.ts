@@ -1,39 +1,34 @@
-import { Counter, Gauge, Registry } from "prom-client";
+import { createWorkerMetrics, SINK_METRICS } from "@weather/service-kit";
 import { describe, expect, it } from "vitest";
 import { parsePrometheusText, sumOf } from "./prometheus-text.ts";
 
 describe("parsePrometheusText", () => {
-  it("reads what prom-client serves, labels and all", async () => {
-    // The same library and calls as pg-sink's metrics.ts, so the format is the real one.
-    const registry = new Registry();
-    const rows = new Counter({
-      name: "pg_sink_rows_written_total",
-      help: "rows",
-      labelNames: ["topic"],
-      registers: [registry],
-    });
-    const waiting = new Gauge({
-      name: "pg_sink_waiting_for",
-      help: "w",
-      labelNames: ["dependency"],
-      registers: [registry],
-    });
-    rows.inc({ topic: "weather.readings" }, 1234);
-    rows.inc({ topic: 'odd "topic"\\name' }, 6);
-    waiting.set({ dependency: "postgres" }, 1);
-    const samples = parsePrometheusText(await registry.metrics());
+  it("reads what a sink serves, labels and all", async () => {
+    // The sink's own metrics, as pg-sink's metrics.ts makes them, so the format is the real one.
+    const metrics = createWorkerMetrics(SINK_METRICS, "1.2.3");
+    const { rowsWritten, waitingFor } = SINK_METRICS.metrics;
+    metrics.rowsWritten.inc({ topic: "weather.readings" }, 1234);
+    metrics.rowsWritten.inc({ topic: 'odd "topic"\\name' }, 6);
+    metrics.waitingFor.set({ dependency: "PostgreSQL" }, 1);
+    const samples = parsePrometheusText(await metrics.registry.metrics());
     expect(samples).toContainEqual({
-      name: "pg_sink_rows_written_total",
+      name: rowsWritten.name,
       labels: { topic: "weather.readings" },
       value: 1234,
     });
     expect(samples).toContainEqual({
-      name: "pg_sink_rows_written_total",
+      name: rowsWritten.name,
       labels: { topic: 'odd "topic"\\name' },
       value: 6,
     });
-    expect(sumOf(samples, "pg_sink_rows_written_total")).toBe(1240);
-    expect(sumOf(samples, "pg_sink_waiting_for")).toBe(1);
+    expect(samples).toContainEqual({
+      name: SINK_METRICS.buildInfo,
+      labels: { version: "1.2.3", node_version: process.version },
+      value: 1,
+    });
+    expect(sumOf(samples, rowsWritten.name)).toBe(1240);
+    expect(sumOf(samples, waitingFor.name)).toBe(1);
+    expect(sumOf(samples, "process_start_time_seconds")).toBeGreaterThan(0);
     expect(sumOf(samples, "absent_metric")).toBeUndefined();
   });
 

@@ -1,4 +1,9 @@
+import { SINK_METRICS } from "@weather/service-kit";
 import { parsePrometheusText, type Sample, sumOf } from "./prometheus-text.ts";
+
+const metric = SINK_METRICS.metrics;
+/** prom-client's standard process metric (Node's default metrics keep their standard names). */
+const PROCESS_START_TIME = "process_start_time_seconds";
 
 /** What one sink's /metrics says, or why it could not be read. */
 export interface SinkInstance {
@@ -14,9 +19,9 @@ export interface SinkInstance {
   /** Rows per second between the last two answers; null until there are two. */
   readonly rowsPerSecond: number | null;
   readonly deadLettered: number | null;
-  /** Dependencies the sink says it is waiting for (pg_sink_waiting_for = 1). */
+  /** Dependencies the sink says it is waiting for (weather_sink_waiting_for = 1). */
   readonly waitingFor: readonly string[];
-  /** Its own idea of its lag (pg_sink_partition_lag, summed over its partitions). */
+  /** Its own idea of its lag (weather_sink_partition_lag_messages, summed over its partitions). */
   readonly lag: number | null;
   readonly startedAt: string | null;
 }
@@ -76,9 +81,9 @@ export class SinkScraper {
       const response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
       if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
       samples = parsePrometheusText(await response.text());
-      // Labelled counters have no sample before their first increment; the process metrics always do.
-      if (!samples.some((s) => s.name.startsWith("pg_sink_"))) {
-        throw new Error("answers, but serves no pg_sink_ metrics: is this a pg-sink?");
+      // Labelled counters have no sample before their first increment; build_info always has one.
+      if (!samples.some((s) => s.name === SINK_METRICS.buildInfo)) {
+        throw new Error(`answers, but serves no ${SINK_METRICS.buildInfo}: is this a pg-sink?`);
       }
     } catch (error) {
       this.previous.set(url, { at: now, rowsWritten: null, lastSeen: previous?.lastSeen ?? null });
@@ -96,14 +101,14 @@ export class SinkScraper {
         startedAt: null,
       };
     }
-    const rowsWritten = sumOf(samples, "pg_sink_rows_written_total") ?? 0;
+    const rowsWritten = sumOf(samples, metric.rowsWritten.name) ?? 0;
     const seen = new Date(now).toISOString();
     const rowsPerSecond =
       previous?.rowsWritten != null && rowsWritten >= previous.rowsWritten && now > previous.at
         ? (rowsWritten - previous.rowsWritten) / ((now - previous.at) / 1000)
         : null;
     this.previous.set(url, { at: now, rowsWritten, lastSeen: seen });
-    const started = sumOf(samples, "pg_sink_process_start_time_seconds");
+    const started = sumOf(samples, PROCESS_START_TIME);
     return {
       url,
       origin,
@@ -112,11 +117,11 @@ export class SinkScraper {
       lastSeen: seen,
       rowsWritten,
       rowsPerSecond,
-      deadLettered: sumOf(samples, "pg_sink_dead_lettered_total") ?? 0,
+      deadLettered: sumOf(samples, metric.deadLettered.name) ?? 0,
       waitingFor: samples
-        .filter((s) => s.name === "pg_sink_waiting_for" && s.value > 0)
+        .filter((s) => s.name === metric.waitingFor.name && s.value > 0)
         .map((s) => s.labels.dependency ?? "?"),
-      lag: sumOf(samples, "pg_sink_partition_lag") ?? null,
+      lag: sumOf(samples, metric.partitionLag.name) ?? null,
       startedAt: started !== undefined ? new Date(started * 1000).toISOString() : null,
     };
   }

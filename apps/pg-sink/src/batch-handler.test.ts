@@ -72,7 +72,7 @@ interface Wait {
   readonly ms: number;
   /** What the status behind /readyz says the sink waits for. */
   readonly waitingFor: Dependency | undefined;
-  /** The dependency pg_sink_waiting_for reports, if any. */
+  /** The dependency weather_sink_waiting_for reports, if any. */
   readonly gauge: string | undefined;
   /** Heartbeats sent so far: one before every wait keeps the group membership. */
   readonly heartbeats: number;
@@ -93,7 +93,7 @@ interface Observed {
   readonly waits: readonly Wait[];
   readonly waitingForAfter: Dependency | undefined;
   readonly gaugeAfter: string | undefined;
-  /** pg_sink_duplicate_readings_total. */
+  /** weather_sink_duplicate_readings_total. */
   readonly duplicates: number;
   /** Chunks decided (step 1), counting those decided again. */
   readonly decodings: number;
@@ -425,7 +425,7 @@ interface Case {
   readonly expected: Partial<Observed> & Pick<Observed, "storedNext" | "stored" | "resolved" | "committed">;
 }
 
-/** A wait for `dependency`, with /readyz and pg_sink_waiting_for saying so. */
+/** A wait for `dependency`, with /readyz and weather_sink_waiting_for saying so. */
 const waitFor = (dependency: Dependency, ms: number, heartbeats: number): Wait => ({
   ms,
   waitingFor: dependency,

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import type { Logger } from "@weather/service-kit";
+import { DependencyUnavailableError, type Logger } from "@weather/service-kit";
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import { type BackoffPolicy, type RetryOptions, retryWithBackoff } from "./backoff.ts";
 import type { DatabasePool } from "./database.ts";
@@ -7,7 +7,7 @@ import type { DeadLetterSender } from "./dead-letter.ts";
 import type { ChunkDecoder, DecodedChunk } from "./decode-chunk.ts";
 import type { SinkMetrics } from "./metrics.ts";
 import { nextOffsetAfter, type PartitionKey } from "./offsets.ts";
-import { DependencyUnavailableError, isTransientDatabaseError } from "./outage.ts";
+import { isTransientDatabaseError } from "./outage.ts";
 import type { PoisonMessage } from "./poison.ts";
 import type { SinkStatus } from "./status.ts";
 import { type ChunkWritten, writeChunk } from "./write-chunk.ts";
@@ -241,8 +241,8 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
           `dead-lettered ${partitionId}@${message.offset}: ${poison.kind}`,
         );
       }
-      metrics.batchSize.observe(messages.length);
-      metrics.batchDuration.observe((performance.now() - started) / 1000);
+      metrics.chunkMessages.observe(messages.length);
+      metrics.chunkDuration.observe((performance.now() - started) / 1000);
       const lag = BigInt(batch.highWatermark) - written.nextOffset;
       metrics.partitionLag.set(
         { topic: batch.topic, partition: String(batch.partition) },

@@ -1,4 +1,4 @@
-import { DependencyUnavailableError } from "./outage.ts";
+import { DependencyUnavailableError } from "@weather/service-kit";
 
 /**
  * Connects one of the sink's Kafka clients (producer, admin, consumer). A connection that fails at

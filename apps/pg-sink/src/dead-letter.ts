@@ -1,5 +1,5 @@
 import { DEAD_LETTER_HEADERS } from "@weather/schema";
-import { within } from "@weather/service-kit";
+import { DependencyUnavailableError, within } from "@weather/service-kit";
 import {
   type IHeaders,
   type Kafka,
@@ -10,7 +10,6 @@ import {
 } from "kafkajs";
 import { connectToKafka } from "./connect-to-kafka.ts";
 import type { TopicPartition } from "./offsets.ts";
-import { DependencyUnavailableError } from "./outage.ts";
 import type { Poison, PoisonMessage } from "./poison.ts";
 
 /**

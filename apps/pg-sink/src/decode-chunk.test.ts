@@ -16,11 +16,11 @@ import {
   seededRandom,
   seededReadings,
 } from "@weather/schema/testing";
+import { DependencyUnavailableError } from "@weather/service-kit";
 import type { KafkaMessage } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { CityTableSet, type CityTables } from "./city-tables.ts";
 import { createChunkDecoder, type DecodedChunk } from "./decode-chunk.ts";
-import { DependencyUnavailableError } from "./outage.ts";
 import type { Poison } from "./poison.ts";
 
 const IDS = { avroV1: 1, avroV2: 2, jsonV2: 3 };

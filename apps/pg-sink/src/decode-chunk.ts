@@ -6,10 +6,10 @@ import type {
   ReadingVisitor,
   WeatherReading,
 } from "@weather/schema";
+import { DependencyUnavailableError } from "@weather/service-kit";
 import type { KafkaMessage } from "kafkajs";
 import { type CityTableSet, type CityTables, saysATableIsMissing } from "./city-tables.ts";
 import type { TopicPartition } from "./offsets.ts";
-import { DependencyUnavailableError } from "./outage.ts";
 import {
   EmptyValueError,
   MissingCityTableError,

@@ -1,9 +1,5 @@
 import { classifyFailure } from "@weather/service-kit";
 
-// What the sink waits out while a dependency is down: the shared outage error, re-exported here
-// next to the sink's own rule for which database failures it waits out.
-export { type Dependency, DependencyUnavailableError } from "@weather/service-kit";
-
 /**
  * The database failures the sink waits out, retrying the chunk unchanged: outages (see
  * classifyFailure), and what bootstrap has not created yet: the database, the tables, or a

@@ -1,5 +1,4 @@
-import type { Readiness } from "@weather/service-kit";
-import type { Dependency } from "./outage.ts";
+import type { Dependency, Readiness } from "@weather/service-kit";
 
 /**
  * What /readyz reports. The consumer's events keep `connected` and `assignedPartitions` current

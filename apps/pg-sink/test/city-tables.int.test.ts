@@ -1,5 +1,6 @@
 import { prepareDatabase } from "@weather/db";
 import { DEAD_LETTER_HEADERS, type WeatherReading } from "@weather/schema";
+import { SINK_METRICS } from "@weather/service-kit";
 import { describe, expect, it } from "vitest";
 import type { Sink } from "../src/sink.ts";
 import {
@@ -130,7 +131,9 @@ describe("pg-sink's city tables, made and dropped while it runs", () => {
           }
           expect(header(DEAD_LETTER_HEADERS.sourceOffset)).toEqual(homeless.map((_, i) => String(25 + i)));
           const metrics = await (await fetch(`http://127.0.0.1:${sink.httpPort}/metrics`)).text();
-          expect(metrics).toMatch(/pg_sink_dead_lettered_total\{topic="[^"]+",reason="no-table"\} 6/);
+          expect(metrics).toMatch(
+            new RegExp(`${SINK_METRICS.metrics.deadLettered.name}\\{topic="[^"]+",reason="no-table"\\} 6`),
+          );
         },
       ),
     TIMEOUT,

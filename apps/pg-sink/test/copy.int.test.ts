@@ -1,6 +1,7 @@
 import { ensureSinkRole } from "@weather/db";
 import { DEAD_LETTER_HEADERS, DEFAULT_STATIONS, type WeatherReading } from "@weather/schema";
 import { seededReadings } from "@weather/schema/testing";
+import { SINK_METRICS } from "@weather/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CATALOG_WITH_CALGARY,
@@ -24,7 +25,8 @@ const SINK_ROLE = "weather_sink";
 const ONE_CHUNK = { SINK_BATCH_SIZE: "5000" };
 
 function duplicatesIn(metrics: string): number {
-  return Number(/pg_sink_duplicate_readings_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  const sample = new RegExp(`${SINK_METRICS.metrics.duplicatesSkipped.name}\\{[^}]*\\} (\\d+)`);
+  return Number(sample.exec(metrics)?.[1] ?? 0);
 }
 
 async function storedOffsetTotal(world: World): Promise<number> {

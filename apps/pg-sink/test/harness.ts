@@ -14,6 +14,7 @@ import {
   type WeatherReading,
   type WireFormat,
 } from "@weather/schema";
+import { seededRandom } from "@weather/schema/testing";
 import {
   createKafka,
   createLogger,
@@ -22,7 +23,7 @@ import {
   type RegistryClient,
 } from "@weather/service-kit";
 import { configurationOf } from "@weather/settings";
-import { deleteReadingSubjects, seededRandom, seededUuid, testSettings } from "@weather/test-support";
+import { deleteReadingSubjects, seededUuid, testSettings } from "@weather/test-support";
 import type { Admin, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
 import postgres, { type Sql } from "postgres";
 import { SINK_WORKER } from "../src/config.ts";

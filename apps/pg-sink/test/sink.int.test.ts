@@ -1,4 +1,5 @@
 import { DEAD_LETTER_HEADERS, type WeatherReading } from "@weather/schema";
+import { SINK_METRICS } from "@weather/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CATALOG_WITH_CALGARY,
@@ -57,11 +58,18 @@ describe("pg-sink stores known readings", () => {
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       await waitFor("readiness", async () => (await fetch(`${base}/readyz`)).status === 200, 30_000);
       const metrics = await (await fetch(`${base}/metrics`)).text();
+      const { rowsWritten, chunkDuration, partitionLag } = SINK_METRICS.metrics;
       expect(metrics).toMatch(
-        new RegExp(`pg_sink_rows_written_total\\{topic="${world.topic.replaceAll(".", "\\.")}"\\} 600`),
+        new RegExp(`${rowsWritten.name}\\{topic="${world.topic.replaceAll(".", "\\.")}"\\} 600`),
       );
-      expect(metrics).toContain("pg_sink_batch_duration_seconds_bucket");
-      expect(metrics).toContain("pg_sink_partition_lag{");
+      expect(metrics).toContain(`${chunkDuration.name}_bucket`);
+      expect(metrics).toContain(`${partitionLag.name}{`);
+      expect(metrics).toMatch(
+        new RegExp(`${SINK_METRICS.buildInfo}\\{version="[^"]+",node_version="v[^"]+"\\} 1`),
+      );
+      // Node's process metrics under their standard names, as Node dashboards expect them.
+      expect(metrics).toMatch(/^process_cpu_seconds_total \d/m);
+      expect(metrics).toMatch(/^nodejs_heap_size_used_bytes \d/m);
     } finally {
       await sink.stop();
     }
@@ -165,7 +173,8 @@ describe("pg-sink dead-letters poison and keeps going", () => {
       expect(letter.value, key).toEqual(original?.value ?? null);
       for (const [name, value] of Object.entries(original?.headers ?? {})) expect(h(name)).toBe(value);
     }
-    expect(metrics).toMatch(/pg_sink_dead_lettered_total\{topic="[^"]+",reason="bad-magic-byte"\} 2/);
-    expect(metrics).toMatch(/pg_sink_dead_lettered_total\{topic="[^"]+",reason="no-table"\} 1/);
+    const { deadLettered } = SINK_METRICS.metrics;
+    expect(metrics).toMatch(new RegExp(`${deadLettered.name}\\{topic="[^"]+",reason="bad-magic-byte"\\} 2`));
+    expect(metrics).toMatch(new RegExp(`${deadLettered.name}\\{topic="[^"]+",reason="no-table"\\} 1`));
   });
 });

@@ -7,7 +7,7 @@ import { PRODUCER_WORKER } from "./config.ts";
 import { describeDistribution } from "./distribution.ts";
 import { createManifestBuilder, writeManifest } from "./manifest.ts";
 import { createMessyStream } from "./messy-stream.ts";
-import { createMetricsRegistry } from "./metrics.ts";
+import { createProducerMetrics } from "./metrics.ts";
 import { produceReadings } from "./produce.ts";
 import { startProgress } from "./progress.ts";
 import { openReadingsProducer } from "./readings-producer.ts";
@@ -20,16 +20,16 @@ await runWorker({
   async run(config, { logger, signal }) {
     const { producer, mess, stations } = config;
     const topic = config.topics.readings;
-    const metricsRegistry = createMetricsRegistry();
-    let metrics: OpsServer | undefined;
+    const metrics = createProducerMetrics();
+    let opsServer: OpsServer | undefined;
     try {
       if (producer.metricsPort !== null) {
-        metrics = await startOpsServer({
+        opsServer = await startOpsServer({
           port: producer.metricsPort,
           portSetting: "PRODUCER_METRICS_PORT",
-          registry: metricsRegistry,
+          registry: metrics.registry,
         });
-        logger.info({ port: metrics.port }, "serving /healthz, /readyz and Prometheus metrics at /metrics");
+        logger.info({ port: opsServer.port }, "serving /healthz, /readyz and Prometheus metrics at /metrics");
       }
       logger.info({ brokers: config.kafka.brokers, registry: config.registry.url }, "connecting");
       const opening = openReadingsProducer({
@@ -65,7 +65,7 @@ await runWorker({
         },
         "producing readings",
       );
-      const progress = startProgress(logger, producer.progressIntervalMs, metricsRegistry);
+      const progress = startProgress(logger, producer.progressIntervalMs, metrics);
       // Only a run that writes a manifest counts into one: its checksum hashes every reading
       // (SHA-256), a sixth of a backfill's CPU, for nothing when no manifest is asked for.
       const manifest = producer.manifestPath === null ? undefined : createManifestBuilder();
@@ -132,7 +132,7 @@ await runWorker({
       }
       return "OK";
     } finally {
-      await metrics?.close();
+      await opsServer?.close();
     }
   },
 });

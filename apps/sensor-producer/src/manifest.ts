@@ -13,8 +13,6 @@ import type { OutgoingMessage } from "./messy-stream.ts";
 
 // The manifest's fields are declared in @weather/schema (run-manifest.ts), which report --verify
 // reads it with; this module counts a run into one and writes it.
-export type Manifest = RunManifest;
-export { type CityManifest, MANIFEST_VERSION };
 
 /** Counts acknowledged messages into a manifest; feed it batches in the order Kafka took them. */
 export interface ManifestBuilder {
@@ -23,7 +21,7 @@ export interface ManifestBuilder {
     run: Record<string, unknown>;
     bursts: number;
     clockSkewMs: Record<string, number>;
-  }): Manifest;
+  }): RunManifest;
 }
 
 function increment(counts: Record<string, number>, key: string, by = 1): void {
@@ -131,7 +129,7 @@ export function createManifestBuilder(): ManifestBuilder {
 }
 
 /** Writes the manifest whole or not at all: a temporary file renamed into place. */
-export function writeManifest(path: string, manifest: Manifest): void {
+export function writeManifest(path: string, manifest: RunManifest): void {
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
   renameSync(temporary, path);

@@ -1,8 +1,16 @@
-import { collectDefaultMetrics, Registry } from "prom-client";
+import {
+  createWorkerMetrics,
+  PRODUCER_METRICS,
+  packageVersion,
+  type WorkerMetrics,
+} from "@weather/service-kit";
+
+/** What the producer counts: PRODUCER_METRICS (service-kit's worker-metrics.ts). */
+export type ProducerMetrics = WorkerMetrics<typeof PRODUCER_METRICS>;
+
+const VERSION = packageVersion(new URL("../package.json", import.meta.url));
 
 /** A registry of its own, so tests and several producers in one process never share counters. */
-export function createMetricsRegistry(): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  return registry;
+export function createProducerMetrics(): ProducerMetrics {
+  return createWorkerMetrics(PRODUCER_METRICS, VERSION);
 }

@@ -1,6 +1,6 @@
 import type { Logger } from "@weather/service-kit";
-import { Counter, Histogram, type Registry } from "prom-client";
 import type { OutgoingMessage } from "./messy-stream.ts";
+import type { ProducerMetrics } from "./metrics.ts";
 
 export interface ProgressSummary {
   readonly sent: number;
@@ -19,22 +19,9 @@ export interface Progress {
 export function startProgress(
   logger: Logger,
   intervalMs: number,
-  registry: Registry,
+  metrics: ProducerMetrics,
   now: () => number = performance.now.bind(performance),
 ): Progress {
-  const sentTotal = new Counter({
-    name: "weather_producer_readings_sent_total",
-    help: "Messages acknowledged by Kafka (readings, re-sends and invalid ones), by station",
-    labelNames: ["station"] as const,
-    registers: [registry],
-  });
-  const sendSeconds = new Histogram({
-    name: "weather_producer_send_duration_seconds",
-    help: "Time from handing a batch to the producer until Kafka acknowledged all of it",
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
-
   const startedAt = now();
   const sentByStation: Record<string, number> = {};
   let sent = 0;
@@ -59,16 +46,15 @@ export function startProgress(
 
   return {
     recordSent(batch, sendMs) {
-      // The counter once per station and batch, not per message: prom-client hashes the labels on every inc.
-      const inBatch = new Map<string, number>();
-      for (const { reading } of batch)
-        inBatch.set(reading.stationId, (inBatch.get(reading.stationId) ?? 0) + 1);
-      for (const [station, count] of inBatch) {
-        sentByStation[station] = (sentByStation[station] ?? 0) + count;
-        sentTotal.inc({ station }, count);
+      // The counter once per city and batch, not per message: prom-client hashes the labels on every inc.
+      const byCity = new Map<string, number>();
+      for (const { reading } of batch) {
+        sentByStation[reading.stationId] = (sentByStation[reading.stationId] ?? 0) + 1;
+        byCity.set(reading.city, (byCity.get(reading.city) ?? 0) + 1);
       }
+      for (const [city, count] of byCity) metrics.messagesSent.inc({ city }, count);
       sent += batch.length;
-      if (sendMs !== undefined) sendSeconds.observe(sendMs / 1000);
+      if (sendMs !== undefined) metrics.sendDuration.observe(sendMs / 1000);
     },
     summary() {
       const elapsedMs = Math.round(now() - startedAt);

@@ -10,6 +10,7 @@ import {
   createReadingsChecksum,
   ReadingDecodeError,
   type ReadingsChecksum,
+  type RunManifest,
   STATION_CATALOG,
 } from "@weather/schema";
 import {
@@ -21,7 +22,6 @@ import {
 import { configurationOf } from "@weather/settings";
 import { collectTopicToEnd, deleteReadingSubjects, testSettings } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Manifest } from "../src/manifest.ts";
 
 // The real producer process, every knob turned, against the real stack on a topic of its own;
 // what it says it sent (the manifest) is checked against what Kafka holds, classified by the
@@ -148,13 +148,13 @@ afterAll(async () => {
 });
 
 describe("sensor-producer with every messy knob turned", () => {
-  let first: Manifest;
+  let first: RunManifest;
   let firstRun: PartitionMessage[];
 
   it("puts on Kafka exactly what its manifest says, as the sink's decoder sees it", async () => {
     const path = join(folder, "first.json");
     await runProducer(path);
-    first = JSON.parse(readFileSync(path, "utf8")) as Manifest;
+    first = JSON.parse(readFileSync(path, "utf8")) as RunManifest;
     firstRun = inOffsetOrder(await collectTopicToEnd(kafka, admin, topic, 120_000));
     const counted = await countTopic(firstRun);
 

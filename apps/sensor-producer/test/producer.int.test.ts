@@ -9,9 +9,14 @@ import {
   validateReading,
   type WeatherReading,
 } from "@weather/schema";
-import { createKafka, createRegistryClient, createTopicsAndWait } from "@weather/service-kit";
+import {
+  createKafka,
+  createRegistryClient,
+  createTopicsAndWait,
+  PRODUCER_METRICS,
+} from "@weather/service-kit";
 import { configurationOf } from "@weather/settings";
-import { collectTopicToEnd, deleteReadingSubjects, testSettings } from "@weather/test-support";
+import { collectTopicToEnd, deleteReadingSubjects, freePort, testSettings } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSimulation } from "../src/simulate.ts";
 
@@ -176,12 +181,15 @@ describe("sensor-producer against the real stack", () => {
     expect(onTheWire.sort(byId)).toEqual(expected.sort(byId));
   });
 
-  it("exits 0 on SIGTERM in real time, with every reading it reported sent on the topic", async () => {
+  it("exits 0 on SIGTERM in real time, with every reading it reported sent on the topic, and serves its metrics meanwhile", async () => {
+    const metricsPort = await freePort();
     const { child, done } = startProducer(topics.sigterm, [
       "--interval",
       "20ms",
       "--progress-interval",
       "200ms",
+      "--metrics-port",
+      String(metricsPort),
     ]);
     const progressed = new Promise<void>((resolve) => {
       child.stdout?.on("data", (chunk: string) => {
@@ -189,6 +197,16 @@ describe("sensor-producer against the real stack", () => {
       });
     });
     await progressed;
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    for (const city of new Set(catalog.stations.map((station) => station.city))) {
+      expect(metrics).toMatch(
+        new RegExp(`^${PRODUCER_METRICS.metrics.messagesSent.name}\\{city="${city}"\\} [1-9]`, "m"),
+      );
+    }
+    expect(metrics).toMatch(
+      new RegExp(`^${PRODUCER_METRICS.buildInfo}\\{version="[^"]+",node_version="v[^"]+"\\} 1$`, "m"),
+    );
+    expect(metrics).toMatch(/^process_cpu_seconds_total \d/m);
     child.kill("SIGTERM");
     const run = await done;
     expect(run.code, run.stderr).toBe(0);

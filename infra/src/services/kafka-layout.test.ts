@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError } from "@weather/service-kit";
+import { ConfigError } from "@weather/settings";
 import { afterAll, describe, expect, it } from "vitest";
 import { stackPaths } from "../paths.ts";
 import { heapOptions, kafkaUuid, serverProperties } from "./kafka.ts";

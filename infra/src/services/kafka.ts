@@ -43,7 +43,6 @@ import {
   secureListenerProperties,
 } from "./kafka-secure.ts";
 
-export { KAFKA } from "./kafka-layout.ts";
 /** The one-node stack's PLAINTEXT address (the default KAFKA_BROKERS of every worker). */
 export const KAFKA_ADDRESS = kafkaLayout().bootstrapServers;
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, type ConfigProblem, LOCAL_STACK } from "@weather/service-kit";
+import { LOCAL_STACK } from "@weather/service-kit";
+import { ConfigError, type ConfigProblem } from "@weather/settings";
 import { STACK_HOST } from "../context.ts";
 import { daemonState } from "../daemon.ts";
 import type { StackPaths } from "../paths.ts";

@@ -3,8 +3,6 @@ import { type Logger, pino } from "pino";
 import pretty from "pino-pretty";
 import { z } from "zod";
 
-export type { Logger } from "pino";
-
 /** Keys whose values are secrets wherever they appear in a logged object. */
 const SECRET_KEY = /^(pass|password|secret|token|sasl)$|password$|secret$/i;
 /** user:password@ in any URL-looking string. */

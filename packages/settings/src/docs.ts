@@ -40,24 +40,28 @@ export function helpText(options: WorkerSettings): string {
   return lines.join("\n");
 }
 
-/** A Markdown table of the settings, for the docs (`pnpm docs:settings`), aligned as Biome formats tables. */
+/** A Markdown table of the settings, for the docs (`pnpm docs:settings`). */
 export function settingsTable(settings: Settings): string {
-  const cell = (text: string) => text.replaceAll("|", "\\|");
   const rows = Object.values(settings).map((spec) => {
     const fallback = defaultOf(spec);
     return [
       spec.flag === undefined ? `\`${spec.env}\`` : `\`${spec.env}\`, \`--${spec.flag}\``,
-      fallback === undefined ? "" : cell(`\`${fallback}\``),
-      cell(spec.description),
+      fallback === undefined ? "" : `\`${fallback}\``,
+      spec.description,
     ];
   });
-  const header = ["Setting", "Default", "Meaning"];
+  return markdownTable(["Setting", "Default", "Meaning"], rows);
+}
+
+/** A Markdown table, its columns aligned as Biome formats tables; `|` in a cell is escaped. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const escaped = rows.map((row) => row.map((text) => text.replaceAll("|", "\\|")));
   const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => [...(row[column] ?? "")].length)),
+    Math.max(title.length, ...escaped.map((row) => [...(row[column] ?? "")].length)),
   );
   const line = (cells: readonly string[]) =>
     `| ${cells.map((text, column) => text + " ".repeat((widths[column] ?? 0) - [...text].length)).join(" | ")} |`;
-  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...escaped.map(line)].join("\n");
 }
 
 /** Every group as a heading and a table: what the docs show for a worker's settings. */
@@ -65,19 +69,30 @@ function settingsMarkdown(groups: readonly SettingsGroup[]): string {
   return groups.map((group) => `#### ${group.title}\n\n${settingsTable(group.settings)}`).join("\n\n");
 }
 
-const GENERATED_START =
-  "<!-- settings: generated from the declarations by `pnpm docs:settings`; edit those, not this -->";
-const GENERATED_END = "<!-- end of generated settings -->";
+/** The two lines a document's generated section of `what` (settings, metrics) sits between. */
+function markersOf(what: string): { readonly start: string; readonly end: string } {
+  return {
+    start: `<!-- ${what}: generated from the declarations by \`pnpm docs:settings\`; edit those, not this -->`,
+    end: `<!-- end of generated ${what} -->`,
+  };
+}
 
 /**
- * The document with its generated settings section replaced by `section` (markers included), or
- * undefined when it has no such section.
+ * Regenerates the section of a document between the markers of `what` (`pnpm docs:settings`); with
+ * `check`, only says whether it is current. @returns whether the file was current.
  */
-function withSettingsSection(document: string, section: string): string | undefined {
-  const start = document.indexOf(GENERATED_START);
-  const end = document.indexOf(GENERATED_END);
-  if (start < 0 || end < start) return undefined;
-  return `${document.slice(0, start)}${GENERATED_START}\n\n${section}\n\n${document.slice(end)}`;
+export function documentSection(document: URL, what: string, markdown: string, check = false): boolean {
+  const path = fileURLToPath(document);
+  const { start, end } = markersOf(what);
+  const before = readFileSync(path, "utf8");
+  const from = before.indexOf(start);
+  const to = before.indexOf(end);
+  if (from < 0 || to < from) {
+    throw new Error(`${path} has no generated ${what} section; add the two lines ${start} and ${end}`);
+  }
+  const after = `${before.slice(0, from)}${start}\n\n${markdown}\n\n${before.slice(to)}`;
+  if (after !== before && !check) writeFileSync(path, after);
+  return after === before;
 }
 
 /**
@@ -89,14 +104,5 @@ export function documentSettings(
   worker: Pick<WorkerSettings, "groups">,
   check = false,
 ): boolean {
-  const path = fileURLToPath(readme);
-  const before = readFileSync(path, "utf8");
-  const after = withSettingsSection(before, settingsMarkdown(Object.values(worker.groups)));
-  if (after === undefined) {
-    throw new Error(
-      `${path} has no generated settings section; add the two lines ${GENERATED_START} and ${GENERATED_END}`,
-    );
-  }
-  if (after !== before && !check) writeFileSync(path, after);
-  return after === before;
+  return documentSection(readme, "settings", settingsMarkdown(Object.values(worker.groups)), check);
 }

@@ -1,5 +1,5 @@
 export { ConfigError, type ConfigProblem, type Env, presentVariables } from "./config-error.ts";
-export { documentSettings, helpText, settingsTable } from "./docs.ts";
+export { documentSection, documentSettings, helpText, markdownTable, settingsTable } from "./docs.ts";
 export {
   type ConfigOf,
   type ConfigurationInput,

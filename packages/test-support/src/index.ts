@@ -1,5 +1,6 @@
 export { collectTopicToEnd, deleteReadingSubjects, deleteTopicsIfPresent } from "./cleanup.ts";
-export { seededRandom, seededUuid, shuffled, suiteSeed } from "./seeded.ts";
+export { freePort } from "./ports.ts";
+export { seededUuid, shuffled, suiteSeed } from "./seeded.ts";
 export {
   formatSummary,
   summarizeReports,
@@ -16,8 +17,8 @@ export {
   type LogLine,
   parseLogLines,
   REPO_ROOT,
-  runWorker,
   spawnWorker,
+  spawnWorkerToExit,
   stopWorker,
   tail,
   type Worker,

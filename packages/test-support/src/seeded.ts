@@ -1,9 +1,6 @@
-// One seeded generator for every test (mulberry32, held by @weather/schema's test module so that
-// package's own tests use it too): the moments a test kills something and the poison it sends come
-// from a printed seed, so a failing run can be replayed exactly.
-import { seededRandom } from "@weather/schema/testing";
-
-export { seededRandom };
+// Seeded test data: the generator itself is seededRandom from @weather/schema/testing (mulberry32,
+// one for every test, that package's own included). The moments a test kills something and the
+// poison it sends come from a printed seed, so a failing run can be replayed exactly.
 
 /** The seed of this run: RELIABILITY_SEED when set (to replay a failure), else a fixed one per test. */
 export function suiteSeed(fallback: number): number {

@@ -120,8 +120,8 @@ export function parseLogLines(output: string): LogLine[] {
   return lines;
 }
 
-/** Runs a worker to its end; SIGKILLs it and fails after `timeoutMs`. */
-export async function runWorker(
+/** Spawns a worker (spawnWorker) and waits for its exit; SIGKILLs it and fails after `timeoutMs`. */
+export async function spawnWorkerToExit(
   app: App,
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},

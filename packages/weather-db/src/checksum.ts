@@ -1,8 +1,6 @@
 import { combineChecksums, READINGS_CHECKSUM_ALGORITHM } from "@weather/schema";
 import type { Sql } from "postgres";
 
-export { READINGS_CHECKSUM_ALGORITHM };
-
 /**
  * One stored row's digest, as a signed bigint: @weather/schema's readingDigest in SQL (the
  * definition is written out there, READINGS_CHECKSUM_ALGORITHM). `+ 0::float8` turns -0 into +0

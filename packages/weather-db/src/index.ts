@@ -1,6 +1,5 @@
 export {
   READING_DIGEST_SQL,
-  READINGS_CHECKSUM_ALGORITHM,
   type StoredChecksum,
   type StoredChecksums,
   storedReadingsChecksums,
@@ -56,8 +55,6 @@ export {
   ensureSinkRole,
   type RoleOptions,
   type RoleResult,
-  type SinkRoleOptions,
-  type SinkRoleResult,
 } from "./roles.ts";
 export {
   type ConsumerOffsetRow,

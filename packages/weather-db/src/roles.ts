@@ -21,9 +21,6 @@ export interface RoleOptions {
   readonly password?: string;
 }
 
-export type SinkRoleResult = RoleResult;
-export type SinkRoleOptions = RoleOptions;
-
 const DUPLICATE_OBJECT = "42710";
 const UNIQUE_VIOLATION = "23505";
 
@@ -78,9 +75,9 @@ interface TableGrants {
  */
 export function ensureSinkRole(
   databaseUrl: string,
-  options: SinkRoleOptions,
+  options: RoleOptions,
   connect: ConnectOptions = {},
-): Promise<SinkRoleResult> {
+): Promise<RoleResult> {
   return ensureRoleWithGrants(
     databaseUrl,
     options,

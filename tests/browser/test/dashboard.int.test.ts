@@ -4,13 +4,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEAD_LETTER_HEADERS } from "@weather/schema";
 import { createKafka } from "@weather/service-kit";
-import { collectTopicToEnd } from "@weather/test-support";
+import { collectTopicToEnd, freePort, type Worker } from "@weather/test-support";
 import type { Admin, Kafka } from "kafkajs";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./chromium.ts";
-import { freePort, pipelineNames, type RunningWorker, runWorker, startWorker, waitFor } from "./pipeline.ts";
+import { pipelineNames, spawnWorkerToSuccess, startWorker, waitFor } from "./pipeline.ts";
 import { type TcpProxy, tcpProxy } from "./tcp-proxy.ts";
 
 /** Committed, and linked from the README: each run draws it again. */
@@ -29,9 +29,9 @@ const suiteStarted = Date.now();
 let kafka: Kafka;
 let admin: Admin;
 let sql: Sql;
-let sink: RunningWorker;
+let sink: Worker;
 let sinkMetricsUrl: string;
-let dashboard: RunningWorker;
+let dashboard: Worker;
 let baseUrl: string;
 let databaseProxy: TcpProxy;
 let kafkaProxy: TcpProxy;
@@ -83,18 +83,18 @@ beforeAll(async () => {
 
   // The product, as pipeline.sh runs it: bootstrap, a week of hourly readings and a day of
   // ten-minute ones (both ending now), a few poison messages, and a sink that keeps running.
-  await runWorker("bootstrap", [], {
+  await spawnWorkerToSuccess("bootstrap", [], {
     ...common(),
     DATABASE_URL: names.adminDatabaseUrl,
     READINGS_PARTITIONS: "3",
   });
   const producerEnv = { ...common(), PRODUCER_SCHEMA_VERSION: "2" };
-  await runWorker(
+  await spawnWorkerToSuccess(
     "sensor-producer",
     ["--count", String(WEEK_HOURS), "--interval", "1h", "--seed", `${names.id}-week`],
     producerEnv,
   );
-  await runWorker(
+  await spawnWorkerToSuccess(
     "sensor-producer",
     ["--count", String(DAY_TENS_OF_MINUTES), "--interval", "10m", "--seed", `${names.id}-day`],
     producerEnv,
@@ -361,10 +361,14 @@ describe("the dashboard in Chromium, on the real pipeline", () => {
     const navigationsBefore = navigations;
     const before = (await latestInPostgres()).get("CYWG")?.observed_at.getTime() ?? 0;
     const producing = Date.now();
-    await runWorker("sensor-producer", ["--count", "1", "--stations", "CYWG", "--seed", `${names.id}-live`], {
-      ...common(),
-      PRODUCER_SCHEMA_VERSION: "2",
-    });
+    await spawnWorkerToSuccess(
+      "sensor-producer",
+      ["--count", "1", "--stations", "CYWG", "--seed", `${names.id}-live`],
+      {
+        ...common(),
+        PRODUCER_SCHEMA_VERSION: "2",
+      },
+    );
     const sent = Date.now();
     // The producer's own run: start Node, connect, send, wait for the acknowledgement, exit.
     timings.producerRunMs = sent - producing;

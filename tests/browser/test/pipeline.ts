@@ -1,43 +1,30 @@
-import { createServer } from "node:net";
 import {
   type App,
   removeWorld,
-  runWorker as runToEnd,
   spawnWorker,
+  spawnWorkerToExit,
   testSettings,
   type Worker,
   worldNames,
 } from "@weather/test-support";
-
-export type RunningWorker = Worker;
 
 /** A worker as operators start it (`pnpm --filter <worker> start`): its own process, from its sources. */
 export function startWorker(worker: App, args: readonly string[], env: Record<string, string>): Worker {
   return spawnWorker(worker, args, { LOG_LEVEL: "warn", ...env });
 }
 
-/** Runs a worker to its end; fails with its output unless it exits 0. */
-export async function runWorker(
+/** Spawns a worker and waits for its exit; fails with its output unless it exits 0. */
+export async function spawnWorkerToSuccess(
   worker: App,
   args: readonly string[],
   env: Record<string, string>,
   timeoutMs = 120_000,
 ): Promise<string> {
-  const { exit, output } = await runToEnd(worker, args, { LOG_LEVEL: "warn", ...env }, timeoutMs);
+  const { exit, output } = await spawnWorkerToExit(worker, args, { LOG_LEVEL: "warn", ...env }, timeoutMs);
   if (exit.code !== 0) {
     throw new Error(`${worker} ${args.join(" ")} exited ${exit.code ?? exit.signal}:\n${output}`);
   }
   return output;
-}
-
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 /** Polls `check` until it returns a value; fails naming `what` after `timeoutMs`. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { exitWithin, runWorker, tail } from "@weather/test-support";
+import { exitWithin, spawnWorkerToExit, tail } from "@weather/test-support";
 import { describe, expect, it } from "vitest";
 import {
   busiestPartition,
@@ -75,7 +75,7 @@ describe("two of the three brokers down at once under load", () => {
       expect(producer.worker.output(), tail(producer.worker.output())).toMatch(
         /cannot send \d+ readings to topic/,
       );
-      const rerun = await runWorker("sensor-producer", producer.args, world.producerEnv(), 300_000);
+      const rerun = await spawnWorkerToExit("sensor-producer", producer.args, world.producerEnv(), 300_000);
       expect(rerun.exit.code, tail(rerun.output)).toBe(0);
       outcome =
         `failed clearly (exit ${firstExit.code}, ${blocked ? "after" : "during"} the one-broker window, ` +

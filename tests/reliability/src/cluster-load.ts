@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { SINK_METRICS } from "@weather/service-kit";
 import {
   killAllWorkers,
   type LogLine,
@@ -140,9 +141,9 @@ export async function topicSetting(admin: Admin, topic: string, name: string): P
 export interface SinkInstance {
   readonly name: string;
   readonly worker: Worker;
-  /** Rows this instance has stored, from its /metrics (pg_sink_rows_written_total). */
+  /** Rows this instance has stored, from its /metrics (weather_sink_rows_written_total). */
   rowsWritten(): Promise<number>;
-  /** Readings it met that were already stored (pg_sink_duplicate_readings_total): redelivery, skipped. */
+  /** Readings it met that were already stored (weather_sink_duplicate_readings_total): redelivery, skipped. */
   duplicatesSkipped(): Promise<number>;
   /** The partitions it was given at each group join, in order. */
   assignments(): number[][];
@@ -182,8 +183,8 @@ export function startSink(
   return {
     name,
     worker,
-    rowsWritten: async () => counterOf(await metrics(), "pg_sink_rows_written_total"),
-    duplicatesSkipped: async () => counterOf(await metrics(), "pg_sink_duplicate_readings_total"),
+    rowsWritten: async () => counterOf(await metrics(), SINK_METRICS.metrics.rowsWritten.name),
+    duplicatesSkipped: async () => counterOf(await metrics(), SINK_METRICS.metrics.duplicatesSkipped.name),
     assignments: () =>
       worker
         .logLines()

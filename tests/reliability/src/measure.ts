@@ -27,7 +27,7 @@ async function peakRssOf(pid: number): Promise<number | undefined> {
   }
 }
 
-/** runWorker, timed, with the worker's peak memory read from /proc while it runs. */
+/** spawnWorkerToExit, timed, with the worker's peak memory read from /proc while it runs. */
 export async function runMeasured(
   app: App,
   args: readonly string[],

@@ -3,17 +3,15 @@ import type { PartitionMessage } from "@weather/service-kit";
 import { collectTopicToEnd } from "@weather/test-support";
 import type { World } from "./world.ts";
 
-export type TopicMessage = PartitionMessage;
-
 /** Every message on a topic, from the beginning to the high watermarks taken at the start. */
-export function readTopic(world: World, topic: string, timeoutMs = 120_000): Promise<TopicMessage[]> {
+export function readTopic(world: World, topic: string, timeoutMs = 120_000): Promise<PartitionMessage[]> {
   return collectTopicToEnd(world.kafka, world.admin, topic, timeoutMs);
 }
 
 /** The reading ids of a topic's messages, decoded through the registry like the sink does. */
 export async function producedReadingIds(
   world: World,
-  messages?: readonly TopicMessage[],
+  messages?: readonly PartitionMessage[],
 ): Promise<string[]> {
   const decoder = createReadingDecoder(world.registry.client);
   const ids: string[] = [];

@@ -1,7 +1,7 @@
 import { createKafka, createRegistryClient, type RegistryClient } from "@weather/service-kit";
 import {
   removeWorld,
-  runWorker,
+  spawnWorkerToExit,
   tail,
   testSettings,
   type WorldNames,
@@ -10,12 +10,8 @@ import {
 import type { Admin, Kafka } from "kafkajs";
 import postgres, { type Sql } from "postgres";
 
-export const settings = testSettings;
-
 /** How the test's own connections name themselves, so terminating "everyone else" spares them. */
 export const SUITE_APPLICATION_NAME = "reliability-suite";
-
-export type { WorldNames };
 
 /** One test's isolated environment, made by bootstrap exactly as operators make theirs. */
 export interface World extends WorldNames {
@@ -42,7 +38,7 @@ export function bootstrapEnv(names: WorldNames, partitions: number): Record<stri
 }
 
 export function suiteKafka(clientId: string): Kafka {
-  return createKafka(settings.kafka, { clientId });
+  return createKafka(testSettings.kafka, { clientId });
 }
 
 /**
@@ -56,7 +52,7 @@ export async function createWorld(
   const names = worldNames("reliability", label);
   const partitions = options.partitions ?? 6;
   const shared = options.env ?? {};
-  const { exit, output } = await runWorker(
+  const { exit, output } = await spawnWorkerToExit(
     "bootstrap",
     [],
     { ...bootstrapEnv(names, partitions), ...shared },
@@ -81,7 +77,7 @@ export async function createWorld(
     sql,
     kafka,
     admin,
-    registry: createRegistryClient(settings.registry),
+    registry: createRegistryClient(testSettings.registry),
     sinkEnv: (overrides = {}) => ({
       DATABASE_URL: names.databaseUrl,
       READINGS_TOPIC: names.topic,
@@ -110,5 +106,3 @@ export async function createWorld(
     },
   };
 }
-
-export { removeWorld };

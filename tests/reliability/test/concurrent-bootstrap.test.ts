@@ -8,11 +8,20 @@ import {
 } from "@weather/db";
 import { subjectOf, subjectPath, WIRE_FORMATS } from "@weather/schema";
 import { fetchRegistry } from "@weather/service-kit";
-import { killAllWorkers, parseLogLines, spawnWorker, tail, worldNames } from "@weather/test-support";
+import {
+  killAllWorkers,
+  parseLogLines,
+  removeWorld,
+  spawnWorker,
+  tail,
+  testSettings,
+  type WorldNames,
+  worldNames,
+} from "@weather/test-support";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { report, seconds, since } from "../src/report.ts";
-import { bootstrapEnv, removeWorld, settings, suiteKafka, type WorldNames } from "../src/world.ts";
+import { bootstrapEnv, suiteKafka } from "../src/world.ts";
 
 const TEST = "concurrent-bootstrap";
 const PARTITIONS = 4;
@@ -82,10 +91,10 @@ describe("bootstrap run twice at the same time", () => {
     const subjects: Record<string, number[]> = {};
     for (const format of WIRE_FORMATS) {
       const subject = subjectOf(names.topic, format);
-      const response = await fetchRegistry(settings.registry, `${subjectPath(subject)}/versions`);
+      const response = await fetchRegistry(testSettings.registry, `${subjectPath(subject)}/versions`);
       subjects[subject] = response.ok ? ((await response.json()) as number[]) : [];
     }
-    const allSubjects = (await (await fetchRegistry(settings.registry, "/subjects")).json()) as string[];
+    const allSubjects = (await (await fetchRegistry(testSettings.registry, "/subjects")).json()) as string[];
     const ourSubjects = allSubjects.filter((subject) => subject.startsWith(names?.topic ?? "?")).sort();
 
     report(

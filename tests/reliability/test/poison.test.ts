@@ -1,13 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { createReadingEncoder } from "@weather/schema";
-import {
-  exitWithin,
-  killAllWorkers,
-  seededRandom,
-  spawnWorker,
-  suiteSeed,
-  tail,
-} from "@weather/test-support";
+import { seededRandom } from "@weather/schema/testing";
+import { exitWithin, killAllWorkers, spawnWorker, suiteSeed, tail } from "@weather/test-support";
 import type { IHeaders } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareIds, messagesOn, rowCounts, storedReadingIds, waitFor } from "../src/counts.ts";

@@ -2,8 +2,8 @@ import {
   type Exit,
   exitWithin,
   killAllWorkers,
-  runWorker,
   spawnWorker,
+  spawnWorkerToExit,
   stopWorker,
   tail,
 } from "@weather/test-support";
@@ -45,7 +45,7 @@ describe.skipIf(notOwned !== undefined)("the schema registry going away", () => 
     // Both worlds need the registry to be made (bootstrap registers their schemas): made up front.
     [live, cold] = await Promise.all([createWorld("registry_live"), createWorld("registry_cold")]);
     // The cold sink's backlog, encoded while the registry is still there.
-    const backlog = await runWorker(
+    const backlog = await spawnWorkerToExit(
       "sensor-producer",
       ["--from", "2024-01-01T00:00:00Z", "--count", String(BACKLOG_PER_STATION), "--step", "1m"],
       cold.producerEnv({ PRODUCER_SEED: "registry-cold" }),

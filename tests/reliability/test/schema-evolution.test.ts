@@ -1,11 +1,18 @@
 import { subjectPath, valueSubjectOf } from "@weather/schema";
 import { fetchRegistry } from "@weather/service-kit";
-import { exitWithin, killAllWorkers, spawnWorker, stopWorker, tail } from "@weather/test-support";
+import {
+  exitWithin,
+  killAllWorkers,
+  spawnWorker,
+  stopWorker,
+  tail,
+  testSettings,
+} from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messagesOn, rowCounts, waitFor, waitUntilStoredToEnd } from "../src/counts.ts";
 import { report, seconds, since } from "../src/report.ts";
 import { verifyWorld } from "../src/verify.ts";
-import { createWorld, settings, type World } from "../src/world.ts";
+import { createWorld, type World } from "../src/world.ts";
 
 const TEST = "schema-evolution";
 const PER_STATION = 5_000;
@@ -64,7 +71,7 @@ describe("live schema evolution from v1 to v2", () => {
     const counts = await rowCounts(world.sql);
     const deadLetters = await messagesOn(world.admin, world.deadLetterTopic);
     const versions = (await (
-      await fetchRegistry(settings.registry, `${subjectPath(valueSubjectOf(world.topic))}/versions`)
+      await fetchRegistry(testSettings.registry, `${subjectPath(valueSubjectOf(world.topic))}/versions`)
     ).json()) as number[];
     report(
       TEST,

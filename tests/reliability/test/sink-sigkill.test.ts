@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { seededRandom } from "@weather/schema/testing";
 import {
   exitWithin,
   killAllWorkers,
-  runWorker,
-  seededRandom,
   spawnWorker,
+  spawnWorkerToExit,
   suiteSeed,
   tail,
 } from "@weather/test-support";
@@ -26,7 +26,7 @@ describe("pg-sink SIGKILLed during a 100,000-reading backlog", () => {
   beforeAll(async () => {
     world = await createWorld("sigkill");
     const started = performance.now();
-    const producer = await runWorker(
+    const producer = await spawnWorkerToExit(
       "sensor-producer",
       ["--from", "2024-01-01T00:00:00Z", "--count", String(PER_STATION), "--step", "1m", "--seed", "sigkill"],
       world.producerEnv(),

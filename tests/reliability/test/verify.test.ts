@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT_CODES } from "@weather/service-kit";
-import { killAllWorkers, runWorker, tail } from "@weather/test-support";
+import { killAllWorkers, spawnWorkerToExit, tail } from "@weather/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { report, seconds, since } from "../src/report.ts";
 import { verifyWorld } from "../src/verify.ts";
@@ -22,7 +22,7 @@ describe("verify proves every offset of a messy stream, and catches a lost row a
     start = performance.now();
     world = await createWorld("verify", { partitions: 3 });
     // Late, out of order, re-sent and invalid readings of every kind the sink dead-letters.
-    const producer = await runWorker(
+    const producer = await spawnWorkerToExit(
       "sensor-producer",
       [
         ...[
@@ -43,7 +43,7 @@ describe("verify proves every offset of a messy stream, and catches a lost row a
       180_000,
     );
     expect(producer.exit.code, tail(producer.output)).toBe(0);
-    const sink = await runWorker("pg-sink", ["--until-caught-up"], world.sinkEnv(), 180_000);
+    const sink = await spawnWorkerToExit("pg-sink", ["--until-caught-up"], world.sinkEnv(), 180_000);
     expect(sink.exit.code, tail(sink.output)).toBe(0);
   }, 400_000);
 
