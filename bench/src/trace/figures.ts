@@ -1,4 +1,4 @@
-import { type Figure, figure } from "../report.ts";
+import { type Figure, inSection } from "../report.ts";
 import { type FetchSummary, type LatencyBreakdown, PHASES, type TransactionSummary } from "./breakdown.ts";
 import type { MemoryTrace } from "./recorder.ts";
 
@@ -14,30 +14,48 @@ type Peak = NonNullable<MemoryTrace["peak"]>;
  * rest (the node binary's pages, compiled code, malloc'd memory of node and its libraries).
  */
 export function memoryFigures(key: string, of: string, peaks: readonly (Peak | undefined)[]): Figure[] {
-  const part = (name: string, label: string, value: (peak: Peak) => number) =>
-    figure(
-      `${key}.${name}`,
-      `${label}, ${of}`,
+  return figuresOf(MEMORY_SECTION, key, of, peaks, [
+    ["rssAtPeak", "RSS at the sampled peak (process.memoryUsage, every 100 ms)", "MiB", (p) => p.rss],
+    ["heapTotal", "  V8 heap committed", "MiB", (p) => p.heapTotal],
+    [
+      "newSpace",
+      "    of which young generation (semi-spaces)",
       "MiB",
-      peaks.map((peak) => (peak === undefined ? Number.NaN : value(peak))),
-      undefined,
-      MEMORY_SECTION,
-    );
-  return [
-    part("rssAtPeak", "RSS at the sampled peak (process.memoryUsage, every 100 ms)", (p) => p.rss),
-    part("heapTotal", "  V8 heap committed", (p) => p.heapTotal),
-    part("newSpace", "    of which young generation (semi-spaces)", (p) => p.spaces.new_space ?? Number.NaN),
-    part("oldSpace", "    of which old generation", (p) => p.spaces.old_space ?? Number.NaN),
-    part("heapUsed", "  V8 heap in use", (p) => p.heapUsed),
-    part("external", "  outside the heap (Buffers and other external memory)", (p) => p.external),
-    part("rest", "  the rest (RSS - heap - external)", (p) => p.rss - p.heapTotal - p.external),
-    part("rssFile", "    of which file pages: node's binary, libraries (RssFile)", (p) => p.rssFile),
-    part(
+      (p) => p.spaces.new_space ?? Number.NaN,
+    ],
+    ["oldSpace", "    of which old generation", "MiB", (p) => p.spaces.old_space ?? Number.NaN],
+    ["heapUsed", "  V8 heap in use", "MiB", (p) => p.heapUsed],
+    ["external", "  outside the heap (Buffers and other external memory)", "MiB", (p) => p.external],
+    ["rest", "  the rest (RSS - heap - external)", "MiB", (p) => p.rss - p.heapTotal - p.external],
+    ["rssFile", "    of which file pages: node's binary, libraries (RssFile)", "MiB", (p) => p.rssFile],
+    [
       "anonRest",
       "    of which other anonymous memory: malloc, thread stacks, V8 outside its heap",
+      "MiB",
       (p) => p.rssAnon - p.heapTotal - p.external,
+    ],
+  ]);
+}
+
+/** A figure per row: key suffix, label (", <of>" appended), unit, the value of one run's summary. */
+type Row<T> = readonly [name: string, label: string, unit: string, value: (summary: T) => number];
+
+function figuresOf<T>(
+  section: string,
+  key: string,
+  of: string,
+  summaries: readonly (T | undefined)[],
+  rows: readonly Row<T>[],
+): Figure[] {
+  const sectionFigure = inSection(section);
+  return rows.map(([name, label, unit, value]) =>
+    sectionFigure(
+      `${key}.${name}`,
+      label.startsWith("  ") ? label : `${label}, ${of}`,
+      unit,
+      summaries.map((summary) => (summary === undefined ? Number.NaN : value(summary))),
     ),
-  ];
+  );
 }
 
 export function fetchFigures(
@@ -45,42 +63,12 @@ export function fetchFigures(
   of: string,
   fetches: readonly (FetchSummary | undefined)[],
 ): Figure[] {
-  const values = (value: (f: FetchSummary) => number) =>
-    fetches.map((f) => (f === undefined ? Number.NaN : value(f)));
-  return [
-    figure(
-      `${key}.fetchBytes`,
-      `Fetch answer, median size, ${of}`,
-      "MiB",
-      values((f) => f.bytes.p50),
-      undefined,
-      MEMORY_SECTION,
-    ),
-    figure(
-      `${key}.fetchBytesMax`,
-      `Fetch answer, largest, ${of}`,
-      "MiB",
-      values((f) => f.maxBytes),
-      undefined,
-      MEMORY_SECTION,
-    ),
-    figure(
-      `${key}.batchesPerFetch`,
-      `partitions with data per Fetch answer, ${of}`,
-      "",
-      values((f) => f.batchesPerFetch),
-      undefined,
-      MEMORY_SECTION,
-    ),
-    figure(
-      `${key}.batchMessagesMax`,
-      `messages in one partition's batch, largest, ${of}`,
-      "",
-      values((f) => f.maxMessagesPerBatch),
-      undefined,
-      MEMORY_SECTION,
-    ),
-  ];
+  return figuresOf(MEMORY_SECTION, key, of, fetches, [
+    ["fetchBytes", "Fetch answer, median size", "MiB", (f) => f.bytes.p50],
+    ["fetchBytesMax", "Fetch answer, largest", "MiB", (f) => f.maxBytes],
+    ["batchesPerFetch", "partitions with data per Fetch answer", "", (f) => f.batchesPerFetch],
+    ["batchMessagesMax", "messages in one partition's batch, largest", "", (f) => f.maxMessagesPerBatch],
+  ]);
 }
 
 export function transactionFigures(
@@ -89,62 +77,29 @@ export function transactionFigures(
   summaries: readonly (TransactionSummary | undefined)[],
   section: string,
 ): Figure[] {
-  const values = (value: (t: TransactionSummary) => number) =>
-    summaries.map((t) => (t === undefined ? Number.NaN : value(t)));
   const typical = summaries.find((t) => t !== undefined);
-  const steps = (typical?.steps ?? []).map((step, i) =>
-    figure(
-      `${key}.tx.rt${i + 1}`,
-      `  round trip ${i + 1}, ${step.label}: server p50 (client before it p50), ${of}`,
+  const steps = (typical?.steps ?? []).map(
+    (step, i): Row<TransactionSummary> => [
+      `tx.rt${i + 1}`,
+      `  round trip ${i + 1}, ${step.label}: the server's time, p50`,
       "ms",
-      values((t) => t.steps[i]?.serverMs.p50 ?? Number.NaN),
-      undefined,
-      section,
-    ),
+      (t) => t.steps[i]?.serverMs.p50 ?? Number.NaN,
+    ],
   );
-  return [
-    figure(
-      `${key}.tx.rows`,
-      `rows per transaction, p50, ${of}`,
-      "",
-      values((t) => t.rows.p50),
-      undefined,
-      section,
-    ),
-    figure(
-      `${key}.tx.roundTrips`,
-      `round trips per transaction, p50, ${of}`,
-      "",
-      values((t) => t.roundTrips.p50),
-      undefined,
-      section,
-    ),
+  return figuresOf(section, key, of, summaries, [
+    ["tx.rows", "rows per transaction, p50", "", (t) => t.rows.p50],
+    ["tx.roundTrips", "round trips per transaction, p50", "", (t) => t.roundTrips.p50],
     ...steps,
-    figure(
-      `${key}.tx.ms`,
-      `transaction, BEGIN -> COMMIT answered, p50, ${of}`,
+    [
+      "tx.clientMs",
+      "  the client's time between round trips, sum of the p50s",
       "ms",
-      values((t) => t.durationMs.p50),
-      undefined,
-      section,
-    ),
-    figure(
-      `${key}.tx.msP99`,
-      `transaction, BEGIN -> COMMIT answered, p99, ${of}`,
-      "ms",
-      values((t) => t.durationMs.p99),
-      undefined,
-      section,
-    ),
-    figure(
-      `${key}.tx.commitMs`,
-      `COMMIT alone, p50, ${of}`,
-      "ms",
-      values((t) => t.commitMs.p50),
-      undefined,
-      section,
-    ),
-  ];
+      (t) => t.steps.reduce((sum, step) => sum + step.clientMs.p50, 0),
+    ],
+    ["tx.ms", "transaction, BEGIN -> COMMIT answered, p50", "ms", (t) => t.durationMs.p50],
+    ["tx.msP99", "transaction, BEGIN -> COMMIT answered, p99", "ms", (t) => t.durationMs.p99],
+    ["tx.commitMs", "COMMIT alone, p50", "ms", (t) => t.commitMs.p50],
+  ]);
 }
 
 /** Each step of send -> row visible, p50 and p99, for the sink and (Kafka's steps only) the plain consumer. */
@@ -154,88 +109,47 @@ export function latencyFigures(
   runs: readonly (LatencyBreakdown | undefined)[],
   plain: readonly (LatencyBreakdown | undefined)[],
 ): Figure[] {
-  const values = (from: readonly (LatencyBreakdown | undefined)[], value: (b: LatencyBreakdown) => number) =>
-    from.map((b) => (b === undefined ? Number.NaN : value(b)));
-  const phases = PHASES.flatMap(([name, label]) => [
-    figure(
-      `${key}.phase.${name}.p50`,
-      `${label}: p50, ${of}`,
-      "ms",
-      values(runs, (b) => b.phases[name].p50),
-      undefined,
-      LATENCY_SECTION,
-    ),
-    figure(
-      `${key}.phase.${name}.p99`,
-      `  p99`,
-      "ms",
-      values(runs, (b) => b.phases[name].p99),
-      undefined,
-      LATENCY_SECTION,
-    ),
+  const phases = PHASES.flatMap(([name, label]): Row<LatencyBreakdown>[] => [
+    [`phase.${name}.p50`, `${label}: p50`, "ms", (b) => b.phases[name].p50],
+    [`phase.${name}.p99`, "  p99", "ms", (b) => b.phases[name].p99],
   ]);
   return [
-    ...phases,
-    figure(
-      `${key}.produceAck.p50`,
-      `send -> producer's acks=all answer (beside the chain): p50, ${of}`,
-      "ms",
-      values(runs, (b) => b.produceAck.p50),
-      undefined,
-      LATENCY_SECTION,
-    ),
-    figure(
-      `${key}.produceAck.p99`,
-      "  p99",
-      "ms",
-      values(runs, (b) => b.produceAck.p99),
-      undefined,
-      LATENCY_SECTION,
-    ),
-    figure(
-      `${key}.waitedForFetch`,
-      `messages appended before the sink asked for them (it was busy), share, ${of}`,
-      "%",
-      values(runs, (b) => b.waitedShare),
-      undefined,
-      LATENCY_SECTION,
-    ),
-    figure(
-      `${key}.plain.kafka.p50`,
-      `plain kafkajs consumer: send -> Fetch answer, p50, ${of}`,
-      "ms",
-      values(plain, (b) => b.phases.kafka.p50),
-      undefined,
-      LATENCY_SECTION,
-    ),
-    figure(
-      `${key}.plain.kafka.p99`,
-      "  p99",
-      "ms",
-      values(plain, (b) => b.phases.kafka.p99),
-      undefined,
-      LATENCY_SECTION,
-    ),
-    figure(
-      `${key}.plain.handOver.p50`,
-      `plain kafkajs consumer: Fetch answer -> eachBatch, p50, ${of}`,
-      "ms",
-      values(plain, (b) => b.phases.handOver.p50),
-      undefined,
-      LATENCY_SECTION,
-    ),
+    ...figuresOf(LATENCY_SECTION, key, of, runs, [
+      ...phases,
+      [
+        "produceAck.p50",
+        "send -> the producer's acks=all answer (beside the chain): p50",
+        "ms",
+        (b) => b.produceAck.p50,
+      ],
+      ["produceAck.p99", "  p99", "ms", (b) => b.produceAck.p99],
+      [
+        "waitedForFetch",
+        "messages appended before the sink asked for them (it was busy), share",
+        "%",
+        (b) => b.waitedShare,
+      ],
+      ["batchesPerFetch", "partitions with data per Fetch answer", "", (b) => b.fetches.batchesPerFetch],
+    ]),
+    ...figuresOf(LATENCY_SECTION, key, of, plain, [
+      [
+        "plain.kafka.p50",
+        "plain kafkajs consumer: send -> Fetch answer, p50",
+        "ms",
+        (b) => b.phases.kafka.p50,
+      ],
+      ["plain.kafka.p99", "  p99", "ms", (b) => b.phases.kafka.p99],
+      [
+        "plain.handOver.p50",
+        "plain kafkajs consumer: Fetch answer -> eachBatch, p50",
+        "ms",
+        (b) => b.phases.handOver.p50,
+      ],
+    ]),
     ...transactionFigures(
       key,
       of,
       runs.map((b) => b?.transactions),
-      LATENCY_SECTION,
-    ),
-    figure(
-      `${key}.batchesPerFetch`,
-      `partitions with data per Fetch answer, ${of}`,
-      "",
-      values(runs, (b) => b.fetches.batchesPerFetch),
-      undefined,
       LATENCY_SECTION,
     ),
   ];
