@@ -32,9 +32,16 @@ const FIGURES = [
     `sink.${scenario}.drain.tx.ms`,
     `memory.${scenario}.sinkDrain`,
     // Where a drain's memory goes, from the tracer inside the sink.
-    ...["heapTotal", "newSpace", "external", "rest", "rssFile", "fetchBytesMax", "batchMessagesMax"].map(
-      (part) => `memory.${scenario}.drain.${part}`,
-    ),
+    ...[
+      "startRss",
+      "heapTotal",
+      "newSpace",
+      "external",
+      "rest",
+      "rssFile",
+      "fetchBytesMax",
+      "batchMessagesMax",
+    ].map((part) => `memory.${scenario}.drain.${part}`),
   ]),
   "sink.builtin.insertPerMessage",
   "sink.builtin.timesInsertPerMessage",

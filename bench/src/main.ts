@@ -17,7 +17,7 @@ import { exitCleanlyOnInterrupt, onInterrupt } from "./interrupt.ts";
 import { findKafkaTools, type KafkaTools } from "./java.ts";
 import { FLOOR_MESSAGE_BYTES, type KafkaFloor, runKafkaFloor } from "./kafka-floor.ts";
 import { type LatencyRun, runLatency } from "./latency-bench.ts";
-import { describeMachine, type Machine } from "./machine.ts";
+import { describeMachine, type LoadSamples, type Machine, sampleLoad } from "./machine.ts";
 import { compareProducers, meanValueSize, type ProducerComparison } from "./producer-bench.ts";
 import { type Figure, figure } from "./report.ts";
 import {
@@ -27,6 +27,7 @@ import {
   type SinkComparison,
   type SinkScenario,
 } from "./sink-bench.ts";
+import { median } from "./stats.ts";
 import { fetchFigures, latencyFigures, memoryFigures, transactionFigures } from "./trace/figures.ts";
 import { wideCatalog } from "./wide-catalog.ts";
 import { REPO_ROOT } from "./worker.ts";
@@ -445,7 +446,7 @@ async function latencyRuns(
     ...memoryFigures(
       `memory.${key}.sink`,
       `pg-sink at ${label}`,
-      runs.map((r) => r.sinkMemory?.peak),
+      runs.map((r) => r.sinkMemory),
     ),
   ];
 }
@@ -479,9 +480,21 @@ async function latencySuite(
   return figures;
 }
 
-function writeResults(config: BenchConfig, machine: Machine, figures: readonly Figure[]): void {
+/** "median 1.2, 0.4-3.1 (n samples)" of the 1-minute load average. */
+function describeLoad(load: LoadSamples): string {
+  const sorted = [...load.samples].sort((a, b) => a - b);
+  return `median ${median(sorted).toFixed(1)}, ${sorted[0]?.toFixed(1)}-${sorted.at(-1)?.toFixed(1)} (${sorted.length} samples, every 10 s)`;
+}
+
+function writeResults(
+  config: BenchConfig,
+  machine: Machine,
+  load: LoadSamples,
+  figures: readonly Figure[],
+): void {
   const results = {
     machine,
+    loadAverage: { samples: load.samples, summary: describeLoad(load) },
     settings: {
       runs: config.runs,
       producerReadings: config.producerReadings,
@@ -526,7 +539,8 @@ async function main(): Promise<number> {
   onInterrupt(() => world.close());
 
   const figures: Figure[] = [];
-  const save = () => writeResults(config, machine, figures);
+  const load = sampleLoad();
+  const save = () => writeResults(config, machine, load, figures);
   try {
     // Results are written after each suite, so a later failure does not cost the earlier figures.
     if (config.suites.includes("producer")) figures.push(...(await producerSuite(world, config)));

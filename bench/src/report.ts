@@ -40,6 +40,7 @@ export function formatValue(value: number, unit: string): string {
     return Number.isInteger(value) || value >= 100
       ? Math.round(value).toLocaleString("en-US")
       : value.toFixed(1);
+  if (unit === "s") return `${value.toFixed(1)} s`;
   if (unit === "ms") return `${value.toFixed(value < 10 ? 1 : 0)} ms`;
   if (unit === "µs") return `${value.toFixed(2)} µs`;
   if (unit === "cores") return `${value < 0.01 && value > 0 ? value.toPrecision(2) : value.toFixed(2)} cores`;

@@ -154,7 +154,7 @@ export interface DrainRun {
   /** CPU time per row of the PostgreSQL backends doing the work, microseconds. */
   readonly backendMicrosPerRow?: number;
   /** pg-sink only, from its trace: memory at its peak, its Fetch answers and its transactions. */
-  readonly memory?: MemoryTrace["peak"];
+  readonly memory?: MemoryTrace;
   readonly fetches?: FetchSummary;
   readonly transactions?: TransactionSummary;
   /** Bytes the drained rows take in PostgreSQL, indexes included (pg_total_relation_size over the partitions). */
@@ -301,7 +301,7 @@ export async function runPgSink(
       nodeMicrosPerRow: cpu && measuredRows > 0 ? (cpu.node ?? Number.NaN) / measuredRows : Number.NaN,
       backendMicrosPerRow: cpu && measuredRows > 0 ? (cpu.backends ?? Number.NaN) / measuredRows : Number.NaN,
       bytesPerRow: (await storedBytes(sql)) / rows,
-      ...(traced?.memory.peak === undefined ? {} : { memory: traced.memory.peak }),
+      ...(traced === undefined ? {} : { memory: traced.memory }),
       ...(traced === undefined ? {} : { fetches: summarizeFetches(traced.requests, traced.batches) }),
       ...(transactions === undefined ? {} : { transactions }),
     };

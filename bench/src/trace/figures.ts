@@ -6,35 +6,63 @@ import type { MemoryTrace } from "./recorder.ts";
 export const LATENCY_SECTION = "Latency: where it goes";
 export const MEMORY_SECTION = "Memory: where it goes";
 
-type Peak = NonNullable<MemoryTrace["peak"]>;
-
 /**
  * What a process held at its highest RSS, as it saw it: V8's heap (its young generation, the
  * semi-spaces, and its old generation), memory outside the heap (Buffers' backing stores), and the
  * rest (the node binary's pages, compiled code, malloc'd memory of node and its libraries).
  */
-export function memoryFigures(key: string, of: string, peaks: readonly (Peak | undefined)[]): Figure[] {
-  return figuresOf(MEMORY_SECTION, key, of, peaks, [
-    ["rssAtPeak", "RSS at the sampled peak (process.memoryUsage, every 100 ms)", "MiB", (p) => p.rss],
-    ["heapTotal", "  V8 heap committed", "MiB", (p) => p.heapTotal],
-    [
-      "newSpace",
-      "    of which young generation (semi-spaces)",
-      "MiB",
-      (p) => p.spaces.new_space ?? Number.NaN,
-    ],
-    ["oldSpace", "    of which old generation", "MiB", (p) => p.spaces.old_space ?? Number.NaN],
-    ["heapUsed", "  V8 heap in use", "MiB", (p) => p.heapUsed],
-    ["external", "  outside the heap (Buffers and other external memory)", "MiB", (p) => p.external],
-    ["rest", "  the rest (RSS - heap - external)", "MiB", (p) => p.rss - p.heapTotal - p.external],
-    ["rssFile", "    of which file pages: node's binary, libraries (RssFile)", "MiB", (p) => p.rssFile],
-    [
-      "anonRest",
-      "    of which other anonymous memory: malloc, thread stacks, V8 outside its heap",
-      "MiB",
-      (p) => p.rssAnon - p.heapTotal - p.external,
-    ],
-  ]);
+export function memoryFigures(
+  key: string,
+  of: string,
+  traces: readonly (MemoryTrace | undefined)[],
+): Figure[] {
+  const peaks = traces.map((trace) => trace?.peak);
+  return [
+    ...figuresOf(MEMORY_SECTION, key, of, traces, [
+      [
+        "startRss",
+        "RSS once started (the first sample after loading the modules)",
+        "MiB",
+        (t) => t.samples[1]?.rss ?? Number.NaN,
+      ],
+      ["hwmAtSeconds", "  the kernel's peak (VmHWM) reached, seconds after that", "s", hwmReachedAfter],
+    ]),
+    ...figuresOf(MEMORY_SECTION, key, of, peaks, [
+      ["rssAtPeak", "RSS at the sampled peak (process.memoryUsage, every 100 ms)", "MiB", (p) => p.rss],
+      ["heapTotal", "  V8 heap committed", "MiB", (p) => p.heapTotal],
+      [
+        "newSpace",
+        "    of which young generation (semi-spaces)",
+        "MiB",
+        (p) => p.spaces.new_space ?? Number.NaN,
+      ],
+      ["oldSpace", "    of which old generation", "MiB", (p) => p.spaces.old_space ?? Number.NaN],
+      ["heapUsed", "  V8 heap in use", "MiB", (p) => p.heapUsed],
+      ["external", "  outside the heap (Buffers and other external memory)", "MiB", (p) => p.external],
+      ["rest", "  the rest (RSS - heap - external)", "MiB", (p) => p.rss - p.heapTotal - p.external],
+      ["rssFile", "    of which file pages: node's binary, libraries (RssFile)", "MiB", (p) => p.rssFile],
+      [
+        "anonRest",
+        "    of which other anonymous memory: malloc, thread stacks, V8 outside its heap",
+        "MiB",
+        (p) => p.rssAnon - p.heapTotal - p.external,
+      ],
+    ]),
+  ];
+}
+
+/**
+ * When the kernel's peak was reached, in seconds after the first sample past start-up: about 0
+ * when loading the modules was the peak (samples run only once the event loop turns).
+ */
+function hwmReachedAfter(trace: MemoryTrace): number {
+  const { samples } = trace;
+  const last = samples.at(-1)?.vmHwm;
+  const reached = samples.find((sample) => sample.vmHwm >= (last ?? Number.POSITIVE_INFINITY));
+  const started = samples[1]?.at;
+  return reached === undefined || started === undefined
+    ? Number.NaN
+    : Math.max(0, reached.at - started) / 1000;
 }
 
 /** A figure per row: key suffix, label (", <of>" appended), unit, the value of one run's summary. */
@@ -78,14 +106,15 @@ export function transactionFigures(
   section: string,
 ): Figure[] {
   const typical = summaries.find((t) => t !== undefined);
-  const steps = (typical?.steps ?? []).map(
-    (step, i): Row<TransactionSummary> => [
+  const steps = (typical?.steps ?? []).flatMap((step, i): Row<TransactionSummary>[] => [
+    [
       `tx.rt${i + 1}`,
       `  round trip ${i + 1}, ${step.label}: the server's time, p50`,
       "ms",
       (t) => t.steps[i]?.serverMs.p50 ?? Number.NaN,
     ],
-  );
+    [`tx.rt${i + 1}.p99`, "    p99", "ms", (t) => t.steps[i]?.serverMs.p99 ?? Number.NaN],
+  ]);
   return figuresOf(section, key, of, summaries, [
     ["tx.rows", "rows per transaction, p50", "", (t) => t.rows.p50],
     ["tx.roundTrips", "round trips per transaction, p50", "", (t) => t.roundTrips.p50],

@@ -51,6 +51,8 @@ export interface MemorySample {
   /** The kernel's split of RSS (/proc/self/status): anonymous memory, and file pages (node's binary, libraries). */
   readonly rssAnon: number;
   readonly rssFile: number;
+  /** VmHWM: the highest RSS so far, as the kernel counted it (it sees spikes between two samples). */
+  readonly vmHwm: number;
 }
 
 export interface MemoryTrace {
@@ -75,12 +77,12 @@ interface Instrumented {
   on(event: string, listener: (event: { payload: Record<string, unknown> }) => void): unknown;
 }
 
-/** RssAnon and RssFile of /proc/self/status, in bytes (empty where there is no /proc). */
+/** RssAnon, RssFile and VmHWM of /proc/self/status, in bytes (empty where there is no /proc). */
 function kernelMemory(): Record<string, number> {
   const values: Record<string, number> = {};
   try {
     for (const match of readFileSync("/proc/self/status", "utf8").matchAll(
-      /^(RssAnon|RssFile):\s+(\d+) kB/gm,
+      /^(RssAnon|RssFile|VmHWM):\s+(\d+) kB/gm,
     ))
       values[match[1] as string] = Number(match[2]) * 1024;
   } catch {
@@ -163,6 +165,7 @@ export class TraceRecorder {
       arrayBuffers: usage.arrayBuffers,
       rssAnon: status.RssAnon ?? Number.NaN,
       rssFile: status.RssFile ?? Number.NaN,
+      vmHwm: status.VmHWM ?? Number.NaN,
     };
     const { memory } = this.trace;
     memory.samples.push(sample);
