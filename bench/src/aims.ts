@@ -70,7 +70,7 @@ const EXPLAIN: readonly [RegExp, (match: RegExpExecArray, v: Lookup) => string][
     ([, n], v) =>
       `1 instance ${v("cluster.drain1")} (its quota used up in ${v("cluster.throttled1")} of periods), ${n}: ${v(`cluster.drain${n}`)} ` +
       `(${v(`cluster.throttled${n}`)}); cores used at ${n}: sinks ${v(`cluster.cores${n}.sinks`)}, ` +
-      `PostgreSQL ${v(`cluster.cores${n}.backends`)}, brokers ${v(`cluster.cores${n}.brokers`)}`,
+      `PostgreSQL ${v(`cluster.cores${n}.backends`)}, brokers ${v(`cluster.cores${n}.brokers`)} (idle: ${v("cluster.brokersIdle")})`,
   ],
 ];
 

@@ -9,7 +9,7 @@ import { CPU_PERIOD_US, type CpuGroup, type CpuLimiter, detectCpuLimiter, withCp
 import type { BenchConfig } from "./config.ts";
 import { onInterrupt } from "./interrupt.ts";
 import { highWatermarks, totalOf } from "./kafka-read.ts";
-import { CpuMeter } from "./proc.ts";
+import { CpuMeter, cpuMicrosOf } from "./proc.ts";
 import { runSensorProducer } from "./producer-bench.ts";
 import { type Figure, inSection } from "./report.ts";
 import {
@@ -257,6 +257,8 @@ export async function clusterSuite(config: BenchConfig, log: (line: string) => v
       const fill = await runSensorProducer(world, topic, config.clusterReadings, env);
       log(`  filled: ${fill.readings} readings at ${Math.round(fill.readingsPerSecond)} readings/s`);
       const backlog = { topic, readings: fill.readings };
+      const brokersIdle = await idleCores(brokerPids);
+      log(`  the three brokers, idle: ${brokersIdle.toFixed(2)} cores`);
       const drains = new Map<number, ClusterDrain[]>(SINK_INSTANCES.map((n) => [n, []]));
       for (let run = 1; run <= config.runs; run++) {
         const order = SINK_INSTANCES.map(
@@ -279,7 +281,13 @@ export async function clusterSuite(config: BenchConfig, log: (line: string) => v
           );
         }
       }
-      return clusterFigures(fill.readingsPerSecond, fill.readings, drains, quota);
+      return clusterFigures({
+        fillRate: fill.readingsPerSecond,
+        readings: fill.readings,
+        brokersIdle,
+        drains,
+        quota,
+      });
     } finally {
       closeOnInterrupt();
       await world.close();
@@ -292,12 +300,26 @@ export async function clusterSuite(config: BenchConfig, log: (line: string) => v
   }
 }
 
-function clusterFigures(
-  fillRate: number,
-  readings: number,
-  drains: ReadonlyMap<number, readonly ClusterDrain[]>,
-  quota: ClusterQuota,
-): Figure[] {
+/** Cores the processes use with nothing to do (the brokers between drains: KRaft, replica fetchers, timers). */
+async function idleCores(pids: readonly number[], seconds = 5): Promise<number> {
+  const total = async () => {
+    let micros = 0;
+    for (const pid of pids) micros += (await cpuMicrosOf(pid)) ?? 0;
+    return micros;
+  };
+  const before = await total();
+  await sleep(seconds * 1000);
+  return ((await total()) - before) / (seconds * 1e6);
+}
+
+function clusterFigures(measured: {
+  readonly fillRate: number;
+  readonly readings: number;
+  readonly brokersIdle: number;
+  readonly drains: ReadonlyMap<number, readonly ClusterDrain[]>;
+  readonly quota: ClusterQuota;
+}): Figure[] {
+  const { fillRate, readings, drains, quota } = measured;
   const scaleOut = inSection("Scale-out");
   const of = (n: number) => drains.get(n) ?? [];
   const rates = (n: number) => of(n).map((d) => d.rowsPerSecond);
@@ -323,6 +345,12 @@ function clusterFigures(
     scaleOut("cluster.fill", "sensor-producer into the 3-broker cluster, RF 3, backfill (readings/s)", "/s", [
       fillRate,
     ]),
+    scaleOut(
+      "cluster.brokersIdle",
+      "cores used by the three brokers, idle (5 s before the drains)",
+      "cores",
+      [measured.brokersIdle],
+    ),
     ...perInstance,
     scaleOut("cluster.scale2", `2 sink instances / 1 (${limit})`, "x", scale(2), { op: ">=", value: 1.8 }),
     scaleOut("cluster.scale3", `3 sink instances / 1 (${limit})`, "x", scale(3), { op: ">=", value: 2.5 }),

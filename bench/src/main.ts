@@ -561,13 +561,14 @@ async function main(): Promise<number> {
   }
 
   console.log(`\n${renderSections(figures)}\n`);
-  console.log(
-    "Latency: from the Kafka message timestamp (set by kafkajs as the producer sends, whole ms) to the\n" +
-      "arrival of the NOTIFY that a trigger on consumer_offsets sends when the sink's transaction storing the\n" +
-      "reading commits; the producer sends a tenth of a second's readings every 100 ms.\n" +
-      "CPU per row: utime+stime from /proc of pg-sink's node process and of its PostgreSQL backends, over the\n" +
-      "drain (start-up and shutdown left out). See bench/README.md.",
-  );
+  if (config.suites.includes("latency") || config.suites.includes("sink"))
+    console.log(
+      "Latency: from the Kafka message timestamp (set by kafkajs as the producer sends, whole ms) to the\n" +
+        "arrival of the NOTIFY that a trigger on consumer_offsets sends when the sink's transaction storing the\n" +
+        "reading commits; the producer sends a tenth of a second's readings every 100 ms.\n" +
+        "CPU per row: utime+stime from /proc of pg-sink's node process and of its PostgreSQL backends, over the\n" +
+        "drain (start-up and shutdown left out). See bench/README.md.",
+    );
   console.log(
     `\nThe aims, met or missed, and what limits each (measured in this run):\n\n${renderAims(figures)}\n`,
   );
