@@ -80,7 +80,7 @@ const benchEnvSchema = z.object({
     .number({ error: "must be a number of CPUs, e.g. 0.25" })
     .min(0.01, "must be at least 0.01 CPU")
     .max(64, "must be at most 64 CPUs")
-    .default(0.25),
+    .default(0.15),
   BENCH_LATENCY_RATE: count(1).default(2_000),
   BENCH_LATENCY_SECONDS: count(5).default(30),
   BENCH_FLOOR_MESSAGES: count(100).default(5_000),
