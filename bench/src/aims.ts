@@ -45,8 +45,9 @@ const EXPLAIN: readonly [RegExp, (match: RegExpExecArray, v: Lookup) => string][
           ? ""
           : `; Fetch answers up to ${v(`${key}.fetchBytesMax`)}, up to ${v(`${key}.batchMessagesMax`)} messages in one partition's batch`;
       return (
-        `at the peak: V8 heap ${v(`${key}.heapTotal`)} (young generation ${v(`${key}.newSpace`)}, old ${v(`${key}.oldSpace`)}, ` +
-        `${v(`${key}.heapUsed`)} in use), outside the heap ${v(`${key}.external`)}, the rest (code, node, libraries) ${v(`${key}.rest`)}${fetch}`
+        `once started ${v(`${key}.startRss`)}; at the peak: V8 heap ${v(`${key}.heapTotal`)} (young generation ${v(`${key}.newSpace`)}, old ${v(`${key}.oldSpace`)}; ` +
+        `live after a full GC ${v(`${key}.live`)}), outside the heap ${v(`${key}.external`)}, node's binary and libraries ${v(`${key}.rssFile`)}, ` +
+        `other ${v(`${key}.anonRest`)}${fetch}`
       );
     },
   ],
@@ -68,8 +69,8 @@ const EXPLAIN: readonly [RegExp, (match: RegExpExecArray, v: Lookup) => string][
   [
     /^cluster\.scale(\d)$/,
     ([, n], v) =>
-      `1 instance ${v("cluster.drain1")} (its quota used up in ${v("cluster.throttled1")} of periods), ${n}: ${v(`cluster.drain${n}`)} ` +
-      `(${v(`cluster.throttled${n}`)}); cores used at ${n}: sinks ${v(`cluster.cores${n}.sinks`)}, ` +
+      `1 instance ${v("cluster.drain1")} (its quota used up in ${v("cluster.throttled1")} of periods, ${v("cluster.cpuPerRow1.sinks")} per row), ` +
+      `${n}: ${v(`cluster.drain${n}`)} (${v(`cluster.throttled${n}`)}, ${v(`cluster.cpuPerRow${n}.sinks`)} per row); cores used at ${n}: sinks ${v(`cluster.cores${n}.sinks`)}, ` +
       `PostgreSQL ${v(`cluster.cores${n}.backends`)}, brokers ${v(`cluster.cores${n}.brokers`)} (idle: ${v("cluster.brokersIdle")})`,
   ],
 ];

@@ -337,6 +337,18 @@ function clusterFigures(measured: {
       [`cores${n}.backends`, `  cores used by their PostgreSQL backends`, "cores", (d) => d.cores.backends],
       [`cores${n}.brokers`, `  cores used by the three brokers`, "cores", (d) => d.cores.brokers],
       [`throttled${n}`, `  CFS periods in which a sink used up its quota`, "%", (d) => d.throttledShare],
+      [
+        `cpuPerRow${n}.sinks`,
+        `  CPU per row: the sinks`,
+        "µs",
+        (d) => (d.cores.sinks * 1e6) / d.rowsPerSecond,
+      ],
+      [
+        `cpuPerRow${n}.backends`,
+        `  CPU per row: their backends`,
+        "µs",
+        (d) => (d.cores.backends * 1e6) / d.rowsPerSecond,
+      ],
     ];
     return rows.map(([name, text, unit, value]) => scaleOut(`cluster.${name}`, text, unit, of(n).map(value)));
   });

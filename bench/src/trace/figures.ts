@@ -1,4 +1,5 @@
 import { type Figure, inSection } from "../report.ts";
+import { median } from "../stats.ts";
 import { type FetchSummary, type LatencyBreakdown, PHASES, type TransactionSummary } from "./breakdown.ts";
 import type { MemoryTrace } from "./recorder.ts";
 
@@ -26,6 +27,14 @@ export function memoryFigures(
         (t) => t.samples[1]?.rss ?? Number.NaN,
       ],
       ["hwmAtSeconds", "  the kernel's peak (VmHWM) reached, seconds after that", "s", hwmReachedAfter],
+      [
+        "live",
+        "heap in use just after a full collection, median (about the live data; heapUsed counts garbage too)",
+        "MiB",
+        (t) => median(t.liveAfterFullGc),
+      ],
+      ["fullGcs", "  full collections", "", (t) => t.liveAfterFullGc.length],
+      ["loopDelayP99", "event-loop delay, p99", "ms", (t) => t.eventLoopDelay?.p99 ?? Number.NaN],
     ]),
     ...figuresOf(MEMORY_SECTION, key, of, peaks, [
       ["rssAtPeak", "RSS at the sampled peak (process.memoryUsage, every 100 ms)", "MiB", (p) => p.rss],

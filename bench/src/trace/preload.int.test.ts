@@ -54,5 +54,6 @@ describe("the tracer loaded into a process (node --import)", () => {
     }
     expect(trace.memory.samples.length).toBeGreaterThan(0);
     expect(trace.memory.peak?.rss).toBeGreaterThan(trace.memory.peak?.heapUsed ?? 0);
+    expect(trace.memory.eventLoopDelay?.p99).toBeGreaterThan(0);
   });
 });

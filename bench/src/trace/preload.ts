@@ -12,7 +12,8 @@ import { MEMORY_SAMPLE_MS, TraceRecorder } from "./recorder.ts";
  *   experiments only, to merge BENCH_SINK_KAFKAJS into a consumer's options);
  * - net.Socket's connect and write, to follow the bytes of connections to PostgreSQL's port (from
  *   DATABASE_URL), both ways;
- * - a timer sampling process.memoryUsage() every MEMORY_SAMPLE_MS.
+ * - a timer sampling process.memoryUsage() every MEMORY_SAMPLE_MS, the heap after each full
+ *   collection, and the event loop's delay.
  * The cost is a few microseconds per request, batch and socket write, and one sample per 100 ms.
  */
 const TRACED_WRITE = Symbol("bench trace: written");
@@ -77,7 +78,9 @@ function install(file: string): void {
   if (databaseUrl !== undefined) tracePostgresSockets(recorder, Number(new URL(databaseUrl).port || 5432));
   recorder.sampleMemory();
   setInterval(() => recorder.sampleMemory(), MEMORY_SAMPLE_MS).unref();
+  const runtime = recorder.watchRuntime();
   process.on("exit", () => {
+    runtime.finish();
     recorder.sampleMemory();
     writeFileSync(file, JSON.stringify(recorder.trace));
   });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
+import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
 import { ConnectionTracker, type TransactionTrace } from "./pg-transactions.ts";
 
@@ -62,6 +63,13 @@ export interface MemoryTrace {
   peak: (MemorySample & { readonly spaces: Record<string, number> }) | undefined;
   /** V8's limit for the heap, bytes. */
   readonly heapSizeLimit: number;
+  /**
+   * The heap in use just after each full (mark-compact) collection (read when the observer runs, a
+   * moment later): about the live data, without the garbage heapUsed also counts between them.
+   */
+  readonly liveAfterFullGc: number[];
+  /** Event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution), ms, over the whole run. */
+  eventLoopDelay: { readonly p50: number; readonly p99: number; readonly max: number } | undefined;
 }
 
 export const MEMORY_SAMPLE_MS = 100;
@@ -102,7 +110,13 @@ export class TraceRecorder {
       requests: [],
       batches: [],
       transactions: [],
-      memory: { samples: [], peak: undefined, heapSizeLimit: getHeapStatistics().heap_size_limit },
+      memory: {
+        samples: [],
+        peak: undefined,
+        heapSizeLimit: getHeapStatistics().heap_size_limit,
+        liveAfterFullGc: [],
+        eventLoopDelay: undefined,
+      },
     };
   }
 
@@ -151,6 +165,33 @@ export class TraceRecorder {
     const tracker = new ConnectionTracker(++this.connections, (tx) => this.trace.transactions.push(tx));
     socket.prependListener("data", (chunk: Buffer) => tracker.received(preciseNow(), chunk));
     return (chunk) => tracker.written(preciseNow(), chunk);
+  }
+
+  /**
+   * Watches full collections and the event loop's delay until finish() is called. The delay tells
+   * how much of a "server" time in a round trip was the client not reading its socket yet.
+   */
+  watchRuntime(): { finish(): void } {
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries())
+        if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+          this.trace.memory.liveAfterFullGc.push(process.memoryUsage().heapUsed);
+    });
+    observer.observe({ entryTypes: ["gc"] });
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    return {
+      finish: () => {
+        observer.disconnect();
+        delay.disable();
+        const ms = (ns: number) => ns / 1e6;
+        this.trace.memory.eventLoopDelay = {
+          p50: ms(delay.percentile(50)),
+          p99: ms(delay.percentile(99)),
+          max: ms(delay.max),
+        };
+      },
+    };
   }
 
   sampleMemory(): void {
