@@ -34,6 +34,8 @@ const FIGURES = [
     // Where a drain's memory goes, from the tracer inside the sink.
     ...[
       "startRss",
+      "live",
+      "loopDelayP99",
       "heapTotal",
       "newSpace",
       "external",
