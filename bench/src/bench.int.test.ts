@@ -34,7 +34,6 @@ const FIGURES = [
     // Where a drain's memory goes, from the tracer inside the sink.
     ...[
       "startRss",
-      "live",
       "loopDelayP99",
       "heapTotal",
       "newSpace",
