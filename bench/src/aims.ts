@@ -31,7 +31,8 @@ const EXPLAIN: readonly [RegExp, (match: RegExpExecArray, v: Lookup) => string][
         .map(([name, phase]) => `${name} ${v(`${key}.phase.${phase}.${p}`)}`)
         .join(", ");
       return (
-        `Kafka's floor ${v(`${key}.floor.${p}`)} (EndToEndLatency), plain kafkajs consumer ${v(`${key}.kafkaOnly.${p}`)}; ` +
+        `Kafka's floor ${v(`${key}.floor.${p}`)} (EndToEndLatency, whole ms rounded down; average ${v(`${key}.floor.avg`)}), ` +
+        `plain kafkajs consumer ${v(`${key}.kafkaOnly.${p}`)}; ` +
         `pg-sink's steps, each at ${p}: ${steps}; ${v(`${key}.tx.roundTrips`)} round trips per transaction`
       );
     },
@@ -58,7 +59,7 @@ const EXPLAIN: readonly [RegExp, (match: RegExpExecArray, v: Lookup) => string][
       return (
         `CPU per row: pg-sink's node process ${v(`${key}.cpuNode`)} and its PostgreSQL backends ${v(`${key}.cpuBackends`)}, ` +
         `raw binary COPY's backend ${v(`${key}.cpuCopyBinary`)}; ${v(`${key}.drain.tx.rows`)} rows per transaction, ` +
-        `${v(`${key}.drain.tx.ms`)} each (COMMIT ${v(`${key}.drain.tx.commitMs`)})`
+        `${v(`${key}.drain.tx.ms`)} each (COMMIT ${v(`${key}.drain.tx.commitMs`)}); the sink's event loop delayed ${v(`memory.${scenario}.drain.loopDelayP99`)} at p99`
       );
     },
   ],
