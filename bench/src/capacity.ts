@@ -15,7 +15,8 @@ const capacity = inSection("Capacity");
  * - stations at one reading a minute that one sink keeps up with: its drain rate x 60 (flat out,
  *   no headroom);
  * - per 1,000 stations: a year's rows, their size on disk (bytes per row measured with
- *   pg_total_relation_size on the drained table, indexes included), and the cores they keep busy.
+ *   pg_total_relation_size on the drained table, indexes included), and the cores they keep busy
+ *   at the CPU per row of the 2,000/s run (small transactions, as a trickle of readings gets).
  */
 export function capacityFigures(figures: readonly Figure[]): Figure[] {
   const runsOf = (name: string) =>
@@ -31,6 +32,12 @@ export function capacityFigures(figures: readonly Figure[]): Figure[] {
     return [];
   const perRun = (values: readonly number[], fn: (value: number, i: number) => number) => values.map(fn);
   const rowsPerSecond = (STATIONS * READINGS_PER_STATION_YEAR) / (365 * 24 * 3600);
+  // A trickle of readings is stored in small transactions: their cost per row is the 2,000/s run's
+  // (100 rows per transaction), when it ran, rather than a drain's (thousands).
+  const steady = (name: string) => figures.find((f) => f.key === `latency.steady.${name}`)?.runs;
+  const trickleNode = steady("cpuNode") ?? cpuNode;
+  const trickleBackends = steady("cpuBackends") ?? cpuBackends;
+  const trickle = steady("cpuNode") === undefined ? "drain" : "2,000/s";
   return [
     capacity(
       "capacity.rowsPerSinkCore",
@@ -64,15 +71,21 @@ export function capacityFigures(figures: readonly Figure[]): Figure[] {
     ),
     capacity(
       "capacity.sinkCores",
-      `  pg-sink cores they keep busy (${rowsPerSecond.toFixed(1)} rows/s)`,
+      `  pg-sink cores they keep busy (${rowsPerSecond.toFixed(1)} rows/s at the ${trickle} run's CPU per row)`,
       "cores",
-      perRun(cpuNode, (micros) => (micros * rowsPerSecond) / 1e6),
+      perRun(trickleNode, (micros) => (micros * rowsPerSecond) / 1e6),
     ),
     capacity(
       "capacity.postgresCores",
       "  PostgreSQL cores they keep busy",
       "cores",
-      perRun(cpuBackends, (micros) => (micros * rowsPerSecond) / 1e6),
+      perRun(trickleBackends, (micros) => (micros * rowsPerSecond) / 1e6),
+    ),
+    capacity(
+      "capacity.stationsPerSinkCore",
+      `stations at one reading a minute per core of pg-sink, at the ${trickle} run's CPU per row`,
+      "",
+      perRun(trickleNode, (micros) => (1e6 / micros) * 60),
     ),
   ];
 }

@@ -4,7 +4,9 @@ import { readTopicToEnd } from "@weather/service-kit";
 import { getTableName } from "drizzle-orm";
 import postgres from "postgres";
 import { highWatermarks, totalOf } from "./kafka-read.ts";
+import { CpuMeter } from "./proc.ts";
 import { BACKFILL_FROM } from "./producer-bench.ts";
+import { databaseOf } from "./sink-bench.ts";
 import { type LatencySummary, summarizeLatencies } from "./stats.ts";
 import { breakDownLatency, type LatencyBreakdown, type MessageStamp } from "./trace/breakdown.ts";
 import { type MemoryTrace, TraceRecorder } from "./trace/recorder.ts";
@@ -35,6 +37,8 @@ export interface LatencyRun {
   readonly plainConsumer: LatencyBreakdown | undefined;
   /** The sink's memory as its own process saw it (heap, external, RSS at its peak). */
   readonly sinkMemory: MemoryTrace | undefined;
+  /** CPU time per row stored while the producer sent: the sink's node process and its backends, µs. */
+  readonly cpuMicrosPerRow: { readonly node: number; readonly backends: number };
 }
 
 /** When each stored next offset of a partition became visible: [nextOffset, epoch ms][], ascending. */
@@ -156,6 +160,14 @@ export async function runLatency(
     await producer.waitForLog("producing readings");
     const producingSince = Date.now();
     measureFrom = producingSince + WARM_UP_MS;
+    const stored = () => [...visibility.values()].reduce((sum, seen) => sum + (seen.at(-1)?.[0] ?? 0), 0);
+    // The sink's pool keeps its connections through the run: sampled at both ends, every backend is seen.
+    const meter = await CpuMeter.start(sql, {
+      processes: { node: sink.child.pid === undefined ? [] : [sink.child.pid] },
+      database: databaseOf(databaseUrl),
+      applicationName: "pg-sink %",
+    });
+    const storedAtStart = stored();
     const producerExit = await producer.exited;
     assertClean("sensor-producer", producerExit);
     const stopped = producerExit.logs.findLast((line) => line.msg === "stopped");
@@ -163,8 +175,10 @@ export async function runLatency(
     // Wait until the sink has stored the whole topic, then stop the sink.
     const total = totalOf(await highWatermarks(world.admin, topic));
     const deadline = Date.now() + 60_000;
-    const stored = () => [...visibility.values()].reduce((sum, seen) => sum + (seen.at(-1)?.[0] ?? 0), 0);
     while (stored() < total && Date.now() < deadline) await sleep(50);
+    await meter.sample();
+    const cpu = meter.used();
+    const rowsMetered = stored() - storedAtStart;
     sink.child.kill("SIGTERM");
     const sinkExit = await sink.exited;
     await reader.disconnect();
@@ -206,6 +220,10 @@ export async function runLatency(
           ? undefined
           : breakDownLatency({ messages: stamps, producer: producerTraced, consumer: readerTrace.trace }),
       sinkMemory: sinkTraced?.memory,
+      cpuMicrosPerRow: {
+        node: (cpu.node ?? Number.NaN) / rowsMetered,
+        backends: (cpu.backends ?? Number.NaN) / rowsMetered,
+      },
     };
   } finally {
     await sql.end({ timeout: 5 });

@@ -425,6 +425,18 @@ async function latencyRuns(
       over("p99", (i) => runs[i]?.kafkaOnly.p99 ?? Number.NaN),
     ),
     figure(
+      `latency.${key}.cpuNode`,
+      `CPU per row, pg-sink's node process, ${label}`,
+      "µs",
+      runs.map((r) => r.cpuMicrosPerRow.node),
+    ),
+    figure(
+      `latency.${key}.cpuBackends`,
+      `CPU per row, its PostgreSQL backends, ${label}`,
+      "µs",
+      runs.map((r) => r.cpuMicrosPerRow.backends),
+    ),
+    figure(
       `memory.${key}.producerSteady`,
       `peak RSS sensor-producer, ${label}`,
       "MiB",
