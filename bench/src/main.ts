@@ -581,6 +581,8 @@ async function main(): Promise<number> {
         "CPU per row: utime+stime from /proc of pg-sink's node process and of its PostgreSQL backends, over the\n" +
         "drain (start-up and shutdown left out). See bench/README.md.",
     );
+  load.stop();
+  log(`the machine's 1-minute load average during the run: ${describeLoad(load)} on ${machine.cpus} CPUs`);
   console.log(
     `\nThe aims, met or missed, and what limits each (measured in this run):\n\n${renderAims(figures)}\n`,
   );
