@@ -4,9 +4,13 @@ import { readTopicToEnd } from "@weather/service-kit";
 import { getTableName } from "drizzle-orm";
 import postgres from "postgres";
 import { highWatermarks, totalOf } from "./kafka-read.ts";
+import { CpuMeter } from "./proc.ts";
 import { BACKFILL_FROM } from "./producer-bench.ts";
+import { databaseOf } from "./sink-bench.ts";
 import { type LatencySummary, summarizeLatencies } from "./stats.ts";
-import { assertClean, startWorker } from "./worker.ts";
+import { breakDownLatency, type LatencyBreakdown, type MessageStamp } from "./trace/breakdown.ts";
+import { type MemoryTrace, TraceRecorder } from "./trace/recorder.ts";
+import { assertClean, readTrace, startWorker, traceOptions } from "./worker.ts";
 import type { BenchWorld } from "./world.ts";
 
 /** The first seconds are left out: the consumer's first fetches and the producer's first sends. */
@@ -27,6 +31,14 @@ export interface LatencyRun {
   readonly readingsPerSecond: number;
   readonly producerPeakRssBytes: number;
   readonly sinkPeakRssBytes: number;
+  /** Where the sink's latency went, step by step (undefined when BENCH_TRACE is off). */
+  readonly sink: LatencyBreakdown | undefined;
+  /** The same steps for the plain kafkajs consumer: how its floor splits. */
+  readonly plainConsumer: LatencyBreakdown | undefined;
+  /** The sink's memory as its own process saw it (heap, external, RSS at its peak). */
+  readonly sinkMemory: MemoryTrace | undefined;
+  /** CPU time per row stored while the producer sent: the sink's node process and its backends, µs. */
+  readonly cpuMicrosPerRow: { readonly node: number; readonly backends: number };
 }
 
 /** When each stored next offset of a partition became visible: [nextOffset, epoch ms][], ascending. */
@@ -75,6 +87,8 @@ export async function runLatency(
   run: number,
   rate: number,
   seconds: number,
+  /** Extra node flags for pg-sink (BENCH_SINK_NODE_FLAGS). */
+  sinkNodeFlags: readonly string[] = [],
 ): Promise<LatencyRun> {
   const topic = await world.createTopic("latency");
   const databaseUrl = await world.createDatabase("latency");
@@ -103,6 +117,8 @@ export async function runLatency(
     const kafkaOnly: number[] = [];
     let measureFrom = Number.POSITIVE_INFINITY;
     const reader = world.kafka.consumer({ groupId: `${group}-kafka-only`, maxWaitTimeInMs: 500 });
+    const readerTrace = new TraceRecorder();
+    readerTrace.traceKafka(reader);
     await reader.connect();
     await reader.subscribe({ topic, fromBeginning: true });
     await reader.run({
@@ -116,23 +132,42 @@ export async function runLatency(
       },
     });
 
-    const sink = startWorker("pg-sink", [], {
-      DATABASE_URL: databaseUrl,
-      READINGS_TOPIC: topic,
-      SINK_GROUP_ID: group,
-      SINK_HTTP_PORT: "0",
-    });
+    const sinkTraceFile = world.traceFile("latency-sink");
+    const sinkTrace = sinkTraceFile === undefined ? undefined : traceOptions(sinkTraceFile);
+    const sink = startWorker(
+      "pg-sink",
+      [],
+      {
+        DATABASE_URL: databaseUrl,
+        READINGS_TOPIC: topic,
+        SINK_GROUP_ID: group,
+        SINK_HTTP_PORT: "0",
+        ...sinkTrace?.env,
+      },
+      [...(sinkTrace?.nodeFlags ?? []), ...sinkNodeFlags],
+    );
     await sink.waitForLog("joined the consumer group");
 
     const perStation = Math.ceil((rate * seconds) / stations);
+    const producerTraceFile = world.traceFile("latency-producer");
+    const producerTrace = producerTraceFile === undefined ? undefined : traceOptions(producerTraceFile);
     const producer = startWorker(
       "sensor-producer",
       ["--from", BACKFILL_FROM, "--step", "1m", "--count", String(perStation), "--rate", String(rate)],
-      { READINGS_TOPIC: topic, PRODUCER_SEED: `bench-${run}` },
+      { READINGS_TOPIC: topic, PRODUCER_SEED: `bench-${run}`, ...producerTrace?.env },
+      producerTrace?.nodeFlags,
     );
     await producer.waitForLog("producing readings");
     const producingSince = Date.now();
     measureFrom = producingSince + WARM_UP_MS;
+    const stored = () => [...visibility.values()].reduce((sum, seen) => sum + (seen.at(-1)?.[0] ?? 0), 0);
+    // The sink's pool keeps its connections through the run: sampled at both ends, every backend is seen.
+    const meter = await CpuMeter.start(sql, {
+      processes: { node: sink.child.pid === undefined ? [] : [sink.child.pid] },
+      database: databaseOf(databaseUrl),
+      applicationName: "pg-sink %",
+    });
+    const storedAtStart = stored();
     const producerExit = await producer.exited;
     assertClean("sensor-producer", producerExit);
     const stopped = producerExit.logs.findLast((line) => line.msg === "stopped");
@@ -140,23 +175,30 @@ export async function runLatency(
     // Wait until the sink has stored the whole topic, then stop the sink.
     const total = totalOf(await highWatermarks(world.admin, topic));
     const deadline = Date.now() + 60_000;
-    const stored = () => [...visibility.values()].reduce((sum, seen) => sum + (seen.at(-1)?.[0] ?? 0), 0);
     while (stored() < total && Date.now() < deadline) await sleep(50);
+    await meter.sample();
+    const cpu = meter.used();
+    const rowsMetered = stored() - storedAtStart;
     sink.child.kill("SIGTERM");
     const sinkExit = await sink.exited;
     await reader.disconnect();
     if (stored() < total) throw new Error(`pg-sink stored ${stored()} of ${total} messages within a minute`);
 
     const fromSend: number[] = [];
+    const stamps: MessageStamp[] = [];
     await readTopicToEnd(world.kafka, world.admin, topic, (partition, messages) => {
       for (const message of messages) {
         const sentAt = Number(message.timestamp);
         if (sentAt < producingSince + WARM_UP_MS) continue;
-        const visible = visibleAt(visibility, partition, Number(message.offset));
+        const offset = Number(message.offset);
+        stamps.push({ partition, offset, sentAt });
+        const visible = visibleAt(visibility, partition, offset);
         if (visible === undefined) continue;
         fromSend.push(visible - sentAt);
       }
     });
+    const sinkTraced = sinkTraceFile === undefined ? undefined : await readTrace(sinkTraceFile);
+    const producerTraced = producerTraceFile === undefined ? undefined : await readTrace(producerTraceFile);
     return {
       aimedRate: rate,
       fromSend: summarizeLatencies(fromSend),
@@ -164,6 +206,24 @@ export async function runLatency(
       readingsPerSecond: Number(stopped?.readingsPerSecond ?? Number.NaN),
       producerPeakRssBytes: producerExit.peakRssBytes,
       sinkPeakRssBytes: sinkExit.peakRssBytes,
+      sink:
+        sinkTraced === undefined
+          ? undefined
+          : breakDownLatency({
+              messages: stamps,
+              producer: producerTraced,
+              consumer: sinkTraced,
+              visibleAt: (partition, offset) => visibleAt(visibility, partition, offset),
+            }),
+      plainConsumer:
+        sinkTraced === undefined
+          ? undefined
+          : breakDownLatency({ messages: stamps, producer: producerTraced, consumer: readerTrace.trace }),
+      sinkMemory: sinkTraced?.memory,
+      cpuMicrosPerRow: {
+        node: (cpu.node ?? Number.NaN) / rowsMetered,
+        backends: (cpu.backends ?? Number.NaN) / rowsMetered,
+      },
     };
   } finally {
     await sql.end({ timeout: 5 });

@@ -1,4 +1,4 @@
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { maintenanceUrlOf } from "@weather/db";
 import { kafkaVersion } from "@weather/infra";
 import postgres from "postgres";
@@ -41,4 +41,17 @@ export async function describeMachine(databaseUrl: string): Promise<Machine> {
     postgres: server,
     date: new Date().toISOString(),
   };
+}
+
+/** The 1-minute load average, sampled while the bench runs: how busy the shared machine was. */
+export interface LoadSamples {
+  readonly samples: readonly number[];
+  stop(): void;
+}
+
+export function sampleLoad(everyMs = 10_000): LoadSamples {
+  const samples = [loadavg()[0] ?? Number.NaN];
+  const timer = setInterval(() => samples.push(loadavg()[0] ?? Number.NaN), everyMs);
+  timer.unref();
+  return { samples, stop: () => clearInterval(timer) };
 }

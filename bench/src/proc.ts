@@ -28,35 +28,44 @@ export async function cpuMicrosOf(pid: number): Promise<number | undefined> {
 }
 
 /**
- * CPU time of a set of processes from a starting point on: the worker's node process and the
- * PostgreSQL backends serving it (PostgreSQL runs on this machine, so their /proc entries are
- * readable). Backends are found by application name in pg_stat_activity at each sample; one first
- * seen after the start counts from zero (its connection set-up is then counted: a few ms).
+ * CPU time of sets of processes from a starting point on: named groups of known pids (the
+ * worker's node processes, the brokers' JVMs) and the PostgreSQL backends serving the workers
+ * (PostgreSQL runs on this machine, so their /proc entries are readable). Backends are found by
+ * database and application name in pg_stat_activity at each sample; one first seen after the start
+ * counts from zero (its connection set-up is then counted: a few ms).
  */
 export class CpuMeter {
+  /** Group of each pid ("backends" for PostgreSQL's). */
+  private readonly groupOf = new Map<number, string>();
   private readonly start = new Map<number, number>();
   private readonly latest = new Map<number, number>();
-
   private readonly sql: Sql;
-  private readonly nodePid: number | undefined;
   private readonly database: string;
   private readonly applicationName: string;
 
-  private constructor(sql: Sql, nodePid: number | undefined, database: string, applicationName: string) {
+  private constructor(
+    sql: Sql,
+    processes: Readonly<Record<string, readonly number[]>>,
+    database: string,
+    applicationName: string,
+  ) {
     this.sql = sql;
-    this.nodePid = nodePid;
     this.database = database;
     this.applicationName = applicationName;
+    for (const [group, pids] of Object.entries(processes))
+      for (const pid of pids) this.groupOf.set(pid, group);
   }
 
   /** Starts counting now. `applicationName` is a LIKE pattern, e.g. 'pg-sink %'. */
   static async start(
     sql: Sql,
-    nodePid: number | undefined,
-    database: string,
-    applicationName: string,
+    options: {
+      readonly processes?: Readonly<Record<string, readonly number[]>>;
+      readonly database: string;
+      readonly applicationName: string;
+    },
   ): Promise<CpuMeter> {
-    const meter = new CpuMeter(sql, nodePid, database, applicationName);
+    const meter = new CpuMeter(sql, options.processes ?? {}, options.database, options.applicationName);
     await meter.sample(true);
     return meter;
   }
@@ -70,26 +79,26 @@ export class CpuMeter {
 
   /** Reads every process's CPU time now; call it often enough that no backend comes and goes unseen. */
   async sample(first = false): Promise<void> {
-    const pids = [...(this.nodePid === undefined ? [] : [this.nodePid]), ...(await this.backendPids())];
+    for (const pid of await this.backendPids()) if (!this.groupOf.has(pid)) this.groupOf.set(pid, "backends");
     await Promise.all(
-      pids.map(async (pid) => {
+      [...this.groupOf.keys()].map(async (pid) => {
         const micros = await cpuMicrosOf(pid);
         if (micros === undefined) return;
-        if (!this.start.has(pid)) this.start.set(pid, first ? micros : 0);
+        if (!this.start.has(pid))
+          this.start.set(pid, first || this.groupOf.get(pid) !== "backends" ? micros : 0);
         this.latest.set(pid, micros);
       }),
     );
   }
 
-  /** CPU microseconds since the start: the node process's and the backends' together. */
-  used(): { nodeMicros: number; backendMicros: number } {
-    let nodeMicros = 0;
-    let backendMicros = 0;
+  /** CPU microseconds since the start, per group: the named ones and "backends". */
+  used(): Record<string, number> {
+    const used: Record<string, number> = { backends: 0 };
+    for (const group of this.groupOf.values()) used[group] ??= 0;
     for (const [pid, latest] of this.latest) {
-      const spent = latest - (this.start.get(pid) ?? 0);
-      if (pid === this.nodePid) nodeMicros += spent;
-      else backendMicros += spent;
+      const group = this.groupOf.get(pid) ?? "backends";
+      used[group] = (used[group] ?? 0) + latest - (this.start.get(pid) ?? 0);
     }
-    return { nodeMicros, backendMicros };
+    return used;
   }
 }

@@ -12,20 +12,27 @@ import { highWatermarks, totalOf } from "./kafka-read.ts";
 import { CpuMeter } from "./proc.ts";
 import { BACKFILL_FROM, BENCH_SEED } from "./producer-bench.ts";
 import { ratio } from "./stats.ts";
-import { assertClean, startWorker } from "./worker.ts";
+import {
+  type FetchSummary,
+  summarizeFetches,
+  summarizeTransactions,
+  type TransactionSummary,
+} from "./trace/breakdown.ts";
+import type { MemoryTrace } from "./trace/recorder.ts";
+import { assertClean, readTrace, startWorker, traceOptions, type Worker } from "./worker.ts";
 import type { BenchWorld } from "./world.ts";
 
 const READINGS_TABLE = getTableName(weatherReadings);
 const COLUMN_LIST = COPY_COLUMNS.join(", ");
-const CAUGHT_UP_POLL_MS = 100;
+export const CAUGHT_UP_POLL_MS = 100;
 /** Rows per chunk of the in-memory backlog (about a megabyte each). */
 const ROWS_PER_CHUNK = 8_000;
 
-function openSql(databaseUrl: string): Sql {
+export function openSql(databaseUrl: string): Sql {
   return postgres(databaseUrl, { max: 1, onnotice: () => {}, connection: { application_name: "bench" } });
 }
 
-function databaseOf(databaseUrl: string): string {
+export function databaseOf(databaseUrl: string): string {
   return new URL(databaseUrl).pathname.slice(1);
 }
 
@@ -146,10 +153,16 @@ export interface DrainRun {
   readonly nodeMicrosPerRow?: number;
   /** CPU time per row of the PostgreSQL backends doing the work, microseconds. */
   readonly backendMicrosPerRow?: number;
+  /** pg-sink only, from its trace: memory at its peak, its Fetch answers and its transactions. */
+  readonly memory?: MemoryTrace;
+  readonly fetches?: FetchSummary;
+  readonly transactions?: TransactionSummary;
+  /** Bytes the drained rows take in PostgreSQL, indexes included (pg_total_relation_size over the partitions). */
+  readonly bytesPerRow?: number;
 }
 
 /** Offsets the group has stored on the topic, summed over its partitions (0 before the first chunk). */
-async function storedOffsets(sql: Sql, group: string, topic: string): Promise<number> {
+export async function storedOffsets(sql: Sql, group: string, topic: string): Promise<number> {
   const [row] = await sql<{ stored: string | null }[]>`
     select sum(next_offset)::text as stored from consumer_offsets
     where consumer_group = ${group} and topic = ${topic}`.catch(() => []);
@@ -160,7 +173,7 @@ async function storedOffsets(sql: Sql, group: string, topic: string): Promise<nu
  * The rows a drain stored and its time: from its first transaction's start (the earliest
  * ingested_at, now() in that transaction) to `caughtUpAt`. Throws unless every reading was stored.
  */
-async function drainedRows(
+export async function drainedRows(
   sql: Sql,
   caughtUpAt: number,
   expected: number,
@@ -172,6 +185,39 @@ async function drainedRows(
   if (rows !== expected)
     throw new Error(`pg-sink stored ${rows} rows of ${expected}; the benchmark expects all of them`);
   return { rows, elapsedMs: caughtUpAt - (stats?.first ?? caughtUpAt) };
+}
+
+/**
+ * Bytes the readings table takes on disk, indexes and TOAST included, summed over its partitions
+ * (a partitioned table's own size is 0). Run after the drain, before the database is dropped.
+ */
+async function storedBytes(sql: Sql): Promise<number> {
+  const [row] = await sql<{ bytes: string }[]>`
+    select coalesce(sum(pg_total_relation_size(relid)), 0)::text as bytes
+    from pg_partition_tree(${READINGS_TABLE}::regclass)`;
+  return Number(row?.bytes ?? Number.NaN);
+}
+
+/** Starts pg-sink with `--until-caught-up` on a bench database, topic and group. */
+export function startDrainingSink(options: {
+  readonly databaseUrl: string;
+  readonly topic: string;
+  readonly group: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly nodeFlags?: readonly string[];
+}): Worker {
+  return startWorker(
+    "pg-sink",
+    ["--until-caught-up"],
+    {
+      DATABASE_URL: options.databaseUrl,
+      READINGS_TOPIC: options.topic,
+      SINK_GROUP_ID: options.group,
+      SINK_HTTP_PORT: "0",
+      ...options.env,
+    },
+    options.nodeFlags,
+  );
 }
 
 /**
@@ -199,22 +245,23 @@ export async function runPgSink(
   const sql = openSql(databaseUrl);
   try {
     const total = totalOf(await highWatermarks(world.admin, backlog.topic));
-    const worker = startWorker(
-      "pg-sink",
-      ["--until-caught-up"],
-      {
-        DATABASE_URL: databaseUrl,
-        READINGS_TOPIC: backlog.topic,
-        SINK_GROUP_ID: group,
-        SINK_HTTP_PORT: "0",
+    const traceFile = world.traceFile(`drain-${scenario.key}`);
+    const trace = traceFile === undefined ? undefined : traceOptions(traceFile);
+    const worker = startDrainingSink({
+      databaseUrl,
+      topic: backlog.topic,
+      group,
+      env: {
         ...(scenario.stationsFile === undefined ? {} : { STATIONS_FILE: scenario.stationsFile }),
+        ...trace?.env,
         ...extra.env,
       },
-      [
+      nodeFlags: [
         ...(cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`]),
+        ...(trace?.nodeFlags ?? []),
         ...(extra.nodeFlags ?? []),
       ],
-    );
+    });
     let caughtUpAt: number | undefined;
     let exited = false;
     void worker.exited.finally(() => {
@@ -226,7 +273,11 @@ export async function runPgSink(
     while (caughtUpAt === undefined && !exited) {
       storedNow = await storedOffsets(sql, group, backlog.topic);
       if (meter === undefined && storedNow > 0) {
-        meter = await CpuMeter.start(sql, worker.child.pid, databaseOf(databaseUrl), "pg-sink %");
+        meter = await CpuMeter.start(sql, {
+          processes: { node: worker.child.pid === undefined ? [] : [worker.child.pid] },
+          database: databaseOf(databaseUrl),
+          applicationName: "pg-sink %",
+        });
         storedAtMeterStart = storedNow;
       } else {
         await meter?.sample();
@@ -239,14 +290,20 @@ export async function runPgSink(
     const { rows, elapsedMs } = await drainedRows(sql, caughtUpAt ?? Date.now(), backlog.readings);
     const measuredRows = storedNow - storedAtMeterStart;
     const cpu = meter?.used();
+    const traced = traceFile === undefined ? undefined : await readTrace(traceFile);
+    const transactions = traced === undefined ? undefined : summarizeTransactions(traced.transactions);
     return {
       rows,
       elapsedMs,
       rowsPerSecond: (rows * 1000) / elapsedMs,
       peakRssBytes: exit.peakRssBytes,
       wallMs: exit.wallMs,
-      nodeMicrosPerRow: cpu && measuredRows > 0 ? cpu.nodeMicros / measuredRows : Number.NaN,
-      backendMicrosPerRow: cpu && measuredRows > 0 ? cpu.backendMicros / measuredRows : Number.NaN,
+      nodeMicrosPerRow: cpu && measuredRows > 0 ? (cpu.node ?? Number.NaN) / measuredRows : Number.NaN,
+      backendMicrosPerRow: cpu && measuredRows > 0 ? (cpu.backends ?? Number.NaN) / measuredRows : Number.NaN,
+      bytesPerRow: (await storedBytes(sql)) / rows,
+      ...(traced === undefined ? {} : { memory: traced.memory }),
+      ...(traced === undefined ? {} : { fetches: summarizeFetches(traced.requests, traced.batches) }),
+      ...(transactions === undefined ? {} : { transactions }),
     };
   } finally {
     await sql.end({ timeout: 5 });
@@ -273,7 +330,7 @@ export async function runRawCopy(
   const sql = openSql(databaseUrl);
   try {
     const [backend] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
-    const meter = await CpuMeter.start(sql, undefined, databaseOf(databaseUrl), "bench");
+    const meter = await CpuMeter.start(sql, { database: databaseOf(databaseUrl), applicationName: "bench" });
     const started = performance.now();
     const options = format === "binary" ? sql.unsafe(" (format binary)") : sql.unsafe("");
     const writable =
@@ -291,7 +348,7 @@ export async function runRawCopy(
       rows,
       elapsedMs,
       rowsPerSecond: (rows * 1000) / elapsedMs,
-      backendMicrosPerRow: meter.used().backendMicros / rows,
+      backendMicrosPerRow: (meter.used().backends ?? Number.NaN) / rows,
     };
   } finally {
     await sql.end({ timeout: 5 });
@@ -380,7 +437,7 @@ export interface SinkComparison {
   readonly copyText: DrainRun;
   readonly copyBinary: DrainRun;
   readonly insertPerMessage: DrainRun | undefined;
-  /** pg-sink over the faster of the two raw COPY runs of this round. */
+  /** pg-sink over raw binary COPY of this round (the bytes pg-sink sends; as a rule the faster format). */
   readonly ofRawCopy: number;
   readonly timesInsertPerMessage: number;
 }
@@ -399,7 +456,9 @@ export async function compareSinks(
   log: (line: string) => void,
 ): Promise<SinkComparison> {
   const perRow = (micros: number | undefined) => `${(micros ?? Number.NaN).toFixed(2)} µs`;
-  const pgSink = await runPgSink(world, scenario, backlog, run, config.cpuProfileDir);
+  const pgSink = await runPgSink(world, scenario, backlog, run, config.cpuProfileDir, {
+    nodeFlags: [...config.sinkNodeFlags],
+  });
   log(
     `  pg-sink: ${Math.round(pgSink.rowsPerSecond)} rows/s (${pgSink.rows} rows); CPU per row: node ${perRow(pgSink.nodeMicrosPerRow)}, PostgreSQL ${perRow(pgSink.backendMicrosPerRow)}`,
   );
@@ -433,62 +492,7 @@ export async function compareSinks(
     copyText,
     copyBinary,
     insertPerMessage,
-    ofRawCopy: ratio(pgSink.rowsPerSecond, Math.max(copyText.rowsPerSecond, copyBinary.rowsPerSecond)),
+    ofRawCopy: ratio(pgSink.rowsPerSecond, copyBinary.rowsPerSecond),
     timesInsertPerMessage: ratio(pgSink.rowsPerSecond, insertPerMessage?.rowsPerSecond ?? Number.NaN),
   };
-}
-
-/**
- * The drain of `instances` pg-sink processes in one consumer group, started together (each exits
- * once the group has stored everything), with `env` for all of them (e.g. another cluster's
- * KAFKA_BROKERS): the cluster's scale-out figures. Rate as runPgSink's; peak RSS and wall time are
- * the largest of the instances'; no CPU per row (several processes share the cores).
- */
-export async function drainWithPgSink(
-  world: BenchWorld,
-  backlog: Pick<Backlog, "topic" | "readings">,
-  options: { run: number; instances?: number; env?: Readonly<Record<string, string>> },
-): Promise<DrainRun> {
-  const instances = options.instances ?? 1;
-  const databaseUrl = await world.createDatabase("sink");
-  const group = `bench-sink-${world.runId}-${instances}-${options.run}`;
-  const sql = openSql(databaseUrl);
-  try {
-    const total = totalOf(await highWatermarks(world.admin, backlog.topic));
-    const workers = Array.from({ length: instances }, () =>
-      startWorker("pg-sink", ["--until-caught-up"], {
-        DATABASE_URL: databaseUrl,
-        READINGS_TOPIC: backlog.topic,
-        SINK_GROUP_ID: group,
-        SINK_HTTP_PORT: "0",
-        ...options.env,
-      }),
-    );
-    let caughtUpAt: number | undefined;
-    let exited = 0;
-    for (const worker of workers)
-      void worker.exited.finally(() => {
-        exited += 1;
-      });
-    while (caughtUpAt === undefined && exited < instances) {
-      if ((await storedOffsets(sql, group, backlog.topic)) >= total) caughtUpAt = Date.now();
-      else await sleep(CAUGHT_UP_POLL_MS);
-    }
-    const exits = await Promise.all(workers.map((worker) => worker.exited));
-    for (const exit of exits) assertClean("pg-sink", exit);
-    const { rows, elapsedMs } = await drainedRows(sql, caughtUpAt ?? Date.now(), backlog.readings);
-    return {
-      rows,
-      elapsedMs,
-      rowsPerSecond: (rows * 1000) / elapsedMs,
-      peakRssBytes: Math.max(...exits.map((exit) => exit.peakRssBytes)),
-      wallMs: Math.max(...exits.map((exit) => exit.wallMs)),
-      nodeMicrosPerRow: Number.NaN,
-      backendMicrosPerRow: Number.NaN,
-    };
-  } finally {
-    await sql.end({ timeout: 5 });
-    await world.admin.deleteGroups([group]).catch(() => {});
-    await world.dropDatabase(databaseUrl);
-  }
 }

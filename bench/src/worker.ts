@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import type { WorkerTrace } from "./trace/recorder.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -20,6 +21,8 @@ export interface WorkerExit {
 
 export interface Worker {
   readonly child: ChildProcess;
+  /** Every log line so far (the array grows while the worker runs). */
+  readonly logs: readonly LogLine[];
   /** Resolves with the first log line whose msg is `msg` (rejects if the worker exits first). */
   waitForLog(msg: string): Promise<LogLine>;
   readonly exited: Promise<WorkerExit>;
@@ -129,6 +132,7 @@ export function startWorker(
 
   return {
     child,
+    logs,
     exited,
     waitForLog(msg) {
       const seen = logs.find((line) => line.msg === msg);
@@ -147,4 +151,21 @@ export function assertClean(app: string, exit: WorkerExit): void {
   throw new Error(
     `${app} exited with ${exit.code ?? exit.signal}; last log lines:\n${last.join("\n")}\nstderr: ${exit.stderr.slice(-2000)}`,
   );
+}
+
+/** The module that records a worker's trace (bench/src/trace/preload.ts), loaded with --import. */
+const TRACE_PRELOAD = fileURLToPath(new URL("./trace/preload.ts", import.meta.url));
+
+/** The node flags and variables that make a worker write its trace to `file` when it exits. */
+export function traceOptions(file: string): { nodeFlags: string[]; env: Record<string, string> } {
+  return { nodeFlags: [`--import=${TRACE_PRELOAD}`], env: { BENCH_TRACE_FILE: file } };
+}
+
+/** A trace a worker wrote, or undefined when it wrote none (it was killed, or tracing was off). */
+export async function readTrace(file: string): Promise<WorkerTrace | undefined> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as WorkerTrace;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createDatabaseIfMissing, dropDatabaseIfExists, prepareDatabase } from "@weather/db";
 import { deadLetterTopicOf, type StationCatalog } from "@weather/schema";
@@ -19,12 +22,17 @@ export interface BenchWorld {
   readonly kafka: Kafka;
   readonly admin: Admin;
   readonly catalog: StationCatalog;
-  /** A fresh readings topic (and its dead-letter topic) with BENCH_PARTITIONS partitions. */
-  createTopic(label: string): Promise<string>;
+  /** A fresh readings topic (and its dead-letter topic) with BENCH_PARTITIONS partitions unless told. */
+  createTopic(label: string, partitions?: number): Promise<string>;
   deleteTopic(topic: string): Promise<void>;
   /** A fresh database, migrated, with every city's partition (of the world's catalog unless told): what bootstrap gives the sink. */
   createDatabase(label: string, cities?: readonly string[]): Promise<string>;
   dropDatabase(url: string): Promise<void>;
+  /**
+   * Where a worker writes its trace (see trace/preload.ts), in a folder removed by close(); undefined
+   * when BENCH_TRACE is off.
+   */
+  traceFile(label: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -57,17 +65,18 @@ export async function openBenchWorld(config: BenchConfig, catalog: StationCatalo
   const topics = new Set<string>();
   const databases = new Set<string>();
   let serial = 0;
+  let traceDir: string | undefined;
 
   const world: BenchWorld = {
     runId,
     kafka,
     admin,
     catalog,
-    async createTopic(label) {
+    async createTopic(label, partitions = BENCH_PARTITIONS) {
       const topic = `bench.${label}.${runId}.${++serial}`;
       topics.add(topic);
       await createTopicsAndWait(admin, [
-        { topic, numPartitions: BENCH_PARTITIONS },
+        { topic, numPartitions: partitions },
         { topic: deadLetterTopicOf(topic), numPartitions: 1 },
       ]);
       return topic;
@@ -90,7 +99,13 @@ export async function openBenchWorld(config: BenchConfig, catalog: StationCatalo
       databases.delete(databaseUrl);
       await dropDatabaseIfExists(databaseUrl).catch(() => {});
     },
+    traceFile(label) {
+      if (!config.trace) return undefined;
+      traceDir ??= mkdtempSync(join(tmpdir(), "bench-trace-"));
+      return join(traceDir, `${label}-${++serial}.json`);
+    },
     async close() {
+      if (traceDir !== undefined) rmSync(traceDir, { recursive: true, force: true });
       for (const topic of [...topics]) await world.deleteTopic(topic);
       for (const databaseUrl of [...databases]) await world.dropDatabase(databaseUrl);
       await admin.disconnect().catch(() => {});
